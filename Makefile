@@ -1,0 +1,97 @@
+# buildprof - build-time profiler and cache analyzer for CI pipelines and Docker builds.
+#   make            build ./buildprof
+#   make demo       install missing packages, build, ingest samples/, print the report
+#   make test       unit, golden CLI and integration tests, then again under ASan+UBSan
+#   make asan       the sanitizer build alone (build-asan/buildprof)
+#   make install    PREFIX=/usr/local DESTDIR=
+# V=1 shows the full compiler commands; DEVELOPER=1 (set by CI and `make test`) adds -Werror.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
+	   -Wformat=2 -Wno-format-nonliteral
+ifeq ($(DEVELOPER),1)
+WARNINGS += -Werror
+endif
+PKGS = sqlite3 jansson libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARNINGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+LIBS = $(PKG_LIBS) -lplot -lm
+
+ifneq ($(V),1)
+QUIET_CC = @echo '   CC $@';
+QUIET_LINK = @echo ' LINK $@';
+endif
+
+O ?= build
+LIB_SRC = $(wildcard common/*.c collector/*.c store/*.c analyzer/*.c report/*.c)
+CLI_SRC = $(wildcard cli/*.c)
+UNIT_SRC = $(wildcard tests/unit/*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o)
+CLI_OBJ = $(CLI_SRC:%.c=$(O)/%.o)
+UNIT_OBJ = $(UNIT_SRC:%.c=$(O)/%.o)
+
+# Debian packages the build, the demo and the tests need.
+DEB_BUILD = gcc make pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev libplot-dev
+DEB_TEST = jq sqlite3
+
+.PHONY: all deps test-deps demo test unit cases conformance asan asan-test install uninstall clean
+
+all: buildprof
+
+buildprof: $(O)/buildprof
+	@cp $< $@
+
+$(O)/buildprof: $(CLI_OBJ) $(O)/libbuildprof.a
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/libbuildprof.a: $(LIB_OBJ)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(O)/unit-tests: $(UNIT_OBJ) $(O)/libbuildprof.a
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+
+# Installs what is missing when root; otherwise prints the apt-get line and fails.
+deps:
+	@sh tests/install-deps.sh $(DEB_BUILD)
+
+test-deps:
+	@sh tests/install-deps.sh $(DEB_BUILD) $(DEB_TEST)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh samples/demo.sh ./buildprof
+
+# The whole suite, then the whole suite again under AddressSanitizer and UBSan.
+test: test-deps
+	@$(MAKE) --no-print-directory DEVELOPER=1 all $(O)/unit-tests
+	@$(MAKE) --no-print-directory DEVELOPER=1 O=build-asan \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" build-asan/buildprof build-asan/unit-tests
+	@sh tests/run-all.sh
+
+asan:
+	@$(MAKE) --no-print-directory O=build-asan \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" build-asan/buildprof build-asan/unit-tests
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 buildprof $(DESTDIR)$(PREFIX)/bin/buildprof
+	install -m 644 doc/buildprof.1 $(DESTDIR)$(PREFIX)/share/man/man1/buildprof.1
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/buildprof $(DESTDIR)$(PREFIX)/share/man/man1/buildprof.1
+
+clean:
+	rm -rf build build-asan buildprof out

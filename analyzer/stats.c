@@ -1,0 +1,135 @@
+/*
+ * stats.c - per-build metrics (cache hit rates, step time, the failing step)
+ * and the running summary over a selection of builds.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildprof/analyzer.h"
+
+static void add_known(double *sum, double v)
+{
+	if (isnan(v))
+		return;
+	*sum = isnan(*sum) ? v : *sum + v;
+}
+
+void analyzer_build_stats(const struct bp_build *b, struct analyzer_build_stats *out)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	out->step_seconds = out->from_seconds = out->overhead_seconds = NAN;
+	out->failed_step = -1;
+	for (i = 0; i < b->nsteps; i++) {
+		const struct bp_step *s = &b->steps[i];
+		out->vertices++;
+		out->vertices_cached += s->cached != 0;
+		switch (s->kind) {
+		case BP_KIND_STEP:
+			out->steps_total++;
+			out->steps_cached += s->cached != 0;
+			if (!isnan(s->duration_s))
+				out->steps_timed++;
+			add_known(&out->step_seconds, s->duration_s);
+			break;
+		case BP_KIND_FROM:
+			add_known(&out->from_seconds, s->duration_s);
+			break;
+		default:
+			add_known(&out->overhead_seconds, s->duration_s);
+		}
+		/* The failing step: the first Dockerfile step that errored, else any vertex. */
+		if (s->status == BP_STEP_ERROR &&
+		    (out->failed_step < 0 ||
+		     ((s->kind == BP_KIND_STEP || s->kind == BP_KIND_FROM) &&
+		      b->steps[out->failed_step].kind != BP_KIND_STEP &&
+		      b->steps[out->failed_step].kind != BP_KIND_FROM)))
+			out->failed_step = (long)i;
+	}
+	out->cache_hit_rate = out->steps_total ? (double)out->steps_cached / out->steps_total : NAN;
+	out->vertex_cache_rate = out->vertices ? (double)out->vertices_cached / out->vertices : NAN;
+}
+
+size_t analyzer_slowest_steps(const struct bp_build *b, size_t *idx, size_t max)
+{
+	size_t n = 0, i, j;
+
+	for (i = 0; i < b->nsteps; i++) {
+		const struct bp_step *s = &b->steps[i];
+		if ((s->kind != BP_KIND_STEP && s->kind != BP_KIND_FROM) || isnan(s->duration_s))
+			continue;
+		/* insertion into the sorted top list; ties keep log order */
+		for (j = n; j > 0 && b->steps[idx[j - 1]].duration_s < s->duration_s; j--)
+			if (j < max)
+				idx[j] = idx[j - 1];
+		if (j < max) {
+			idx[j] = i;
+			if (n < max)
+				n++;
+		}
+	}
+	return n;
+}
+
+void analyzer_summary_init(struct analyzer_summary *sum, size_t top)
+{
+	memset(sum, 0, sizeof(*sum));
+	sum->top = top;
+	sum->cache_hit_rate = NAN;
+	sum->step_seconds = NAN;
+	sum->slowest = xcalloc(top ? top : 1, sizeof(*sum->slowest));
+}
+
+static void slow_release(struct analyzer_slow_step *r)
+{
+	free(r->build_name);
+	free(r->stage);
+	free(r->text);
+}
+
+void analyzer_summary_add(struct analyzer_summary *sum, const struct bp_build *b,
+			  const struct analyzer_build_stats *stats)
+{
+	size_t i, j;
+
+	sum->builds++;
+	sum->by_status[b->status]++;
+	sum->steps_total += stats->steps_total;
+	sum->steps_cached += stats->steps_cached;
+	sum->cache_hit_rate = sum->steps_total ? (double)sum->steps_cached / sum->steps_total : NAN;
+	add_known(&sum->step_seconds, stats->step_seconds);
+	for (i = 0; i < b->nsteps; i++) {
+		const struct bp_step *s = &b->steps[i];
+		struct analyzer_slow_step row;
+		if (s->kind != BP_KIND_STEP || isnan(s->duration_s) || !sum->top)
+			continue;
+		if (sum->nslowest == sum->top &&
+		    sum->slowest[sum->nslowest - 1].duration_s >= s->duration_s)
+			continue;
+		if (sum->nslowest == sum->top)
+			slow_release(&sum->slowest[--sum->nslowest]);
+		for (j = sum->nslowest; j > 0 && sum->slowest[j - 1].duration_s < s->duration_s; j--)
+			sum->slowest[j] = sum->slowest[j - 1];
+		row.build_id = b->id;
+		row.build_name = xstrdup_or_null(b->name);
+		row.stage = xstrdup_or_null(s->stage);
+		row.index = s->index;
+		row.count = s->count;
+		row.text = xstrdup_or_null(s->text);
+		row.duration_s = s->duration_s;
+		sum->slowest[j] = row;
+		sum->nslowest++;
+	}
+}
+
+void analyzer_summary_release(struct analyzer_summary *sum)
+{
+	size_t i;
+
+	for (i = 0; i < sum->nslowest; i++)
+		slow_release(&sum->slowest[i]);
+	free(sum->slowest);
+	memset(sum, 0, sizeof(*sum));
+}

@@ -1,0 +1,223 @@
+/*
+ * ingest.c - `buildprof ingest`: stores build logs. Each input is one
+ * transaction, so a bad input leaves nothing behind and the other inputs of
+ * the same command are still stored.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildprof/analyzer.h"
+#include "buildprof/collector.h"
+#include "buildprof/report.h"
+#include "cli.h"
+
+struct ingest_opts {
+	const struct bp_format *format; /* --format, NULL to detect */
+	const char *name;               /* --name, NULL for the file's name */
+	struct bp_build labels;         /* --label K=V, held in a build's label list */
+};
+
+struct ingest_ctx {
+	struct bp_store *st;
+	long source_id;
+	const char *display;   /* the input as the user named it */
+	char *name;            /* the name given to its builds */
+	const struct bp_build *labels;
+	struct strbuf report;  /* what to print once committed */
+	int builds;
+};
+
+/* "app.log" -> "app"; "-" -> "stdin" */
+static char *default_name(const char *path)
+{
+	const char *base = strrchr(path, '/'), *dot;
+
+	if (!strcmp(path, "-"))
+		return xstrdup("stdin");
+	base = base ? base + 1 : path;
+	dot = strrchr(base, '.');
+	if (dot && dot != base && (!strcmp(dot, ".log") || !strcmp(dot, ".txt")))
+		return xstrndup(base, (size_t)(dot - base));
+	return xstrdup(base);
+}
+
+static int sink_build(void *vctx, struct bp_build *b, struct bp_error *err)
+{
+	struct ingest_ctx *ctx = vctx;
+	struct analyzer_build_stats stats;
+	char pct[16], secs[32];
+	size_t i;
+
+	free(b->name);
+	b->name = xstrdup(ctx->name);
+	for (i = 0; i < ctx->labels->nlabels; i++)
+		bp_build_set_label(b, ctx->labels->labels[i].key, ctx->labels->labels[i].value);
+	if (store_put_build(ctx->st, ctx->source_id, b, err))
+		return -1;
+	ctx->builds++;
+	analyzer_build_stats(b, &stats);
+	strbuf_addf(&ctx->report, "build %ld: %s  %s  %s  %d steps, %d cached (%s)", b->id,
+		    ctx->display, b->format, bp_build_status_name(b->status), stats.steps_total,
+		    stats.steps_cached, report_percent(stats.cache_hit_rate, pct, sizeof(pct)));
+	if (!isnan(b->wall_s))
+		strbuf_addf(&ctx->report, ", %s", report_seconds(b->wall_s, secs, sizeof(secs)));
+	else if (!isnan(stats.step_seconds))
+		strbuf_addf(&ctx->report, ", %s in steps",
+			    report_seconds(stats.step_seconds, secs, sizeof(secs)));
+	strbuf_addch(&ctx->report, '\n');
+	return 0;
+}
+
+static int ingest_one(struct bp_store *st, const char *path, const struct ingest_opts *opts)
+{
+	struct ingest_ctx ctx = { 0 };
+	struct bp_sink sink = { sink_build, &ctx };
+	struct collector_result res;
+	struct bp_error err;
+	FILE *in = NULL;
+	long existing = 0;
+	int rc = EXIT_INPUT, dup;
+
+	bp_error_init(&err);
+	strbuf_init(&ctx.report, 0);
+	ctx.st = st;
+	ctx.display = strcmp(path, "-") ? path : "stdin";
+	ctx.name = opts->name ? xstrdup(opts->name) : default_name(path);
+	ctx.labels = &opts->labels;
+	in = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!in) {
+		error("ingest: cannot open '%s': %s", path, strerror(errno));
+		goto cleanup;
+	}
+	if (store_begin(st, &err))
+		goto fail;
+	ctx.source_id = store_put_source(st, "log", ctx.display, &err);
+	if (ctx.source_id < 0)
+		goto fail;
+	if (collector_parse_stream(in, ctx.display, opts->format, &sink, &res, &err))
+		goto fail;
+	if (!ctx.builds) {
+		bp_error_set(&err, ctx.display, 0, "no build found in the input");
+		goto fail;
+	}
+	dup = store_finish_source(st, ctx.source_id, res.sha256, res.bytes, &existing, &err);
+	if (dup < 0)
+		goto fail;
+	if (dup) {
+		long *ids = NULL;
+		size_t n = 0, i;
+		store_rollback(st);
+		store_source_builds(st, existing, &ids, &n, &err);
+		printf("%s: already ingested as build", ctx.display);
+		for (i = 0; i < n; i++)
+			printf("%s%ld", i ? ", " : " ", ids[i]);
+		printf(" (same bytes); nothing stored\n");
+		free(ids);
+		rc = EXIT_OK;
+		goto cleanup;
+	}
+	if (store_commit(st, &err))
+		goto fail;
+	fputs(ctx.report.buf, stdout);
+	if (res.dropped_bytes)
+		warning("ingest: %s: over-long lines were cut to %d KiB (%lld bytes dropped)",
+			ctx.display, BP_LINE_MAX / 1024, res.dropped_bytes);
+	rc = EXIT_OK;
+	goto cleanup;
+fail:
+	store_rollback(st);
+	cli_print_error("ingest", &err);
+cleanup:
+	if (in && in != stdin)
+		fclose(in);
+	strbuf_release(&ctx.report);
+	free(ctx.name);
+	return rc;
+}
+
+static int run_ingest(int argc, char **argv, const struct cli_env *env)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ingest_opts opts = { 0 };
+	struct bp_store *st;
+	int c, i, rc = EXIT_OK;
+	char *k, *v;
+
+	bp_build_init(&opts.labels);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:n:l:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			opts.format = collector_format(optarg);
+			if (!opts.format) {
+				rc = cli_usage_error(&cli_ingest, "unknown format '%s'", optarg);
+				goto out;
+			}
+			break;
+		case 'n':
+			opts.name = optarg;
+			break;
+		case 'l':
+			if (cli_split_label(optarg, &k, &v)) {
+				rc = cli_usage_error(&cli_ingest, "--label wants KEY=VALUE, not '%s'", optarg);
+				goto out;
+			}
+			bp_build_set_label(&opts.labels, k, v);
+			free(k);
+			free(v);
+			break;
+		case 'h':
+			rc = cli_help(&cli_ingest);
+			goto out;
+		default:
+			rc = cli_usage_error(&cli_ingest, "bad option");
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		rc = cli_usage_error(&cli_ingest, "no input files (use - for stdin)");
+		goto out;
+	}
+	st = cli_open_store(env);
+	if (!st) {
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	for (i = optind; i < argc; i++)
+		if (ingest_one(st, argv[i], &opts) != EXIT_OK)
+			rc = EXIT_INPUT;
+	store_close(st);
+out:
+	bp_build_release(&opts.labels);
+	return rc;
+}
+
+const struct cli_command cli_ingest = {
+	.name = "ingest",
+	.run = run_ingest,
+	.summary = "store build logs (BuildKit plain, legacy builder)",
+	.usage =
+	"usage: buildprof ingest [--format F] [--name N] [--label K=V]... FILE...\n"
+	"\n"
+	"Parses each FILE (- for stdin) and stores the build(s) it holds, one\n"
+	"transaction per file: a file that fails leaves nothing behind, the others\n"
+	"are still stored. The same bytes ingested again are recognised and skipped.\n"
+	"\n"
+	"  -f, --format F     the input format instead of detecting it:\n"
+	"                       buildkit  BuildKit --progress=plain (docker build, buildx)\n"
+	"                       legacy    the classic builder (DOCKER_BUILDKIT=0)\n"
+	"  -n, --name N       the build's name (default: the file name without .log)\n"
+	"  -l, --label K=V    attach a label, e.g. --label variant=alpine (repeatable)\n"
+	"  -h, --help         this text\n"
+	"\n"
+	"Prints one line per stored build. Exit status 1 when any input failed.\n",
+};

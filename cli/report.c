@@ -1,0 +1,130 @@
+/*
+ * report.c - `buildprof report`: the analysis of the selected builds in a
+ * chosen output format. Reads, analyses and renders one build at a time.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildprof/analyzer.h"
+#include "buildprof/report.h"
+#include "cli.h"
+
+struct report_run {
+	const struct report_format *fmt;
+	struct report_state *state;
+	struct analyzer_summary sum;
+};
+
+static int report_one(void *vctx, const struct bp_build *b)
+{
+	struct report_run *run = vctx;
+	struct analyzer_build_stats stats;
+
+	analyzer_build_stats(b, &stats);
+	run->fmt->build(run->state, b, &stats);
+	analyzer_summary_add(&run->sum, b, &stats);
+	return 0;
+}
+
+static int run_report(int argc, char **argv, const struct cli_env *env)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "top", required_argument, NULL, 't' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct report_options opt = { stdout, 5, 0 };
+	struct report_run run = { 0 };
+	struct bp_selector sel;
+	struct bp_store *st = NULL;
+	const char *output = NULL;
+	long top, count = 0;
+	int c, rc;
+
+	bp_selector_init(&sel);
+	run.fmt = report_format("text");
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:t:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			run.fmt = report_format(optarg);
+			if (!run.fmt) {
+				rc = cli_usage_error(&cli_report, "unknown format '%s' (%s)", optarg,
+						     report_format_names());
+				goto out;
+			}
+			break;
+		case 't':
+			if (bp_parse_long(optarg, 0, 1000, &top)) {
+				rc = cli_usage_error(&cli_report, "--top wants a number from 0 to 1000");
+				goto out;
+			}
+			opt.top = (size_t)top;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'h':
+			rc = cli_help(&cli_report);
+			goto out;
+		default:
+			rc = cli_usage_error(&cli_report, "bad option");
+			goto out;
+		}
+	}
+	rc = cli_parse_selectors(&cli_report, argc - optind, argv + optind, &sel);
+	if (rc != EXIT_OK)
+		goto out;
+	rc = EXIT_INPUT;
+	st = cli_open_store(env);
+	if (!st)
+		goto out;
+	if (output && !(opt.out = fopen(output, "w"))) {
+		error("report: cannot write '%s': %m", output);
+		goto out;
+	}
+	opt.color = !output && !strcmp(run.fmt->name, "text") && cli_color_wanted(stdout);
+	analyzer_summary_init(&run.sum, opt.top);
+	run.state = run.fmt->begin(&opt);
+	if (cli_each_build(st, &sel, 1, report_one, &run, &count)) {
+		run.fmt->end(run.state, &run.sum);
+		goto out_sum;
+	}
+	run.fmt->end(run.state, &run.sum);
+	if (!count) {
+		error("report: no builds match%s", argc > optind ? " the selectors" : " (the database is empty)");
+		goto out_sum;
+	}
+	rc = EXIT_OK;
+out_sum:
+	analyzer_summary_release(&run.sum);
+out:
+	if (opt.out && opt.out != stdout && fclose(opt.out))
+		rc = EXIT_INPUT, error("report: cannot write '%s': %m", output);
+	store_close(st);
+	bp_selector_release(&sel);
+	return rc;
+}
+
+const struct cli_command cli_report = {
+	.name = "report",
+	.run = run_report,
+	.summary = "analyse the selected builds",
+	.usage =
+	"usage: buildprof report [SELECTOR...] [--format text|json] [--top N] [-o FILE]\n"
+	"\n"
+	"For each selected build (all when no selector is given): its status, steps\n"
+	"and cache hit rate (FROM excluded), the slowest steps, and the failing step\n"
+	"with its error; then a summary over all of them.\n"
+	"\n"
+	"  -f, --format F   text (default) or json (schema buildprof.report/1)\n"
+	"  -t, --top N      slowest steps to list (default 5)\n"
+	"  -o, --output F   write to F instead of standard output\n"
+	"  -h, --help       this text\n"
+	"\n"
+	"Selectors: ID, A..B, last:N, label:K=V, name:GLOB, format:F, status:S.\n"
+	"Ids and ranges add up; the others narrow; last:N keeps the newest N.\n",
+};

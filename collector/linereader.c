@@ -1,0 +1,288 @@
+/*
+ * linereader.c - the one place that turns raw input bytes into text lines.
+ * Every parser sees clean, valid UTF-8 lines of bounded length, so none of
+ * them has to think about CRs, escapes, NULs or wrapper prefixes.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include "linereader.h"
+
+/* Bytes at the start of the input that are checked for NUL (as git does). */
+#define BINARY_PROBE 8000
+
+void line_reader_init(struct line_reader *lr, FILE *in, const char *source)
+{
+	memset(lr, 0, sizeof(*lr));
+	lr->in = in;
+	lr->source = source;
+	lr->lineno = 1;
+	strbuf_init(&lr->raw, 256);
+	strbuf_init(&lr->clean, 256);
+	bp_sha256_init(&lr->sha);
+}
+
+void line_reader_release(struct line_reader *lr)
+{
+	strbuf_release(&lr->raw);
+	strbuf_release(&lr->clean);
+}
+
+static int fill(struct line_reader *lr, struct bp_error *err)
+{
+	size_t n;
+
+	if (lr->eof)
+		return 0;
+	n = fread(lr->buf, 1, sizeof(lr->buf), lr->in);
+	if (n == 0) {
+		if (ferror(lr->in))
+			return bp_error_set(err, lr->source, 0, "read error: %s", strerror(errno));
+		lr->eof = 1;
+		return 0;
+	}
+	if (!lr->checked_binary) {
+		size_t probe = n < BINARY_PROBE ? n : BINARY_PROBE;
+		const unsigned char *nul = memchr(lr->buf, 0, probe);
+		lr->checked_binary = 1;
+		if (nul) {
+			long line = 1;
+			const unsigned char *p;
+			for (p = lr->buf; p < nul; p++)
+				line += *p == '\n';
+			return bp_error_set(err, lr->source, line,
+					    "binary data (a NUL byte at offset %ld), not a text log",
+					    (long)(nul - lr->buf));
+		}
+	}
+	bp_sha256_update(&lr->sha, lr->buf, n);
+	lr->bytes += (long long)n;
+	lr->pos = 0;
+	lr->end = n;
+	return 1;
+}
+
+static void append_raw(struct line_reader *lr, const unsigned char *p, size_t n)
+{
+	size_t room = BP_LINE_MAX - lr->raw.len;
+
+	if (n > room) {
+		lr->dropped += (long long)(n - room);
+		lr->truncated = 1;
+		n = room;
+	}
+	if (n)
+		strbuf_add(&lr->raw, p, n);
+}
+
+/* Length of a valid UTF-8 sequence at p (at most n bytes), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	unsigned int cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/* Skips an ANSI escape sequence starting at p[0] == ESC; returns its length. */
+static size_t escape_len(const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	if (n < 2)
+		return 1;
+	if (p[1] == '[') { /* CSI: parameters, then a final byte 0x40-0x7e */
+		for (i = 2; i < n; i++)
+			if (p[i] >= 0x40 && p[i] <= 0x7e)
+				return i + 1;
+		return n;
+	}
+	if (p[1] == ']') { /* OSC: up to BEL or ESC \ */
+		for (i = 2; i < n; i++) {
+			if (p[i] == 0x07)
+				return i + 1;
+			if (p[i] == 0x1b && i + 1 < n && p[i + 1] == '\\')
+				return i + 2;
+		}
+		return n;
+	}
+	return 2;
+}
+
+/* Copies raw into clean: escapes removed, NUL and invalid UTF-8 replaced by U+FFFD. */
+static void clean_line(struct line_reader *lr)
+{
+	const unsigned char *p = (const unsigned char *)lr->raw.buf;
+	size_t n = lr->raw.len, i = 0;
+
+	strbuf_reset(&lr->clean);
+	while (i < n) {
+		size_t len;
+		if (p[i] == 0x1b) {
+			i += escape_len(p + i, n - i);
+			continue;
+		}
+		if (p[i] == 0) {
+			strbuf_addstr(&lr->clean, "\xef\xbf\xbd");
+			i++;
+			continue;
+		}
+		len = utf8_len(p + i, n - i);
+		if (!len) {
+			strbuf_addstr(&lr->clean, "\xef\xbf\xbd");
+			i++;
+			continue;
+		}
+		strbuf_add(&lr->clean, p + i, len);
+		i += len;
+	}
+}
+
+static int match_digits(const char *s, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* Length of a wrapper prefix of the given kind at the start of s (with its
+ * separating space), and its time in *ts; 0 when s has no such prefix. */
+static size_t wrapper_prefix(enum line_wrapper kind, const char *s, double *ts)
+{
+	char tmp[48];
+	size_t len;
+
+	if (kind == WRAP_ISO) {
+		/* 2020-05-14T10:55:14.5014590Z */
+		if (!match_digits(s, 4) || s[4] != '-' || s[10] != 'T')
+			return 0;
+		len = strcspn(s, " ");
+		if (len < 20 || len >= sizeof(tmp) || s[len - 1] != 'Z')
+			return 0;
+		memcpy(tmp, s, len);
+		tmp[len] = '\0';
+		if (bp_parse_time(tmp, ts))
+			return 0;
+		return s[len] == ' ' ? len + 1 : len;
+	}
+	if (kind == WRAP_GOLOG) {
+		/* 2024/03/29 14:00:00 */
+		if (!match_digits(s, 4) || s[4] != '/' || !match_digits(s + 5, 2) || s[7] != '/' ||
+		    !match_digits(s + 8, 2) || s[10] != ' ' || !match_digits(s + 11, 2) ||
+		    s[13] != ':' || !match_digits(s + 14, 2) || s[16] != ':' ||
+		    !match_digits(s + 17, 2) || (s[19] != ' ' && s[19] != '\0'))
+			return 0;
+		snprintf(tmp, sizeof(tmp), "%.4s-%.2s-%.2sT%.8sZ", s, s + 5, s + 8, s + 11);
+		if (bp_parse_time(tmp, ts))
+			return 0;
+		return s[19] == ' ' ? 20 : 19;
+	}
+	return 0;
+}
+
+static void peel_wrapper(struct line_reader *lr, struct bp_line *line)
+{
+	double ts = NAN;
+	size_t len = 0;
+
+	if (lr->wrapper == WRAP_UNDECIDED) {
+		if (!line->len)
+			return;
+		if ((len = wrapper_prefix(WRAP_ISO, line->text, &ts)))
+			lr->wrapper = WRAP_ISO;
+		else if ((len = wrapper_prefix(WRAP_GOLOG, line->text, &ts)))
+			lr->wrapper = WRAP_GOLOG;
+		else
+			lr->wrapper = WRAP_NONE;
+	} else if (lr->wrapper != WRAP_NONE) {
+		len = wrapper_prefix(lr->wrapper, line->text, &ts);
+	}
+	if (len) {
+		line->text += len;
+		line->len -= len;
+		line->ts = ts;
+	}
+}
+
+int line_reader_next(struct line_reader *lr, struct bp_line *line, struct bp_error *err)
+{
+	int ended = 0;
+
+	strbuf_reset(&lr->raw);
+	lr->truncated = 0;
+	while (!ended) {
+		const unsigned char *start, *stop;
+		if (lr->pos == lr->end) {
+			int r = fill(lr, err);
+			if (r < 0)
+				return -1;
+			if (r == 0) {
+				if (!lr->raw.len && !lr->truncated)
+					return 0;
+				break; /* a last line without a newline */
+			}
+		}
+		/* A CR ended the previous segment: an LF right after it is its pair. */
+		if (lr->after_cr) {
+			lr->after_cr = 0;
+			if (lr->buf[lr->pos] == '\n') {
+				lr->pos++;
+				lr->lineno++;
+				continue;
+			}
+		}
+		start = lr->buf + lr->pos;
+		stop = start;
+		while (stop < lr->buf + lr->end && *stop != '\n' && *stop != '\r')
+			stop++;
+		append_raw(lr, start, (size_t)(stop - start));
+		lr->pos = (size_t)(stop - lr->buf);
+		if (stop < lr->buf + lr->end) {
+			ended = *stop;
+			lr->pos++;
+		}
+	}
+	clean_line(lr);
+	memset(line, 0, sizeof(*line));
+	line->text = lr->clean.buf;
+	line->len = lr->clean.len;
+	line->lineno = lr->lineno;
+	line->ts = NAN;
+	line->truncated = lr->truncated;
+	peel_wrapper(lr, line);
+	if (ended == '\n')
+		lr->lineno++;
+	else if (ended == '\r')
+		lr->after_cr = 1;
+	lr->lines++;
+	return 1;
+}

@@ -1,0 +1,187 @@
+/*
+ * model.c - constructors, destructors and name tables for the plain records
+ * in model.h, shared by every module.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildprof/model.h"
+#include "buildprof/util.h"
+
+static const char *const kind_names[] = { "step", "from", "internal", "export", "cache" };
+static const char *const step_status_names[] = { "done", "cached", "error", "canceled", "incomplete" };
+static const char *const build_status_names[] = { "success", "failed", "incomplete" };
+
+void bp_step_init(struct bp_step *step)
+{
+	memset(step, 0, sizeof(*step));
+	step->status = BP_STEP_INCOMPLETE;
+	step->start_s = NAN;
+	step->duration_s = NAN;
+}
+
+void bp_step_release(struct bp_step *step)
+{
+	free(step->stage);
+	free(step->platform);
+	free(step->instruction);
+	free(step->text);
+	free(step->digest);
+	free(step->error);
+	bp_step_init(step);
+}
+
+void bp_build_init(struct bp_build *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->status = BP_BUILD_INCOMPLETE;
+	b->started_at = NAN;
+	b->wall_s = NAN;
+}
+
+void bp_build_release(struct bp_build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nsteps; i++)
+		bp_step_release(&b->steps[i]);
+	for (i = 0; i < b->nlabels; i++) {
+		free(b->labels[i].key);
+		free(b->labels[i].value);
+	}
+	free(b->steps);
+	free(b->labels);
+	free(b->name);
+	free(b->format);
+	free(b->image_ref);
+	free(b->image_id);
+	free(b->base_image);
+	free(b->error);
+	free(b->source_path);
+	bp_build_init(b);
+}
+
+struct bp_step *bp_build_add_step(struct bp_build *b)
+{
+	struct bp_step *s;
+
+	BP_GROW(b->steps, b->nsteps + 1, b->alloc_steps);
+	s = &b->steps[b->nsteps++];
+	bp_step_init(s);
+	return s;
+}
+
+void bp_build_set_label(struct bp_build *b, const char *key, const char *value)
+{
+	size_t i;
+
+	for (i = 0; i < b->nlabels; i++) {
+		if (!strcmp(b->labels[i].key, key)) {
+			free(b->labels[i].value);
+			b->labels[i].value = xstrdup(value);
+			return;
+		}
+	}
+	BP_GROW(b->labels, b->nlabels + 1, b->alloc_labels);
+	b->labels[b->nlabels].key = xstrdup(key);
+	b->labels[b->nlabels].value = xstrdup(value);
+	b->nlabels++;
+}
+
+const char *bp_build_label(const struct bp_build *b, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < b->nlabels; i++)
+		if (!strcmp(b->labels[i].key, key))
+			return b->labels[i].value;
+	return NULL;
+}
+
+static int parse_name(const char *const *names, size_t n, const char *name, int *out)
+{
+	size_t i;
+
+	for (i = 0; name && i < n; i++) {
+		if (!strcmp(names[i], name)) {
+			*out = (int)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *bp_step_kind_name(enum bp_step_kind kind)
+{
+	if ((size_t)kind >= BP_ARRAY_SIZE(kind_names))
+		BUG("bad step kind %d", (int)kind);
+	return kind_names[kind];
+}
+
+const char *bp_step_status_name(enum bp_step_status status)
+{
+	if ((size_t)status >= BP_ARRAY_SIZE(step_status_names))
+		BUG("bad step status %d", (int)status);
+	return step_status_names[status];
+}
+
+const char *bp_build_status_name(enum bp_build_status status)
+{
+	if ((size_t)status >= BP_ARRAY_SIZE(build_status_names))
+		BUG("bad build status %d", (int)status);
+	return build_status_names[status];
+}
+
+int bp_step_kind_parse(const char *name, enum bp_step_kind *out)
+{
+	int v;
+
+	if (parse_name(kind_names, BP_ARRAY_SIZE(kind_names), name, &v))
+		return -1;
+	*out = (enum bp_step_kind)v;
+	return 0;
+}
+
+int bp_step_status_parse(const char *name, enum bp_step_status *out)
+{
+	int v;
+
+	if (parse_name(step_status_names, BP_ARRAY_SIZE(step_status_names), name, &v))
+		return -1;
+	*out = (enum bp_step_status)v;
+	return 0;
+}
+
+int bp_build_status_parse(const char *name, enum bp_build_status *out)
+{
+	int v;
+
+	if (parse_name(build_status_names, BP_ARRAY_SIZE(build_status_names), name, &v))
+		return -1;
+	*out = (enum bp_build_status)v;
+	return 0;
+}
+
+void bp_selector_init(struct bp_selector *sel)
+{
+	memset(sel, 0, sizeof(*sel));
+}
+
+void bp_selector_release(struct bp_selector *sel)
+{
+	size_t i;
+
+	for (i = 0; i < sel->nlabels; i++) {
+		free(sel->labels[i].key);
+		free(sel->labels[i].value);
+	}
+	for (i = 0; i < sel->nnames; i++)
+		free(sel->names[i]);
+	free(sel->ranges);
+	free(sel->labels);
+	free(sel->names);
+	free(sel->format);
+	free(sel->status);
+	bp_selector_init(sel);
+}

@@ -1,0 +1,66 @@
+/*
+ * analyzer.h - the read side's arithmetic: pure functions over plain records
+ * (no SQL, no printing), so every metric is unit-testable without a
+ * database. Metric definitions are in DESIGN.md, "Metrics".
+ */
+#ifndef BUILDPROF_ANALYZER_H
+#define BUILDPROF_ANALYZER_H
+
+#include <stddef.h>
+
+#include "buildprof/model.h"
+#include "buildprof/util.h"
+
+/* Parses SELECTOR words (ID, A..B, label:K=V, name:GLOB, last:N, format:F,
+ * status:S) into sel (bp_selector_init'd by the caller). Returns 0, or -1
+ * with err naming the bad word. */
+int analyzer_parse_selector(int argc, char *const argv[], struct bp_selector *sel,
+			    struct bp_error *err);
+
+struct analyzer_build_stats {
+	int steps_total;          /* Dockerfile steps, FROM excluded */
+	int steps_cached;         /* of those, from the cache */
+	int vertices;             /* every vertex, internal ones included */
+	int vertices_cached;      /* of those, from the cache */
+	double cache_hit_rate;    /* steps_cached / steps_total; NAN without steps */
+	double vertex_cache_rate; /* buildx's: vertices_cached / vertices; NAN without any */
+	double step_seconds;      /* sum of known step durations; NAN when none is known */
+	double from_seconds;      /* sum of known FROM (base image) durations; NAN if none */
+	double overhead_seconds;  /* internal, export and cache vertices; NAN if none known */
+	int steps_timed;          /* steps whose duration the input gave */
+	long failed_step;         /* index in b->steps of the step that failed, -1 none */
+};
+
+void analyzer_build_stats(const struct bp_build *b, struct analyzer_build_stats *out);
+
+/* Writes into idx up to max indices of b's steps (kind step or from) with a
+ * known duration, slowest first; returns how many. */
+size_t analyzer_slowest_steps(const struct bp_build *b, size_t *idx, size_t max);
+
+/* One row of the slowest steps over many builds (strings owned). */
+struct analyzer_slow_step {
+	long build_id;
+	char *build_name;
+	char *stage;
+	int index, count;
+	char *text;
+	double duration_s;
+};
+
+/* Totals over a selection of builds, fed one build at a time. */
+struct analyzer_summary {
+	long builds;
+	long by_status[3];          /* indexed by enum bp_build_status */
+	long steps_total, steps_cached;
+	double cache_hit_rate;      /* pooled: sum cached / sum steps; NAN without steps */
+	double step_seconds;        /* sum over builds of known step time */
+	struct analyzer_slow_step *slowest; /* slowest first */
+	size_t nslowest, top;
+};
+
+void analyzer_summary_init(struct analyzer_summary *sum, size_t top);
+void analyzer_summary_add(struct analyzer_summary *sum, const struct bp_build *b,
+			  const struct analyzer_build_stats *stats);
+void analyzer_summary_release(struct analyzer_summary *sum);
+
+#endif

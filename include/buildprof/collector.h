@@ -1,0 +1,82 @@
+/*
+ * collector.h - turns inputs (files, stdin, a wrapped command's output) into
+ * bp_build records. A format is a row in a table: a detector that scores the
+ * first lines and a streaming parser fed one line at a time, so memory stays
+ * bounded whatever the input's size.
+ */
+#ifndef BUILDPROF_COLLECTOR_H
+#define BUILDPROF_COLLECTOR_H
+
+#include <stdio.h>
+
+#include "buildprof/model.h"
+#include "buildprof/util.h"
+
+/* Longest line kept; the rest of a longer line is dropped (and counted). */
+#define BP_LINE_MAX (64 * 1024)
+
+/* One line of input, with any CI wrapper prefix (timestamps) and ANSI
+ * escapes removed. Borrowed: valid only during the call it is passed to. */
+struct bp_line {
+	const char *text; /* NUL-terminated, no line ending */
+	size_t len;       /* strlen(text) */
+	long lineno;      /* 1-based line number in the input */
+	double ts;        /* epoch seconds from a wrapper's timestamp, NAN when none */
+	int truncated;    /* 1 when the input line was longer than BP_LINE_MAX */
+};
+
+/* Where a parser delivers each finished build. The build is borrowed: the
+ * sink copies what it keeps. Returns 0, or -1 with err set to stop parsing. */
+struct bp_sink {
+	int (*build)(void *ctx, struct bp_build *build, struct bp_error *err);
+	void *ctx;
+};
+
+struct bp_parser;
+
+struct bp_format {
+	const char *name;        /* "buildkit" */
+	const char *description; /* one line for --help */
+	/* Scores how much the first lines look like this format: 0 = not at all. */
+	int (*detect)(const struct bp_line *lines, size_t n);
+	/* A parser that hands each finished build to sink (borrowed for its life). */
+	struct bp_parser *(*parser_new)(const struct bp_sink *sink);
+	/* Feeds one line; returns 0, or -1 with err set for input it must refuse
+	 * or when the sink failed. */
+	int (*parser_line)(struct bp_parser *p, const struct bp_line *line, struct bp_error *err);
+	/* End of input: emits what remains (a truncated build as incomplete). */
+	int (*parser_finish)(struct bp_parser *p, struct bp_error *err);
+	void (*parser_free)(struct bp_parser *p);
+};
+
+/* The table of known formats, NULL-terminated. */
+extern const struct bp_format *const collector_formats[];
+/* Returns the format of that name, or NULL. */
+const struct bp_format *collector_format(const char *name);
+
+/* What one input became. */
+struct collector_result {
+	const struct bp_format *format; /* the format used (borrowed, static) */
+	char sha256[65];                /* of the input's bytes */
+	long long bytes;                /* input size */
+	long lines;                     /* lines read */
+	long long dropped_bytes;        /* bytes cut from over-long lines */
+};
+
+/* Reads `in` (named `source` in messages) to the end, detecting its format
+ * unless `format` is given, and hands each build to sink. Returns 0, or -1
+ * with err set ("source:line: ..."); builds already given to the sink before
+ * an error are the caller's to keep or discard. */
+int collector_parse_stream(FILE *in, const char *source, const struct bp_format *format,
+			   const struct bp_sink *sink, struct collector_result *res,
+			   struct bp_error *err);
+
+/* --- helpers shared by the parsers (collector/dockerfile.c) --- */
+/* Returns the canonical upper-case Dockerfile instruction that starts text
+ * ("run" -> "RUN"), or NULL when the first word is none. Static string. */
+const char *collector_instruction(const char *text);
+/* Returns the FROM target of "FROM [--platform=x] image [AS name]" as a new
+ * string, and the alias in *alias (new, or NULL). */
+char *collector_from_target(const char *text, char **alias);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+ * model.h - the plain records that flow collector -> store -> analyzer ->
+ * report. They own their strings (free with the *_release functions); unknown
+ * numbers are NAN, never 0, so "not measured" survives to the JSON as null.
+ */
+#ifndef BUILDPROF_MODEL_H
+#define BUILDPROF_MODEL_H
+
+#include <stddef.h>
+
+/* What a vertex / Dockerfile step is. Only BP_KIND_STEP counts as a "step". */
+enum bp_step_kind {
+	BP_KIND_STEP,     /* a Dockerfile instruction other than FROM */
+	BP_KIND_FROM,     /* FROM: the base image pull, reported on its own */
+	BP_KIND_INTERNAL, /* [internal] load ..., resolve image config, [auth] ... */
+	BP_KIND_EXPORT,   /* exporting to image / oci / docker, importing to docker */
+	BP_KIND_CACHE,    /* importing cache manifest, exporting cache */
+};
+
+enum bp_step_status {
+	BP_STEP_DONE,
+	BP_STEP_CACHED,
+	BP_STEP_ERROR,
+	BP_STEP_CANCELED,
+	BP_STEP_INCOMPLETE, /* started but the log never said how it ended */
+};
+
+enum bp_build_status {
+	BP_BUILD_SUCCESS,
+	BP_BUILD_FAILED,
+	BP_BUILD_INCOMPLETE, /* truncated, canceled or interrupted */
+};
+
+struct bp_label {
+	char *key;   /* label name, e.g. "variant" */
+	char *value; /* label value, e.g. "alpine" */
+};
+
+struct bp_step {
+	int vertex;                 /* BuildKit #N, or the legacy step number; 0 when none */
+	char *stage;                /* stage name ("builder", "stage-1"); NULL when unnamed */
+	char *platform;             /* "linux/arm64" from a multi-platform prefix, else NULL */
+	int index;                  /* i of "[stage i/n]" or "Step i/n"; 0 for other vertices */
+	int count;                  /* n of the same; 0 for other vertices */
+	char *instruction;          /* "RUN", "COPY", ...; NULL for internal vertices */
+	char *text;                 /* the instruction with its arguments, or the vertex name */
+	char *digest;               /* vertex digest when the log prints one, else NULL */
+	enum bp_step_kind kind;     /* see enum */
+	int cached;                 /* 1 when the result came from the cache */
+	enum bp_step_status status; /* how it ended */
+	double start_s;             /* start, seconds after the build started; NAN unknown */
+	double duration_s;          /* seconds it ran; NAN when the log does not say */
+	char *error;                /* the error message when status is error, else NULL */
+	long output_lines;          /* lines of output the step printed */
+};
+
+struct bp_build {
+	long id;                     /* store id; 0 until stored */
+	char *name;                  /* the user's name for the build (--name, else the file) */
+	char *format;                /* input format: "buildkit", "legacy", ... */
+	enum bp_build_status status; /* see enum */
+	double started_at;           /* epoch seconds; NAN when the log has no clock */
+	double wall_s;               /* wall-clock duration; NAN when unknown */
+	char *image_ref;             /* "docker.io/library/app:latest" when named, else NULL */
+	char *image_id;              /* "sha256:..." of the built image, else NULL */
+	char *base_image;            /* the final stage's FROM target, else NULL */
+	char *error;                 /* the build's final error message, else NULL */
+	char *source_path;           /* the input it came from (set by the store on read) */
+	struct bp_label *labels;     /* key=value labels, keys unique */
+	size_t nlabels, alloc_labels;
+	struct bp_step *steps;       /* every vertex/step, in the order the log first showed it */
+	size_t nsteps, alloc_steps;
+};
+
+void bp_step_init(struct bp_step *step);
+void bp_step_release(struct bp_step *step);
+void bp_build_init(struct bp_build *b);
+void bp_build_release(struct bp_build *b);
+/* Appends a fresh step (bp_step_init'd) and returns it (borrowed from b). */
+struct bp_step *bp_build_add_step(struct bp_build *b);
+/* Sets label key to value, replacing an earlier value of the same key. */
+void bp_build_set_label(struct bp_build *b, const char *key, const char *value);
+/* Returns the label's value (borrowed) or NULL. */
+const char *bp_build_label(const struct bp_build *b, const char *key);
+
+const char *bp_step_kind_name(enum bp_step_kind kind);
+const char *bp_step_status_name(enum bp_step_status status);
+const char *bp_build_status_name(enum bp_build_status status);
+/* Parse the names above back; return 0, or -1 for an unknown name. */
+int bp_step_kind_parse(const char *name, enum bp_step_kind *out);
+int bp_step_status_parse(const char *name, enum bp_step_status *out);
+int bp_build_status_parse(const char *name, enum bp_build_status *out);
+
+/* A selection of builds, parsed from the command line's SELECTOR words.
+ * Ids and ranges are OR'ed, the filters AND'ed, and last:N keeps the newest N
+ * of what matched. */
+struct bp_id_range {
+	long lo, hi; /* inclusive */
+};
+struct bp_selector {
+	struct bp_id_range *ranges;   /* ids and A..B ranges; none means "all" */
+	size_t nranges, alloc_ranges;
+	struct bp_label *labels;      /* label:K=V, all must match */
+	size_t nlabels, alloc_labels;
+	char **names;                 /* name:GLOB, any may match */
+	size_t nnames, alloc_names;
+	char *format;                 /* format:F, or NULL */
+	char *status;                 /* status:S, or NULL */
+	long last;                    /* last:N, 0 for no limit */
+};
+void bp_selector_init(struct bp_selector *sel);
+void bp_selector_release(struct bp_selector *sel);
+
+#endif

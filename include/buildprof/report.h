@@ -1,0 +1,47 @@
+/*
+ * report.h - renders analysed builds. An output format is a row in a table
+ * with begin / build / end callbacks, so a report streams one build at a
+ * time and adding a format is one file and one line.
+ */
+#ifndef BUILDPROF_REPORT_H
+#define BUILDPROF_REPORT_H
+
+#include <stdio.h>
+
+#include "buildprof/analyzer.h"
+#include "buildprof/model.h"
+
+struct report_options {
+	FILE *out;
+	size_t top;  /* slowest steps listed per build and in the summary */
+	int color;   /* ANSI colour (a TTY without NO_COLOR) */
+};
+
+struct report_state; /* a format's private state */
+
+struct report_format {
+	const char *name;
+	struct report_state *(*begin)(const struct report_options *opt);
+	void (*build)(struct report_state *st, const struct bp_build *b,
+		      const struct analyzer_build_stats *stats);
+	/* Prints the summary and frees st. */
+	void (*end)(struct report_state *st, const struct analyzer_summary *sum);
+};
+
+/* Returns the report format of that name, or NULL. */
+const struct report_format *report_format(const char *name);
+/* "text, json": the names, for usage messages. */
+const char *report_format_names(void);
+
+/* --- shared by the formats and the list commands --- */
+/* "[stage i/n] TEXT" (or TEXT for internal vertices) into sb. */
+void report_step_label(struct strbuf *sb, const char *stage, int index, int count,
+		       const char *text);
+/* "12.3 s", "4m05s", or "?" for NAN. */
+const char *report_seconds(double s, char *buf, size_t size);
+/* "75%" or "?" for NAN. */
+const char *report_percent(double rate, char *buf, size_t size);
+/* Copies s into buf, cut to at most width characters with "..." at the end. */
+const char *report_ellipsize(const char *s, size_t width, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * store.h - the only module that speaks SQL. A narrow interface: open (and
+ * migrate) a database, wrap one input in one transaction, put builds, and
+ * iterate the builds a selector matches. Another backend could sit behind
+ * the same calls.
+ */
+#ifndef BUILDPROF_STORE_H
+#define BUILDPROF_STORE_H
+
+#include "buildprof/model.h"
+#include "buildprof/util.h"
+
+struct bp_store;
+struct store_iter;
+
+/* The schema version this build of buildprof writes. */
+int store_schema_version(void);
+
+/* Opens (creating if needed) and migrates the database at path. Returns a new
+ * handle, or NULL with err set: not SQLite, a newer schema, unwritable. */
+struct bp_store *store_open(const char *path, struct bp_error *err);
+void store_close(struct bp_store *st);
+
+/* One input = one transaction. begin takes the write lock at once (waiting
+ * out other writers up to the busy timeout). */
+int store_begin(struct bp_store *st, struct bp_error *err);
+int store_commit(struct bp_store *st, struct bp_error *err);
+void store_rollback(struct bp_store *st);
+
+/* Records an input being ingested; its fingerprint comes at the end. Returns
+ * the new source id, or -1. */
+long store_put_source(struct bp_store *st, const char *kind, const char *path,
+		      struct bp_error *err);
+/* Sets the source's sha256 and size. Returns 0, or 1 when another source
+ * already has that sha256 (its id in *existing), or -1. */
+int store_finish_source(struct bp_store *st, long source_id, const char *sha256,
+			long long size, long *existing, struct bp_error *err);
+/* The ids of the builds that came from a source, ascending (new array). */
+int store_source_builds(struct bp_store *st, long source_id, long **ids, size_t *n,
+			struct bp_error *err);
+/* Stores b (with its steps and labels) as coming from source_id; sets b->id. */
+int store_put_build(struct bp_store *st, long source_id, struct bp_build *b,
+		    struct bp_error *err);
+
+/* Iterates the builds sel matches, oldest first. With with_steps the steps
+ * are loaded too. Returns a new iterator or NULL. */
+struct store_iter *store_select_builds(struct bp_store *st, const struct bp_selector *sel,
+				       int with_steps, struct bp_error *err);
+/* Fills *b (which the caller bp_build_release()s) with the next build.
+ * Returns 1, 0 at the end, or -1. */
+int store_iter_next(struct store_iter *it, struct bp_build *b, struct bp_error *err);
+void store_iter_free(struct store_iter *it);
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * util.h - the small shared pieces every module uses: allocation wrappers that
+ * die on failure, a growable string buffer, error records, SHA-256 and time
+ * formatting. Nothing here knows about builds.
+ */
+#ifndef BUILDPROF_UTIL_H
+#define BUILDPROF_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BP_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define BP_NORETURN __attribute__((noreturn))
+#define BP_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* --- allocation: these never return NULL; they die naming the size --- */
+void *xmalloc(size_t size);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *ptr, size_t size);
+/* Reallocates ptr to hold nmemb elements of size, checking the product. */
+void *xreallocarray(void *ptr, size_t nmemb, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* Returns a new string (caller frees); NULL in gives NULL out. */
+char *xstrdup_or_null(const char *s);
+
+/* Grows *arr (of *alloc elements) so that index `need - 1` fits. */
+#define BP_GROW(arr, need, alloc)                                               \
+	do {                                                                    \
+		if ((size_t)(need) > (alloc)) {                                 \
+			size_t bp_n_ = (alloc) ? (alloc) * 2 : 16;              \
+			while (bp_n_ < (size_t)(need))                          \
+				bp_n_ *= 2;                                     \
+			(arr) = xreallocarray((arr), bp_n_, sizeof(*(arr)));    \
+			(alloc) = bp_n_;                                        \
+		}                                                               \
+	} while (0)
+
+/* --- strbuf: a growable, always NUL-terminated buffer; buf is never NULL --- */
+struct strbuf {
+	size_t alloc; /* bytes allocated for buf, 0 while it points at the shared "" */
+	size_t len;   /* bytes used, not counting the terminating NUL */
+	char *buf;    /* the text; never NULL */
+};
+extern char strbuf_slopbuf[];
+#define STRBUF_INIT { 0, 0, strbuf_slopbuf }
+
+void strbuf_init(struct strbuf *sb, size_t hint);
+void strbuf_release(struct strbuf *sb);
+/* Returns the buffer (caller frees) and leaves sb empty. */
+char *strbuf_detach(struct strbuf *sb, size_t *len);
+void strbuf_grow(struct strbuf *sb, size_t extra);
+void strbuf_reset(struct strbuf *sb);
+void strbuf_add(struct strbuf *sb, const void *data, size_t len);
+void strbuf_addstr(struct strbuf *sb, const char *s);
+void strbuf_addch(struct strbuf *sb, int c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...) BP_PRINTF(2, 3);
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+/* Appends s as the body of a JSON string (no quotes), escaping as JSON needs. */
+void strbuf_add_json_escaped(struct strbuf *sb, const char *s);
+
+/* --- error records: the first error wins, later ones are dropped --- */
+struct bp_error {
+	char source[256]; /* the file, URL or command the error is about; may be "" */
+	long line;        /* 1-based line in source, 0 when not about a line */
+	char text[768];   /* the message: lowercase, no final period */
+};
+void bp_error_init(struct bp_error *err);
+int bp_error_isset(const struct bp_error *err);
+/* Fills err unless it already holds an error; always returns -1. */
+int bp_error_set(struct bp_error *err, const char *source, long line, const char *fmt, ...)
+	BP_PRINTF(4, 5);
+/* Formats "source:line: text" (or "source: text", or "text") into buf. */
+const char *bp_error_format(const struct bp_error *err, char *buf, size_t size);
+
+/* --- messages on stderr, prefixed "buildprof: " --- */
+/* Prints the message and returns -1, so `return error(...)` reads naturally. */
+int error(const char *fmt, ...) BP_PRINTF(1, 2);
+void warning(const char *fmt, ...) BP_PRINTF(1, 2);
+void die(const char *fmt, ...) BP_PRINTF(1, 2) BP_NORETURN;
+void bug_fl(const char *file, int line, const char *fmt, ...) BP_PRINTF(3, 4) BP_NORETURN;
+#define BUG(...) bug_fl(__FILE__, __LINE__, __VA_ARGS__)
+
+/* --- SHA-256, for recognising an input already ingested --- */
+struct bp_sha256 {
+	uint32_t state[8];
+	uint64_t bytes;
+	unsigned char block[64];
+	size_t used;
+};
+void bp_sha256_init(struct bp_sha256 *ctx);
+void bp_sha256_update(struct bp_sha256 *ctx, const void *data, size_t len);
+/* Writes 64 lowercase hex digits and a NUL into hex. */
+void bp_sha256_final_hex(struct bp_sha256 *ctx, char hex[65]);
+
+/* --- time --- */
+/* Parses an ISO 8601 / RFC 3339 time ("2023-09-14T10:11:12.123Z", with an
+ * offset or a space instead of T, or GitLab's "2016-08-12 15:23:28 UTC") into
+ * seconds since the epoch. Returns 0, or -1 when s is no such time. */
+int bp_parse_time(const char *s, double *out);
+/* Formats epoch seconds as "2023-09-14T10:11:12.123Z" (millisecond precision). */
+const char *bp_format_time(double t, char *buf, size_t size);
+/* Seconds since the epoch, wall clock. */
+double bp_now(void);
+/* Seconds from an arbitrary origin, monotonic. */
+double bp_monotonic(void);
+
+/* --- numbers --- */
+/* Parses a whole decimal number in [min, max]; returns 0 or -1. */
+int bp_parse_long(const char *s, long min, long max, long *out);
+
+#endif

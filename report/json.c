@@ -1,0 +1,158 @@
+/*
+ * json.c - the machine report, schema "buildprof.report/1" (DESIGN.md,
+ * Outputs). Streamed: one compact object per build per line inside the
+ * document, so a report over many builds does not build one tree in memory.
+ * Unknown values are null, never invented.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "buildprof/report.h"
+
+#define DUMP_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12))
+
+struct report_state {
+	struct report_options opt;
+	long builds;
+};
+
+static json_t *real_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *string_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *step_json(const struct bp_step *s)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "vertex", s->vertex ? json_integer(s->vertex) : json_null());
+	json_object_set_new(o, "stage", string_or_null(s->stage));
+	json_object_set_new(o, "platform", string_or_null(s->platform));
+	json_object_set_new(o, "index", s->count ? json_integer(s->index) : json_null());
+	json_object_set_new(o, "count", s->count ? json_integer(s->count) : json_null());
+	json_object_set_new(o, "kind", json_string(bp_step_kind_name(s->kind)));
+	json_object_set_new(o, "instruction", string_or_null(s->instruction));
+	json_object_set_new(o, "text", string_or_null(s->text));
+	json_object_set_new(o, "cached", json_boolean(s->cached));
+	json_object_set_new(o, "status", json_string(bp_step_status_name(s->status)));
+	json_object_set_new(o, "start_s", real_or_null(s->start_s));
+	json_object_set_new(o, "duration_s", real_or_null(s->duration_s));
+	/* exclusive time needs the critical-path analysis; not computed yet */
+	json_object_set_new(o, "exclusive_s", json_null());
+	json_object_set_new(o, "output_lines", json_integer(s->output_lines));
+	json_object_set_new(o, "error", string_or_null(s->error));
+	return o;
+}
+
+static json_t *failed_step_json(const struct bp_build *b, long i)
+{
+	json_t *o;
+	struct strbuf label = STRBUF_INIT;
+
+	if (i < 0)
+		return json_null();
+	report_step_label(&label, b->steps[i].stage, b->steps[i].index, b->steps[i].count,
+			  b->steps[i].text);
+	o = json_object();
+	json_object_set_new(o, "vertex", b->steps[i].vertex ? json_integer(b->steps[i].vertex) : json_null());
+	json_object_set_new(o, "name", json_string(label.buf));
+	json_object_set_new(o, "error", string_or_null(b->steps[i].error));
+	strbuf_release(&label);
+	return o;
+}
+
+static struct report_state *json_begin(const struct report_options *opt)
+{
+	struct report_state *st = xcalloc(1, sizeof(*st));
+
+	st->opt = *opt;
+	fputs("{\"schema\":\"buildprof.report/1\",\"builds\":[", opt->out);
+	return st;
+}
+
+static void json_build(struct report_state *st, const struct bp_build *b,
+		       const struct analyzer_build_stats *stats)
+{
+	json_t *o = json_object(), *labels = json_object(), *steps = json_array(), *image;
+	char ts[40];
+	size_t i;
+
+	for (i = 0; i < b->nlabels; i++)
+		json_object_set_new(labels, b->labels[i].key, json_string(b->labels[i].value));
+	for (i = 0; i < b->nsteps; i++)
+		json_array_append_new(steps, step_json(&b->steps[i]));
+	json_object_set_new(o, "id", json_integer(b->id));
+	json_object_set_new(o, "name", string_or_null(b->name));
+	json_object_set_new(o, "format", string_or_null(b->format));
+	json_object_set_new(o, "status", json_string(bp_build_status_name(b->status)));
+	json_object_set_new(o, "source", string_or_null(b->source_path));
+	json_object_set_new(o, "labels", labels);
+	json_object_set_new(o, "started_at",
+			    isfinite(b->started_at) ? json_string(bp_format_time(b->started_at, ts, sizeof(ts)))
+						    : json_null());
+	json_object_set_new(o, "wall_s", real_or_null(b->wall_s));
+	json_object_set_new(o, "steps_total", json_integer(stats->steps_total));
+	json_object_set_new(o, "steps_cached", json_integer(stats->steps_cached));
+	json_object_set_new(o, "cache_hit_rate", real_or_null(stats->cache_hit_rate));
+	json_object_set_new(o, "vertex_cache_rate", real_or_null(stats->vertex_cache_rate));
+	json_object_set_new(o, "step_seconds", real_or_null(stats->step_seconds));
+	json_object_set_new(o, "from_seconds", real_or_null(stats->from_seconds));
+	json_object_set_new(o, "overhead_seconds", real_or_null(stats->overhead_seconds));
+	/* critical path and parallelism come with the timeline analysis */
+	json_object_set_new(o, "critical_path_s", json_null());
+	json_object_set_new(o, "parallelism", json_null());
+	json_object_set_new(o, "failed_step", failed_step_json(b, stats->failed_step));
+	json_object_set_new(o, "error", string_or_null(b->error));
+	image = json_object();
+	json_object_set_new(image, "ref", string_or_null(b->image_ref));
+	json_object_set_new(image, "id", string_or_null(b->image_id));
+	json_object_set_new(image, "base", string_or_null(b->base_image));
+	json_object_set_new(image, "size_bytes", json_null());
+	json_object_set_new(o, "image", image);
+	json_object_set_new(o, "steps", steps);
+	fputs(st->builds++ ? ",\n" : "\n", st->opt.out);
+	json_dumpf(o, st->opt.out, DUMP_FLAGS);
+	json_decref(o);
+}
+
+static void json_end(struct report_state *st, const struct analyzer_summary *sum)
+{
+	json_t *o = json_object(), *slow = json_array();
+	size_t i;
+
+	for (i = 0; i < sum->nslowest; i++) {
+		const struct analyzer_slow_step *r = &sum->slowest[i];
+		json_t *row = json_object();
+		json_object_set_new(row, "build", json_integer(r->build_id));
+		json_object_set_new(row, "stage", string_or_null(r->stage));
+		json_object_set_new(row, "index", r->count ? json_integer(r->index) : json_null());
+		json_object_set_new(row, "count", r->count ? json_integer(r->count) : json_null());
+		json_object_set_new(row, "text", string_or_null(r->text));
+		json_object_set_new(row, "duration_s", real_or_null(r->duration_s));
+		json_array_append_new(slow, row);
+	}
+	json_object_set_new(o, "builds", json_integer(sum->builds));
+	json_object_set_new(o, "steps_total", json_integer(sum->steps_total));
+	json_object_set_new(o, "steps_cached", json_integer(sum->steps_cached));
+	json_object_set_new(o, "cache_hit_rate", real_or_null(sum->cache_hit_rate));
+	json_object_set_new(o, "step_seconds", real_or_null(sum->step_seconds));
+	json_object_set_new(o, "slowest_steps", slow);
+	fputs(st->builds ? "\n],\"summary\":" : "],\"summary\":", st->opt.out);
+	json_dumpf(o, st->opt.out, DUMP_FLAGS);
+	fputs(",\"pipelines\":[]}\n", st->opt.out);
+	json_decref(o);
+	free(st);
+}
+
+const struct report_format report_json_format = {
+	.name = "json",
+	.begin = json_begin,
+	.build = json_build,
+	.end = json_end,
+};

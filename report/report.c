@@ -1,0 +1,85 @@
+/*
+ * report.c - the output format table and the formatting helpers every
+ * format shares (durations, percentages, step labels, ellipsis).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "buildprof/report.h"
+
+extern const struct report_format report_text_format;
+extern const struct report_format report_json_format;
+
+static const struct report_format *const formats[] = {
+	&report_text_format,
+	&report_json_format,
+};
+
+const struct report_format *report_format(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < BP_ARRAY_SIZE(formats); i++)
+		if (!strcmp(formats[i]->name, name))
+			return formats[i];
+	return NULL;
+}
+
+const char *report_format_names(void)
+{
+	return "text, json";
+}
+
+void report_step_label(struct strbuf *sb, const char *stage, int index, int count,
+		       const char *text)
+{
+	if (count > 0) {
+		strbuf_addch(sb, '[');
+		if (stage)
+			strbuf_addf(sb, "%s ", stage);
+		strbuf_addf(sb, "%d/%d] ", index, count);
+	}
+	strbuf_addstr(sb, text ? text : "");
+}
+
+const char *report_seconds(double s, char *buf, size_t size)
+{
+	if (isnan(s))
+		snprintf(buf, size, "?");
+	else if (s < 60)
+		snprintf(buf, size, "%.1f s", s);
+	else if (s < 3600)
+		snprintf(buf, size, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+	else
+		snprintf(buf, size, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+	return buf;
+}
+
+const char *report_percent(double rate, char *buf, size_t size)
+{
+	if (isnan(rate))
+		snprintf(buf, size, "?");
+	else
+		snprintf(buf, size, "%.0f%%", rate * 100);
+	return buf;
+}
+
+const char *report_ellipsize(const char *s, size_t width, char *buf, size_t size)
+{
+	size_t len = 0, chars = 0, cut = 0;
+
+	/* count characters, not bytes: UTF-8 continuation bytes don't advance */
+	for (len = 0; s[len]; len++) {
+		if (((unsigned char)s[len] & 0xc0) != 0x80) {
+			if (chars == (width > 3 ? width - 3 : 0))
+				cut = len;
+			chars++;
+		}
+	}
+	if (chars <= width || width < 4) {
+		snprintf(buf, size, "%s", s);
+	} else {
+		snprintf(buf, size, "%.*s...", (int)cut, s);
+	}
+	return buf;
+}

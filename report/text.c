@@ -1,0 +1,145 @@
+/*
+ * text.c - the terminal report: per build its status, cache hit rate, the
+ * slowest steps and the failing step with its error; then a summary when
+ * more than one build was selected. Colour only when asked (a TTY without
+ * NO_COLOR).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildprof/report.h"
+
+#define TEXT_WIDTH 96
+
+struct report_state {
+	struct report_options opt;
+	long builds;
+};
+
+static const char *status_color(const struct report_state *st, enum bp_build_status s)
+{
+	if (!st->opt.color)
+		return "";
+	return s == BP_BUILD_SUCCESS ? "\033[32m" : s == BP_BUILD_FAILED ? "\033[31m" : "\033[33m";
+}
+
+static const char *reset_color(const struct report_state *st)
+{
+	return st->opt.color ? "\033[0m" : "";
+}
+
+static struct report_state *text_begin(const struct report_options *opt)
+{
+	struct report_state *st = xcalloc(1, sizeof(*st));
+
+	st->opt = *opt;
+	return st;
+}
+
+static void step_line(FILE *out, const char *indent, double secs, const struct bp_step *s,
+		      size_t width)
+{
+	struct strbuf label = STRBUF_INIT;
+	char sec[32], cut[512];
+
+	report_step_label(&label, s->stage, s->index, s->count, s->text);
+	fprintf(out, "%s%9s  %s%s\n", indent, report_seconds(secs, sec, sizeof(sec)),
+		report_ellipsize(label.buf, width, cut, sizeof(cut)), s->cached ? "  (cached)" : "");
+	strbuf_release(&label);
+}
+
+static void text_build(struct report_state *st, const struct bp_build *b,
+		       const struct analyzer_build_stats *stats)
+{
+	FILE *out = st->opt.out;
+	char a[32], c[32], d[32], e[32], cut[512];
+	size_t *idx, n, i;
+
+	if (st->builds++)
+		fputc('\n', out);
+	fprintf(out, "build %ld  %s  %s  %s%s%s\n", b->id, b->name, b->format,
+		status_color(st, b->status), bp_build_status_name(b->status), reset_color(st));
+	if (b->source_path)
+		fprintf(out, "  source      %s\n", b->source_path);
+	if (b->nlabels) {
+		fprintf(out, "  labels     ");
+		for (i = 0; i < b->nlabels; i++)
+			fprintf(out, " %s=%s", b->labels[i].key, b->labels[i].value);
+		fputc('\n', out);
+	}
+	if (b->image_ref || b->image_id)
+		fprintf(out, "  image       %s%s%s\n", b->image_ref ? b->image_ref : "",
+			b->image_ref && b->image_id ? "  " : "", b->image_id ? b->image_id : "");
+	if (b->base_image)
+		fprintf(out, "  base        %s\n", b->base_image);
+	fprintf(out, "  steps       %d, %d cached (%s)   vertices %d, %d cached (%s)\n",
+		stats->steps_total, stats->steps_cached,
+		report_percent(stats->cache_hit_rate, a, sizeof(a)), stats->vertices,
+		stats->vertices_cached, report_percent(stats->vertex_cache_rate, c, sizeof(c)));
+	fprintf(out, "  time        steps %s   base images %s   overhead %s   wall %s\n",
+		report_seconds(stats->step_seconds, a, sizeof(a)),
+		report_seconds(stats->from_seconds, c, sizeof(c)),
+		report_seconds(stats->overhead_seconds, d, sizeof(d)),
+		report_seconds(b->wall_s, e, sizeof(e)));
+	if (stats->steps_total && !stats->steps_timed)
+		fprintf(out, "              (the log has no step durations: use `buildprof run` to time them)\n");
+	idx = xcalloc(st->opt.top ? st->opt.top : 1, sizeof(*idx));
+	n = analyzer_slowest_steps(b, idx, st->opt.top);
+	if (n) {
+		fprintf(out, "  slowest steps\n");
+		for (i = 0; i < n; i++)
+			step_line(out, "  ", b->steps[idx[i]].duration_s, &b->steps[idx[i]], TEXT_WIDTH - 13);
+	}
+	free(idx);
+	if (stats->failed_step >= 0) {
+		const struct bp_step *s = &b->steps[stats->failed_step];
+		struct strbuf label = STRBUF_INIT;
+		report_step_label(&label, s->stage, s->index, s->count, s->text);
+		fprintf(out, "  failed at   %s\n",
+			report_ellipsize(label.buf, TEXT_WIDTH - 14, cut, sizeof(cut)));
+		fprintf(out, "              %s\n",
+			report_ellipsize(s->error ? s->error : "?", TEXT_WIDTH - 14, cut, sizeof(cut)));
+		strbuf_release(&label);
+	} else if (b->error) {
+		fprintf(out, "  error       %s\n",
+			report_ellipsize(b->error, TEXT_WIDTH - 14, cut, sizeof(cut)));
+	}
+}
+
+static void text_end(struct report_state *st, const struct analyzer_summary *sum)
+{
+	FILE *out = st->opt.out;
+	char a[32], b[32];
+	size_t i;
+
+	if (sum->builds > 1) {
+		fprintf(out, "\nsummary: %ld builds (%ld success, %ld failed, %ld incomplete)\n",
+			sum->builds, sum->by_status[BP_BUILD_SUCCESS], sum->by_status[BP_BUILD_FAILED],
+			sum->by_status[BP_BUILD_INCOMPLETE]);
+		fprintf(out, "  steps       %ld, %ld cached (%s pooled)   step time %s\n", sum->steps_total,
+			sum->steps_cached, report_percent(sum->cache_hit_rate, a, sizeof(a)),
+			report_seconds(sum->step_seconds, b, sizeof(b)));
+		if (sum->nslowest) {
+			fprintf(out, "  slowest steps\n");
+			for (i = 0; i < sum->nslowest; i++) {
+				const struct analyzer_slow_step *r = &sum->slowest[i];
+				struct strbuf label = STRBUF_INIT;
+				char cut[512], head[64];
+				report_step_label(&label, r->stage, r->index, r->count, r->text);
+				snprintf(head, sizeof(head), "build %ld", r->build_id);
+				fprintf(out, "  %9s  %-9s %s\n", report_seconds(r->duration_s, a, sizeof(a)),
+					head, report_ellipsize(label.buf, TEXT_WIDTH - 23, cut, sizeof(cut)));
+				strbuf_release(&label);
+			}
+		}
+	}
+	free(st);
+}
+
+const struct report_format report_text_format = {
+	.name = "text",
+	.begin = text_begin,
+	.build = text_build,
+	.end = text_end,
+};

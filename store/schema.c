@@ -1,0 +1,106 @@
+/*
+ * schema.c - the database schema as a list of forward migrations. Migration i
+ * takes PRAGMA user_version from i to i+1; a database newer than the last
+ * migration is refused untouched.
+ */
+#include "store_internal.h"
+
+static const char *const migrations[] = {
+	/* 0 -> 1: builds and their steps */
+	"CREATE TABLE source ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL,"
+	"  path TEXT NOT NULL,"
+	"  sha256 TEXT UNIQUE,"
+	"  size INTEGER,"
+	"  ingested_at REAL NOT NULL);"
+	"CREATE TABLE build ("
+	"  id INTEGER PRIMARY KEY,"
+	"  source_id INTEGER NOT NULL REFERENCES source(id) ON DELETE CASCADE,"
+	"  name TEXT NOT NULL,"
+	"  format TEXT NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('success','failed','incomplete')),"
+	"  started_at REAL,"
+	"  wall_s REAL,"
+	"  image_ref TEXT,"
+	"  image_id TEXT,"
+	"  base_image TEXT,"
+	"  error TEXT);"
+	"CREATE INDEX build_source ON build(source_id);"
+	"CREATE INDEX build_name ON build(name);"
+	"CREATE TABLE step ("
+	"  build_id INTEGER NOT NULL REFERENCES build(id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  vertex INTEGER,"
+	"  stage TEXT,"
+	"  platform TEXT,"
+	"  idx INTEGER,"
+	"  count INTEGER,"
+	"  instruction TEXT,"
+	"  text TEXT NOT NULL,"
+	"  digest TEXT,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('step','from','internal','export','cache')),"
+	"  cached INTEGER NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('done','cached','error','canceled','incomplete')),"
+	"  start_s REAL,"
+	"  duration_s REAL,"
+	"  error TEXT,"
+	"  output_lines INTEGER NOT NULL,"
+	"  PRIMARY KEY (build_id, seq)) WITHOUT ROWID;"
+	"CREATE TABLE label ("
+	"  build_id INTEGER NOT NULL REFERENCES build(id) ON DELETE CASCADE,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (build_id, key)) WITHOUT ROWID;"
+	"CREATE INDEX label_kv ON label(key, value);",
+};
+
+int store_schema_version(void)
+{
+	return (int)BP_ARRAY_SIZE(migrations);
+}
+
+int store_migrate(sqlite3 *db, const char *path, struct bp_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int version, target = store_schema_version(), rc;
+	char sql[64];
+
+	rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL);
+	if (rc != SQLITE_OK || sqlite3_step(stmt) != SQLITE_ROW) {
+		bp_error_set(err, path, 0, "cannot read the database: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	version = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (version > target)
+		return bp_error_set(err, path, 0,
+				    "database schema version %d is newer than this buildprof "
+				    "understands (%d); upgrade buildprof", version, target);
+	if (version == target)
+		return 0;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return bp_error_set(err, path, 0, "cannot migrate: %s", sqlite3_errmsg(db));
+	/* Another process may have migrated while we waited for the lock. */
+	rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW)
+		version = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	for (; version < target; version++) {
+		if (sqlite3_exec(db, migrations[version], NULL, NULL, NULL) != SQLITE_OK) {
+			bp_error_set(err, path, 0, "migration to schema %d failed: %s", version + 1,
+				     sqlite3_errmsg(db));
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", target);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		bp_error_set(err, path, 0, "migration failed: %s", sqlite3_errmsg(db));
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,278 @@
+/*
+ * store.c - opening the SQLite database (WAL, foreign keys, busy timeout so
+ * concurrent CI jobs can share one file), transactions and the write side.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+/* How long a writer waits for another one before giving up. */
+#define BUSY_TIMEOUT_MS 60000
+
+int store_fail(struct bp_store *st, struct bp_error *err, const char *doing)
+{
+	return bp_error_set(err, st->path, 0, "%s: %s", doing, sqlite3_errmsg(st->db));
+}
+
+struct bp_store *store_open(const char *path, struct bp_error *err)
+{
+	struct bp_store *st = xcalloc(1, sizeof(*st));
+	sqlite3_stmt *stmt = NULL;
+
+	st->path = xstrdup(path);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		bp_error_set(err, path, 0, "cannot open database: %s",
+			     st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(st->db, 1);
+	/* Reading the schema first tells "not a database" apart before any write. */
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM sqlite_schema", -1, &stmt, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_ROW) {
+		bp_error_set(err, path, 0, "not a buildprof database: %s", sqlite3_errmsg(st->db));
+		sqlite3_finalize(stmt);
+		goto fail;
+	}
+	sqlite3_finalize(stmt);
+	if (sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK) {
+		store_fail(st, err, "cannot enable foreign keys");
+		goto fail;
+	}
+	if (store_migrate(st->db, path, err))
+		goto fail;
+	/* WAL lets readers run beside a writer; set after the version check so a
+	 * newer database is left exactly as it was. */
+	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(st->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+		store_fail(st, err, "cannot set the journal mode");
+		goto fail;
+	}
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+void store_close(struct bp_store *st)
+{
+	if (!st)
+		return;
+	sqlite3_finalize(st->put_build);
+	sqlite3_finalize(st->put_step);
+	sqlite3_finalize(st->put_label);
+	sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+int store_begin(struct bp_store *st, struct bp_error *err)
+{
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, err, "cannot start a transaction");
+	return 0;
+}
+
+int store_commit(struct bp_store *st, struct bp_error *err)
+{
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		store_fail(st, err, "cannot commit");
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+void store_rollback(struct bp_store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int prepare(struct bp_store *st, sqlite3_stmt **stmt, const char *sql, struct bp_error *err)
+{
+	if (*stmt) {
+		sqlite3_reset(*stmt);
+		sqlite3_clear_bindings(*stmt);
+		return 0;
+	}
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK)
+		return store_fail(st, err, "cannot prepare a statement");
+	return 0;
+}
+
+static void bind_text(sqlite3_stmt *stmt, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(stmt, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(stmt, i);
+}
+
+static void bind_real(sqlite3_stmt *stmt, int i, double v)
+{
+	if (isfinite(v))
+		sqlite3_bind_double(stmt, i, v);
+	else
+		sqlite3_bind_null(stmt, i);
+}
+
+static int run_done(struct bp_store *st, sqlite3_stmt *stmt, struct bp_error *err, const char *doing)
+{
+	int rc = sqlite3_step(stmt);
+
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, err, doing);
+	return 0;
+}
+
+long store_put_source(struct bp_store *st, const char *kind, const char *path,
+		      struct bp_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	long id;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO source(kind, path, ingested_at) VALUES (?, ?, ?)", -1,
+			       &stmt, NULL) != SQLITE_OK)
+		return store_fail(st, err, "cannot record the input");
+	bind_text(stmt, 1, kind);
+	bind_text(stmt, 2, path);
+	sqlite3_bind_double(stmt, 3, bp_now());
+	if (run_done(st, stmt, err, "cannot record the input")) {
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	id = (long)sqlite3_last_insert_rowid(st->db);
+	return id;
+}
+
+int store_finish_source(struct bp_store *st, long source_id, const char *sha256,
+			long long size, long *existing, struct bp_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT id FROM source WHERE sha256 = ? AND id != ?", -1,
+			       &stmt, NULL) != SQLITE_OK)
+		return store_fail(st, err, "cannot look up the input");
+	bind_text(stmt, 1, sha256);
+	sqlite3_bind_int64(stmt, 2, source_id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*existing = (long)sqlite3_column_int64(stmt, 0);
+		sqlite3_finalize(stmt);
+		return 1;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, err, "cannot look up the input");
+	if (sqlite3_prepare_v2(st->db, "UPDATE source SET sha256 = ?, size = ? WHERE id = ?", -1,
+			       &stmt, NULL) != SQLITE_OK)
+		return store_fail(st, err, "cannot record the input");
+	bind_text(stmt, 1, sha256);
+	sqlite3_bind_int64(stmt, 2, size);
+	sqlite3_bind_int64(stmt, 3, source_id);
+	rc = run_done(st, stmt, err, "cannot record the input");
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+int store_source_builds(struct bp_store *st, long source_id, long **ids, size_t *n,
+			struct bp_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	size_t alloc = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT id FROM build WHERE source_id = ? ORDER BY id", -1,
+			       &stmt, NULL) != SQLITE_OK)
+		return store_fail(st, err, "cannot read builds");
+	sqlite3_bind_int64(stmt, 1, source_id);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		BP_GROW(*ids, *n + 1, alloc);
+		(*ids)[(*n)++] = (long)sqlite3_column_int64(stmt, 0);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, err, "cannot read builds");
+	return 0;
+}
+
+static int put_step(struct bp_store *st, long build_id, size_t seq, const struct bp_step *s,
+		    struct bp_error *err)
+{
+	sqlite3_stmt *q;
+
+	if (prepare(st, &st->put_step,
+		    "INSERT INTO step(build_id, seq, vertex, stage, platform, idx, count, instruction,"
+		    " text, digest, kind, cached, status, start_s, duration_s, error, output_lines)"
+		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err))
+		return -1;
+	q = st->put_step;
+	sqlite3_bind_int64(q, 1, build_id);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)seq);
+	sqlite3_bind_int(q, 3, s->vertex);
+	bind_text(q, 4, s->stage);
+	bind_text(q, 5, s->platform);
+	sqlite3_bind_int(q, 6, s->index);
+	sqlite3_bind_int(q, 7, s->count);
+	bind_text(q, 8, s->instruction);
+	bind_text(q, 9, s->text ? s->text : "");
+	bind_text(q, 10, s->digest);
+	bind_text(q, 11, bp_step_kind_name(s->kind));
+	sqlite3_bind_int(q, 12, s->cached);
+	bind_text(q, 13, bp_step_status_name(s->status));
+	bind_real(q, 14, s->start_s);
+	bind_real(q, 15, s->duration_s);
+	bind_text(q, 16, s->error);
+	sqlite3_bind_int64(q, 17, s->output_lines);
+	return run_done(st, q, err, "cannot store a step");
+}
+
+int store_put_build(struct bp_store *st, long source_id, struct bp_build *b, struct bp_error *err)
+{
+	sqlite3_stmt *q;
+	size_t i;
+
+	if (prepare(st, &st->put_build,
+		    "INSERT INTO build(source_id, name, format, status, started_at, wall_s,"
+		    " image_ref, image_id, base_image, error) VALUES (?,?,?,?,?,?,?,?,?,?)", err))
+		return -1;
+	q = st->put_build;
+	sqlite3_bind_int64(q, 1, source_id);
+	bind_text(q, 2, b->name ? b->name : "");
+	bind_text(q, 3, b->format ? b->format : "");
+	bind_text(q, 4, bp_build_status_name(b->status));
+	bind_real(q, 5, b->started_at);
+	bind_real(q, 6, b->wall_s);
+	bind_text(q, 7, b->image_ref);
+	bind_text(q, 8, b->image_id);
+	bind_text(q, 9, b->base_image);
+	bind_text(q, 10, b->error);
+	if (run_done(st, q, err, "cannot store a build"))
+		return -1;
+	b->id = (long)sqlite3_last_insert_rowid(st->db);
+	for (i = 0; i < b->nsteps; i++)
+		if (put_step(st, b->id, i, &b->steps[i], err))
+			return -1;
+	for (i = 0; i < b->nlabels; i++) {
+		if (prepare(st, &st->put_label,
+			    "INSERT OR REPLACE INTO label(build_id, key, value) VALUES (?,?,?)", err))
+			return -1;
+		sqlite3_bind_int64(st->put_label, 1, b->id);
+		bind_text(st->put_label, 2, b->labels[i].key);
+		bind_text(st->put_label, 3, b->labels[i].value);
+		if (run_done(st, st->put_label, err, "cannot store a label"))
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,198 @@
+/*
+ * store_read.c - the read side: turns a bp_selector into one parameterised
+ * query and streams the matching builds (with labels and, on request, steps)
+ * as plain records, so a report over many builds never holds them all.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+struct store_iter {
+	struct bp_store *st;
+	sqlite3_stmt *builds, *steps, *labels;
+	int with_steps;
+};
+
+static char *column_text(sqlite3_stmt *q, int i)
+{
+	const unsigned char *s = sqlite3_column_text(q, i);
+	return s ? xstrdup((const char *)s) : NULL;
+}
+
+static double column_real(sqlite3_stmt *q, int i)
+{
+	return sqlite3_column_type(q, i) == SQLITE_NULL ? NAN : sqlite3_column_double(q, i);
+}
+
+struct store_iter *store_select_builds(struct bp_store *st, const struct bp_selector *sel,
+				       int with_steps, struct bp_error *err)
+{
+	struct strbuf sql = STRBUF_INIT;
+	struct store_iter *it = xcalloc(1, sizeof(*it));
+	int param = 1;
+	size_t i;
+
+	it->st = st;
+	it->with_steps = with_steps;
+	strbuf_addstr(&sql, "SELECT b.id, b.name, b.format, b.status, b.started_at, b.wall_s,"
+			    " b.image_ref, b.image_id, b.base_image, b.error, s.path"
+			    " FROM build b JOIN source s ON s.id = b.source_id WHERE 1");
+	if (sel->nranges) {
+		strbuf_addstr(&sql, " AND (");
+		for (i = 0; i < sel->nranges; i++)
+			strbuf_addf(&sql, "%sb.id BETWEEN ? AND ?", i ? " OR " : "");
+		strbuf_addch(&sql, ')');
+	}
+	for (i = 0; i < sel->nlabels; i++)
+		strbuf_addstr(&sql, " AND EXISTS (SELECT 1 FROM label l WHERE l.build_id = b.id"
+				    " AND l.key = ? AND l.value = ?)");
+	if (sel->nnames) {
+		strbuf_addstr(&sql, " AND (");
+		for (i = 0; i < sel->nnames; i++)
+			strbuf_addf(&sql, "%sb.name GLOB ?", i ? " OR " : "");
+		strbuf_addch(&sql, ')');
+	}
+	if (sel->format)
+		strbuf_addstr(&sql, " AND b.format = ?");
+	if (sel->status)
+		strbuf_addstr(&sql, " AND b.status = ?");
+	if (sel->last > 0) {
+		/* the newest N, then back to oldest first */
+		struct strbuf outer = STRBUF_INIT;
+		strbuf_addf(&outer, "SELECT * FROM (%s ORDER BY b.id DESC LIMIT ?) ORDER BY 1",
+			    sql.buf);
+		strbuf_release(&sql);
+		sql = outer;
+	} else {
+		strbuf_addstr(&sql, " ORDER BY b.id");
+	}
+	if (sqlite3_prepare_v2(st->db, sql.buf, -1, &it->builds, NULL) != SQLITE_OK) {
+		store_fail(st, err, "cannot select builds");
+		goto fail;
+	}
+	for (i = 0; i < sel->nranges; i++) {
+		sqlite3_bind_int64(it->builds, param++, sel->ranges[i].lo);
+		sqlite3_bind_int64(it->builds, param++, sel->ranges[i].hi);
+	}
+	for (i = 0; i < sel->nlabels; i++) {
+		sqlite3_bind_text(it->builds, param++, sel->labels[i].key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(it->builds, param++, sel->labels[i].value, -1, SQLITE_STATIC);
+	}
+	for (i = 0; i < sel->nnames; i++)
+		sqlite3_bind_text(it->builds, param++, sel->names[i], -1, SQLITE_STATIC);
+	if (sel->format)
+		sqlite3_bind_text(it->builds, param++, sel->format, -1, SQLITE_STATIC);
+	if (sel->status)
+		sqlite3_bind_text(it->builds, param++, sel->status, -1, SQLITE_STATIC);
+	if (sel->last > 0)
+		sqlite3_bind_int64(it->builds, param++, sel->last);
+	if (sqlite3_prepare_v2(st->db, "SELECT key, value FROM label WHERE build_id = ? ORDER BY key",
+			       -1, &it->labels, NULL) != SQLITE_OK ||
+	    (with_steps &&
+	     sqlite3_prepare_v2(st->db,
+				"SELECT vertex, stage, platform, idx, count, instruction, text, digest,"
+				" kind, cached, status, start_s, duration_s, error, output_lines"
+				" FROM step WHERE build_id = ? ORDER BY seq",
+				-1, &it->steps, NULL) != SQLITE_OK)) {
+		store_fail(st, err, "cannot select builds");
+		goto fail;
+	}
+	strbuf_release(&sql);
+	return it;
+fail:
+	strbuf_release(&sql);
+	store_iter_free(it);
+	return NULL;
+}
+
+static int read_labels(struct store_iter *it, struct bp_build *b, struct bp_error *err)
+{
+	int rc;
+
+	sqlite3_reset(it->labels);
+	sqlite3_bind_int64(it->labels, 1, b->id);
+	while ((rc = sqlite3_step(it->labels)) == SQLITE_ROW)
+		bp_build_set_label(b, (const char *)sqlite3_column_text(it->labels, 0),
+				   (const char *)sqlite3_column_text(it->labels, 1));
+	if (rc != SQLITE_DONE)
+		return store_fail(it->st, err, "cannot read labels");
+	return 0;
+}
+
+static int read_steps(struct store_iter *it, struct bp_build *b, struct bp_error *err)
+{
+	sqlite3_stmt *q = it->steps;
+	int rc;
+
+	sqlite3_reset(q);
+	sqlite3_bind_int64(q, 1, b->id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct bp_step *s = bp_build_add_step(b);
+		char *kind = column_text(q, 8), *status = column_text(q, 10);
+		s->vertex = sqlite3_column_int(q, 0);
+		s->stage = column_text(q, 1);
+		s->platform = column_text(q, 2);
+		s->index = sqlite3_column_int(q, 3);
+		s->count = sqlite3_column_int(q, 4);
+		s->instruction = column_text(q, 5);
+		s->text = column_text(q, 6);
+		s->digest = column_text(q, 7);
+		if (bp_step_kind_parse(kind, &s->kind) || bp_step_status_parse(status, &s->status))
+			BUG("schema CHECK let through kind '%s' status '%s'", kind, status);
+		free(kind);
+		free(status);
+		s->cached = sqlite3_column_int(q, 9);
+		s->start_s = column_real(q, 11);
+		s->duration_s = column_real(q, 12);
+		s->error = column_text(q, 13);
+		s->output_lines = (long)sqlite3_column_int64(q, 14);
+	}
+	if (rc != SQLITE_DONE)
+		return store_fail(it->st, err, "cannot read steps");
+	return 0;
+}
+
+int store_iter_next(struct store_iter *it, struct bp_build *b, struct bp_error *err)
+{
+	sqlite3_stmt *q = it->builds;
+	char *status;
+	int rc;
+
+	bp_build_init(b);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return store_fail(it->st, err, "cannot read builds");
+	b->id = (long)sqlite3_column_int64(q, 0);
+	b->name = column_text(q, 1);
+	b->format = column_text(q, 2);
+	status = column_text(q, 3);
+	if (bp_build_status_parse(status, &b->status))
+		BUG("schema CHECK let through build status '%s'", status);
+	free(status);
+	b->started_at = column_real(q, 4);
+	b->wall_s = column_real(q, 5);
+	b->image_ref = column_text(q, 6);
+	b->image_id = column_text(q, 7);
+	b->base_image = column_text(q, 8);
+	b->error = column_text(q, 9);
+	b->source_path = column_text(q, 10);
+	if (read_labels(it, b, err) || (it->with_steps && read_steps(it, b, err))) {
+		bp_build_release(b);
+		return -1;
+	}
+	return 1;
+}
+
+void store_iter_free(struct store_iter *it)
+{
+	if (!it)
+		return;
+	sqlite3_finalize(it->builds);
+	sqlite3_finalize(it->steps);
+	sqlite3_finalize(it->labels);
+	free(it);
+}
