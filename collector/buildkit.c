@@ -21,6 +21,7 @@
 struct vertex {
 	struct bp_step step;
 	int named;      /* the header with the vertex name was seen */
+	int bracketed;  /* ... and it was a "[...]" name, which is final */
 	int terminal;   /* DONE / CACHED / ERROR / CANCELED was seen */
 	double first_ts; /* wrapper time of the first line about it, NAN when none */
 	double last_ts;
@@ -169,7 +170,13 @@ static void name_vertex(struct vertex *v, const char *name)
 	int idx = 0, cnt = 0, have_index = 0;
 
 	v->named = 1;
+	v->bracketed = name[0] == '[';
 	free(s->text);
+	free(s->stage);
+	free(s->platform);
+	free(s->instruction);
+	s->stage = s->platform = s->instruction = NULL;
+	s->index = s->count = 0;
 	s->text = xstrdup(name);
 	if (name[0] != '[' || !(close = strchr(name, ']'))) {
 		s->kind = classify_unbracketed(name);
@@ -295,6 +302,33 @@ static void touch_time(struct bp_parser *p, struct vertex *v, double ts)
 
 static int emit(struct bp_parser *p, struct bp_error *err);
 
+/* Whether the log shows the build's end: an export, or every stage that
+ * appears reaching its last step (i == n). A fragment that stops after step
+ * 10/11 has not shown its end. */
+static int shows_end(const struct bp_build *b)
+{
+	size_t i, j;
+
+	for (i = 0; i < b->nsteps; i++)
+		if (b->steps[i].kind == BP_KIND_EXPORT)
+			return 1;
+	for (i = 0; i < b->nsteps; i++) {
+		const struct bp_step *s = &b->steps[i];
+		int last = 0;
+		if (!s->count)
+			continue;
+		for (j = 0; j < b->nsteps && !last; j++) {
+			const struct bp_step *t = &b->steps[j];
+			last = t->count && t->index == t->count &&
+			       !strcmp(t->stage ? t->stage : "", s->stage ? s->stage : "") &&
+			       !strcmp(t->platform ? t->platform : "", s->platform ? s->platform : "");
+		}
+		if (!last)
+			return 0;
+	}
+	return b->nsteps > 0;
+}
+
 /* A "#N rest" line. */
 static int vertex_line(struct bp_parser *p, int n, const char *rest, const struct bp_line *line,
 		       struct bp_error *err)
@@ -361,7 +395,9 @@ static int vertex_line(struct bp_parser *p, int n, const char *rest, const struc
 	} else if (is_digest_line(rest) && !v->step.digest) {
 		v->step.digest = xstrdup(rest);
 	} else if (header_pos && (!v->named || !strcmp(v->step.text, rest) || rest[0] == '[')) {
-		if (!v->named)
+		/* A fragment may start inside a block, so its first line named the
+		 * vertex after a status; the real "[...]" header wins when it comes. */
+		if (!v->named || (rest[0] == '[' && !v->bracketed))
 			name_vertex(v, rest);
 	} else {
 		export_status(p, rest);
@@ -400,6 +436,9 @@ static int bk_line(struct bp_parser *p, const struct bp_line *line, struct bp_er
 	}
 	p->prev_blank = 0;
 	touch_time(p, NULL, line->ts);
+	/* The recap is "------", " > name:", repeated "#N" log lines, "------":
+	 * only the "#N" lines need skipping, and any other line ends it (a
+	 * fragment may start inside one). */
 	if (is_rule(s, line->len)) {
 		if (line->len == 6)
 			p->in_recap = !p->in_recap;
@@ -407,8 +446,10 @@ static int bk_line(struct bp_parser *p, const struct bp_line *line, struct bp_er
 			p->in_snippet = !p->in_snippet;
 		return 0;
 	}
-	if (p->in_recap || p->in_snippet)
-		return 0;
+	if (p->in_recap && strncmp(s, " > ", 3))
+		p->in_recap = 0;
+	if (p->in_snippet)
+		return 0; /* the Dockerfile excerpt */
 	if (!strncmp(s, "ERROR: ", 7) || !strncmp(s, "error: ", 7)) {
 		const char *msg = s + 7;
 		if (!p->final_error || strstr(msg, "failed to solve"))
@@ -486,8 +527,8 @@ static int emit(struct bp_parser *p, struct bp_error *err)
 		failed = 1;
 	if (p->canceled)
 		incomplete = 1;
-	b.status = failed ? BP_BUILD_FAILED : incomplete || !p->norder ? BP_BUILD_INCOMPLETE
-							       : BP_BUILD_SUCCESS;
+	b.status = failed ? BP_BUILD_FAILED
+		 : incomplete || !shows_end(&b) ? BP_BUILD_INCOMPLETE : BP_BUILD_SUCCESS;
 	if (p->final_error)
 		b.error = xstrdup(p->final_error);
 	else if (first_error)
