@@ -18,6 +18,7 @@ static void add_known(double *sum, double v)
 void analyzer_build_stats(const struct bp_build *b, struct analyzer_build_stats *out)
 {
 	size_t i;
+	int from_steps = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->step_seconds = out->from_seconds = out->overhead_seconds = NAN;
@@ -35,6 +36,7 @@ void analyzer_build_stats(const struct bp_build *b, struct analyzer_build_stats 
 			add_known(&out->step_seconds, s->duration_s);
 			break;
 		case BP_KIND_FROM:
+			from_steps++;
 			add_known(&out->from_seconds, s->duration_s);
 			break;
 		default:
@@ -49,7 +51,12 @@ void analyzer_build_stats(const struct bp_build *b, struct analyzer_build_stats 
 			out->failed_step = (long)i;
 	}
 	out->cache_hit_rate = out->steps_total ? (double)out->steps_cached / out->steps_total : NAN;
-	out->vertex_cache_rate = out->vertices ? (double)out->vertices_cached / out->vertices : NAN;
+	/* buildx's rate counts BuildKit's internal vertices too; a log without
+	 * any (the legacy builder's) has no such number */
+	if (out->vertices == out->steps_total + from_steps)
+		out->vertex_cache_rate = NAN;
+	else
+		out->vertex_cache_rate = (double)out->vertices_cached / out->vertices;
 }
 
 size_t analyzer_slowest_steps(const struct bp_build *b, size_t *idx, size_t max)
@@ -58,7 +65,8 @@ size_t analyzer_slowest_steps(const struct bp_build *b, size_t *idx, size_t max)
 
 	for (i = 0; i < b->nsteps; i++) {
 		const struct bp_step *s = &b->steps[i];
-		if ((s->kind != BP_KIND_STEP && s->kind != BP_KIND_FROM) || isnan(s->duration_s))
+		/* a step that took no measurable time is not "slow" */
+		if ((s->kind != BP_KIND_STEP && s->kind != BP_KIND_FROM) || !(s->duration_s > 0))
 			continue;
 		/* insertion into the sorted top list; ties keep log order */
 		for (j = n; j > 0 && b->steps[idx[j - 1]].duration_s < s->duration_s; j--)
@@ -103,7 +111,7 @@ void analyzer_summary_add(struct analyzer_summary *sum, const struct bp_build *b
 	for (i = 0; i < b->nsteps; i++) {
 		const struct bp_step *s = &b->steps[i];
 		struct analyzer_slow_step row;
-		if (s->kind != BP_KIND_STEP || isnan(s->duration_s) || !sum->top)
+		if (s->kind != BP_KIND_STEP || !(s->duration_s > 0) || !sum->top)
 			continue;
 		if (sum->nslowest == sum->top &&
 		    sum->slowest[sum->nslowest - 1].duration_s >= s->duration_s)

@@ -49,13 +49,13 @@ static int list_one(void *vctx, const struct bp_build *b)
 	if (!ctx->n++)
 		printf("%6s  %-24s %-9s %-10s %5s %7s %6s %9s  %s\n", "ID", "NAME", "FORMAT", "STATUS",
 		       "STEPS", "CACHED", "CACHE%", "TIME", "LABELS");
-	printf("%6ld  %-24s %-9s %-10s %5d %7d %6s %9s ", b->id,
+	printf("%6ld  %-24s %-9s %-10s %5d %7d %6s %9s", b->id,
 	       report_ellipsize(b->name, 24, cut, sizeof(cut)), b->format,
 	       bp_build_status_name(b->status), s.steps_total, s.steps_cached,
 	       report_percent(s.cache_hit_rate, pct, sizeof(pct)),
 	       report_seconds(isnan(b->wall_s) ? s.step_seconds : b->wall_s, secs, sizeof(secs)));
 	for (i = 0; i < b->nlabels; i++)
-		printf(" %s=%s", b->labels[i].key, b->labels[i].value);
+		printf("%s%s=%s", i ? " " : "  ", b->labels[i].key, b->labels[i].value);
 	putchar('\n');
 	return 0;
 }

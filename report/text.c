@@ -73,17 +73,29 @@ static void text_build(struct report_state *st, const struct bp_build *b,
 			b->image_ref && b->image_id ? "  " : "", b->image_id ? b->image_id : "");
 	if (b->base_image)
 		fprintf(out, "  base        %s\n", b->base_image);
-	fprintf(out, "  steps       %d, %d cached (%s)   vertices %d, %d cached (%s)\n",
-		stats->steps_total, stats->steps_cached,
-		report_percent(stats->cache_hit_rate, a, sizeof(a)), stats->vertices,
-		stats->vertices_cached, report_percent(stats->vertex_cache_rate, c, sizeof(c)));
-	fprintf(out, "  time        steps %s   base images %s   overhead %s   wall %s\n",
-		report_seconds(stats->step_seconds, a, sizeof(a)),
-		report_seconds(stats->from_seconds, c, sizeof(c)),
-		report_seconds(stats->overhead_seconds, d, sizeof(d)),
-		report_seconds(b->wall_s, e, sizeof(e)));
+	fprintf(out, "  steps       %d, %d cached (%s)", stats->steps_total, stats->steps_cached,
+		report_percent(stats->cache_hit_rate, a, sizeof(a)));
+	if (!isnan(stats->vertex_cache_rate))
+		fprintf(out, "   vertices %d, %d cached (%s)", stats->vertices, stats->vertices_cached,
+			report_percent(stats->vertex_cache_rate, c, sizeof(c)));
+	fputc('\n', out);
+	/* only what the log measured: "?" columns would be noise */
+	{
+		struct strbuf t = STRBUF_INIT;
+		if (!isnan(stats->step_seconds))
+			strbuf_addf(&t, "   steps %s", report_seconds(stats->step_seconds, a, sizeof(a)));
+		if (!isnan(stats->from_seconds))
+			strbuf_addf(&t, "   base images %s", report_seconds(stats->from_seconds, c, sizeof(c)));
+		if (!isnan(stats->overhead_seconds))
+			strbuf_addf(&t, "   overhead %s", report_seconds(stats->overhead_seconds, d, sizeof(d)));
+		if (!isnan(b->wall_s))
+			strbuf_addf(&t, "   wall %s", report_seconds(b->wall_s, e, sizeof(e)));
+		if (t.len)
+			fprintf(out, "  time        %s\n", t.buf + 3);
+		strbuf_release(&t);
+	}
 	if (stats->steps_total && !stats->steps_timed)
-		fprintf(out, "              (the log has no step durations: use `buildprof run` to time them)\n");
+		fprintf(out, "              (this log has no step durations)\n");
 	idx = xcalloc(st->opt.top ? st->opt.top : 1, sizeof(*idx));
 	n = analyzer_slowest_steps(b, idx, st->opt.top);
 	if (n) {

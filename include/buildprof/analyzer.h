@@ -23,7 +23,8 @@ struct analyzer_build_stats {
 	int vertices;             /* every vertex, internal ones included */
 	int vertices_cached;      /* of those, from the cache */
 	double cache_hit_rate;    /* steps_cached / steps_total; NAN without steps */
-	double vertex_cache_rate; /* buildx's: vertices_cached / vertices; NAN without any */
+	double vertex_cache_rate; /* buildx's: vertices_cached / vertices; NAN when the
+				   * log has no BuildKit internal vertices (legacy) */
 	double step_seconds;      /* sum of known step durations; NAN when none is known */
 	double from_seconds;      /* sum of known FROM (base image) durations; NAN if none */
 	double overhead_seconds;  /* internal, export and cache vertices; NAN if none known */
@@ -33,8 +34,8 @@ struct analyzer_build_stats {
 
 void analyzer_build_stats(const struct bp_build *b, struct analyzer_build_stats *out);
 
-/* Writes into idx up to max indices of b's steps (kind step or from) with a
- * known duration, slowest first; returns how many. */
+/* Writes into idx up to max indices of b's steps (kind step or from) that
+ * took a known, non-zero time, slowest first; returns how many. */
 size_t analyzer_slowest_steps(const struct bp_build *b, size_t *idx, size_t max);
 
 /* One row of the slowest steps over many builds (strings owned). */

@@ -25,8 +25,9 @@ struct bp_line {
 	int truncated;    /* 1 when the input line was longer than BP_LINE_MAX */
 };
 
-/* Where a parser delivers each finished build. The build is borrowed: the
- * sink copies what it keeps. Returns 0, or -1 with err set to stop parsing. */
+/* Where a parser delivers each finished build. The build is lent: the sink
+ * may change it or take its contents (leaving it bp_build_init'd); the
+ * parser releases it afterwards. Returns 0, or -1 with err set to stop. */
 struct bp_sink {
 	int (*build)(void *ctx, struct bp_build *build, struct bp_error *err);
 	void *ctx;

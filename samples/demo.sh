@@ -1,0 +1,26 @@
+#!/bin/sh
+# `make demo`: ingests the bundled sample logs into a fresh out/demo.db and
+# prints the report. Usage: samples/demo.sh BUILDPROF
+set -eu
+bp=$1
+cd "$(dirname "$0")/.."
+mkdir -p out
+rm -f out/demo.db out/demo.db-wal out/demo.db-shm
+db="--db out/demo.db"
+echo "== ingest: BuildKit and legacy-builder logs of the same project (samples/PROVENANCE.md)"
+for builder in buildkit legacy; do
+    for run in cold warm src-change deps-change failed; do
+        $bp $db ingest --name "sample-$builder" --label builder=$builder --label run=$run \
+            samples/logs/$builder-$run.log
+    done
+done
+echo
+echo "== builds"
+$bp $db builds
+echo
+echo "== report: the BuildKit builds"
+$bp $db report label:builder=buildkit --top 3
+$bp $db report --format json > out/report.json
+echo
+echo "The database is out/demo.db; the JSON report is out/report.json."
+echo "Try: ./buildprof --db out/demo.db report label:run=failed"

@@ -1,0 +1,154 @@
+/*
+ * test_analyzer.c - selector parsing and the per-build and summary metrics
+ * (DESIGN.md, Metrics) on hand-made builds whose answers are counted by hand.
+ */
+#include <stdlib.h>
+
+#include "buildprof/analyzer.h"
+#include "unit.h"
+
+static void test_selector_words(void)
+{
+	struct bp_selector sel;
+	struct bp_error err;
+	char *ok[] = { "7", "3..9", "label:variant=alpine", "name:app*", "last:5", "format:buildkit",
+		       "status:failed" };
+	const char *bad[] = { "0", "9..3", "label:novalue", "label:=x", "last:0", "last:x", "status:ok",
+			      "name:", "frobnicate", "1..", "-4" };
+	size_t i;
+
+	bp_selector_init(&sel);
+	bp_error_init(&err);
+	CHECK(analyzer_parse_selector(7, ok, &sel, &err) == 0);
+	CHECK_INT(sel.nranges, 2);
+	CHECK(sel.ranges[0].lo == 7 && sel.ranges[0].hi == 7);
+	CHECK(sel.ranges[1].lo == 3 && sel.ranges[1].hi == 9);
+	CHECK_STR(sel.labels[0].key, "variant");
+	CHECK_STR(sel.labels[0].value, "alpine");
+	CHECK_STR(sel.names[0], "app*");
+	CHECK_INT(sel.last, 5);
+	CHECK_STR(sel.format, "buildkit");
+	CHECK_STR(sel.status, "failed");
+	bp_selector_release(&sel);
+	for (i = 0; i < BP_ARRAY_SIZE(bad); i++) {
+		char *w = (char *)bad[i];
+		bp_selector_init(&sel);
+		bp_error_init(&err);
+		CHECK(analyzer_parse_selector(1, &w, &sel, &err) == -1);
+		CHECK(strstr(err.text, bad[i]) != NULL);
+		bp_selector_release(&sel);
+	}
+}
+
+static struct bp_step *add(struct bp_build *b, enum bp_step_kind kind, const char *text, int cached,
+			   double dur, enum bp_step_status st)
+{
+	struct bp_step *s = bp_build_add_step(b);
+
+	s->kind = kind;
+	s->text = xstrdup(text);
+	s->cached = cached;
+	s->duration_s = dur;
+	s->status = st;
+	if (kind == BP_KIND_STEP || kind == BP_KIND_FROM) {
+		s->index = (int)b->nsteps;
+		s->count = 9;
+	}
+	return s;
+}
+
+static void test_stats(void)
+{
+	struct bp_build b;
+	struct analyzer_build_stats s;
+	size_t idx[3], n;
+
+	bp_build_init(&b);
+	add(&b, BP_KIND_INTERNAL, "[internal] load build definition", 0, 0.1, BP_STEP_DONE);
+	add(&b, BP_KIND_FROM, "FROM alpine", 1, NAN, BP_STEP_CACHED);
+	add(&b, BP_KIND_STEP, "RUN a", 1, NAN, BP_STEP_CACHED);
+	add(&b, BP_KIND_STEP, "RUN b", 0, 4.0, BP_STEP_DONE);
+	add(&b, BP_KIND_STEP, "RUN c", 0, 9.0, BP_STEP_DONE);
+	add(&b, BP_KIND_STEP, "RUN d", 0, 1.0, BP_STEP_DONE);
+	add(&b, BP_KIND_INTERNAL, "resolve image config", 0, NAN, BP_STEP_ERROR);
+	add(&b, BP_KIND_STEP, "RUN e", 0, NAN, BP_STEP_ERROR);
+	add(&b, BP_KIND_EXPORT, "exporting to image", 0, 0.5, BP_STEP_DONE);
+	analyzer_build_stats(&b, &s);
+	CHECK_INT(s.steps_total, 5);  /* FROM and internal vertices excluded */
+	CHECK_INT(s.steps_cached, 1);
+	CHECK_NEAR(s.cache_hit_rate, 0.2, 1e-12);
+	CHECK_INT(s.vertices, 9);
+	CHECK_INT(s.vertices_cached, 2);
+	CHECK_NEAR(s.vertex_cache_rate, 2.0 / 9, 1e-12);
+	CHECK_NEAR(s.step_seconds, 14.0, 1e-12);
+	CHECK_INT(s.steps_timed, 3);
+	CHECK(isnan(s.from_seconds));
+	CHECK_NEAR(s.overhead_seconds, 0.6, 1e-12);
+	CHECK_INT(s.failed_step, 7); /* the Dockerfile step, not the internal vertex before it */
+	n = analyzer_slowest_steps(&b, idx, 3);
+	CHECK_INT(n, 3);
+	CHECK(idx[0] == 4 && idx[1] == 3 && idx[2] == 5);
+	CHECK_NEAR(s.vertex_cache_rate, 2.0 / 9, 1e-12);
+	bp_build_release(&b);
+
+	/* a legacy-builder build: no internal vertices, so no buildx vertex
+	 * rate; a step that took 0 s is not listed as slow */
+	bp_build_init(&b);
+	add(&b, BP_KIND_FROM, "FROM scratch", 0, NAN, BP_STEP_DONE);
+	add(&b, BP_KIND_STEP, "COPY a /a", 1, 0.0, BP_STEP_CACHED);
+	add(&b, BP_KIND_STEP, "RUN b", 0, 2.0, BP_STEP_DONE);
+	analyzer_build_stats(&b, &s);
+	CHECK(isnan(s.vertex_cache_rate));
+	CHECK_NEAR(s.cache_hit_rate, 0.5, 1e-12);
+	n = analyzer_slowest_steps(&b, idx, 3);
+	CHECK(n == 1 && idx[0] == 2);
+	bp_build_release(&b);
+
+	/* no steps at all: rates unknown, not 0 */
+	bp_build_init(&b);
+	add(&b, BP_KIND_INTERNAL, "[internal] load", 0, NAN, BP_STEP_DONE);
+	analyzer_build_stats(&b, &s);
+	CHECK(isnan(s.cache_hit_rate) && isnan(s.step_seconds) && s.failed_step == -1);
+	bp_build_release(&b);
+}
+
+static void test_summary(void)
+{
+	struct analyzer_summary sum;
+	struct analyzer_build_stats s;
+	struct bp_build a, b;
+
+	bp_build_init(&a);
+	bp_build_init(&b);
+	a.id = 1;
+	b.id = 2;
+	a.status = BP_BUILD_SUCCESS;
+	b.status = BP_BUILD_FAILED;
+	add(&a, BP_KIND_STEP, "RUN x", 1, NAN, BP_STEP_CACHED);
+	add(&a, BP_KIND_STEP, "RUN y", 0, 3.0, BP_STEP_DONE);
+	add(&a, BP_KIND_STEP, "RUN z", 0, 8.0, BP_STEP_DONE);
+	add(&b, BP_KIND_STEP, "RUN x", 0, 5.0, BP_STEP_DONE);
+	analyzer_summary_init(&sum, 2);
+	analyzer_build_stats(&a, &s);
+	analyzer_summary_add(&sum, &a, &s);
+	analyzer_build_stats(&b, &s);
+	analyzer_summary_add(&sum, &b, &s);
+	CHECK_INT(sum.builds, 2);
+	CHECK_INT(sum.by_status[BP_BUILD_FAILED], 1);
+	CHECK_INT(sum.steps_total, 4);
+	CHECK_INT(sum.steps_cached, 1);
+	CHECK_NEAR(sum.cache_hit_rate, 0.25, 1e-12); /* pooled, not the mean of 1/3 and 0 */
+	CHECK_INT(sum.nslowest, 2);
+	CHECK(sum.slowest[0].duration_s == 8.0 && sum.slowest[0].build_id == 1);
+	CHECK(sum.slowest[1].duration_s == 5.0 && sum.slowest[1].build_id == 2);
+	analyzer_summary_release(&sum);
+	bp_build_release(&a);
+	bp_build_release(&b);
+}
+
+void test_analyzer(void)
+{
+	test_selector_words();
+	test_stats();
+	test_summary();
+}

@@ -1,0 +1,256 @@
+/*
+ * test_store.c - the SQLite store: round trip of a build, transactions that
+ * leave nothing on rollback, duplicate inputs, selectors, and refusing
+ * databases it must not touch.
+ */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buildprof/analyzer.h"
+#include "buildprof/store.h"
+#include "unit.h"
+
+static char dir[] = "/tmp/bp-unit-XXXXXX";
+
+static void path_in(char *buf, size_t size, const char *name)
+{
+	snprintf(buf, size, "%s/%s", dir, name);
+}
+
+static void make_build(struct bp_build *b, const char *name, int cached)
+{
+	struct bp_step *s;
+
+	bp_build_init(b);
+	b->name = xstrdup(name);
+	b->format = xstrdup("buildkit");
+	b->status = BP_BUILD_SUCCESS;
+	b->wall_s = 12.5;
+	s = bp_build_add_step(b);
+	s->vertex = 3;
+	s->stage = xstrdup("builder");
+	s->index = 2;
+	s->count = 4;
+	s->instruction = xstrdup("RUN");
+	s->text = xstrdup("RUN make 'quoted' ; DROP TABLE build; --");
+	s->kind = BP_KIND_STEP;
+	s->cached = cached;
+	s->status = cached ? BP_STEP_CACHED : BP_STEP_DONE;
+	s->duration_s = cached ? NAN : 7.25;
+	s->output_lines = 12;
+	bp_build_set_label(b, "variant", "alpine");
+}
+
+static long count_rows(const char *path, const char *table)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	char sql[128];
+	long n = -1;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	sqlite3_open(path, &db);
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return n;
+}
+
+static void test_roundtrip(void)
+{
+	char path[256];
+	struct bp_error err;
+	struct bp_store *st;
+	struct bp_build b, r;
+	struct bp_selector sel;
+	struct store_iter *it;
+	long src, existing = 0;
+
+	path_in(path, sizeof(path), "a.db");
+	bp_error_init(&err);
+	st = store_open(path, &err);
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	make_build(&b, "app", 0);
+	CHECK(store_begin(st, &err) == 0);
+	src = store_put_source(st, "log", "app.log", &err);
+	CHECK(src > 0);
+	CHECK(store_put_build(st, src, &b, &err) == 0);
+	CHECK(b.id > 0);
+	CHECK(store_finish_source(st, src, "abc123", 100, &existing, &err) == 0);
+	CHECK(store_commit(st, &err) == 0);
+
+	/* the same bytes again: recognised, and rolled back leaves no trace */
+	CHECK(store_begin(st, &err) == 0);
+	src = store_put_source(st, "log", "again.log", &err);
+	CHECK(store_put_build(st, src, &b, &err) == 0);
+	CHECK(store_finish_source(st, src, "abc123", 100, &existing, &err) == 1);
+	CHECK(existing == 1);
+	store_rollback(st);
+	CHECK_INT(count_rows(path, "build"), 1);
+	CHECK_INT(count_rows(path, "source"), 1);
+	bp_build_release(&b);
+
+	bp_selector_init(&sel);
+	it = store_select_builds(st, &sel, 1, &err);
+	CHECK(it != NULL);
+	CHECK(it && store_iter_next(it, &r, &err) == 1);
+	if (it && r.id) {
+		CHECK_STR(r.name, "app");
+		CHECK_STR(r.source_path, "app.log");
+		CHECK(r.wall_s == 12.5 && isnan(r.started_at));
+		CHECK_STR(bp_build_label(&r, "variant"), "alpine");
+		CHECK_INT(r.nsteps, 1);
+		CHECK_STR(r.steps[0].text, "RUN make 'quoted' ; DROP TABLE build; --");
+		CHECK(r.steps[0].duration_s == 7.25 && r.steps[0].output_lines == 12);
+		CHECK(r.steps[0].kind == BP_KIND_STEP && r.steps[0].status == BP_STEP_DONE);
+		CHECK(isnan(r.steps[0].start_s));
+		bp_build_release(&r);
+		CHECK(store_iter_next(it, &r, &err) == 0);
+	}
+	store_iter_free(it);
+	bp_selector_release(&sel);
+	store_close(st);
+}
+
+static long select_count(struct bp_store *st, int argc, char **argv)
+{
+	struct bp_selector sel;
+	struct bp_error err;
+	struct store_iter *it;
+	struct bp_build b;
+	long n = 0, last = 0;
+
+	bp_selector_init(&sel);
+	bp_error_init(&err);
+	if (analyzer_parse_selector(argc, argv, &sel, &err))
+		return -1;
+	it = store_select_builds(st, &sel, 0, &err);
+	while (it && store_iter_next(it, &b, &err) == 1) {
+		if (b.id < last)
+			n = -100; /* must come oldest first */
+		last = b.id;
+		n++;
+		bp_build_release(&b);
+	}
+	store_iter_free(it);
+	bp_selector_release(&sel);
+	return n;
+}
+
+static void test_selectors(void)
+{
+	char path[256];
+	struct bp_error err;
+	struct bp_store *st;
+	int i;
+
+	path_in(path, sizeof(path), "sel.db");
+	bp_error_init(&err);
+	st = store_open(path, &err);
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	store_begin(st, &err);
+	for (i = 0; i < 10; i++) {
+		struct bp_build b;
+		long src = store_put_source(st, "log", "x.log", &err);
+		make_build(&b, i < 6 ? "app-main" : "web", i % 2);
+		if (i >= 8)
+			b.status = BP_BUILD_FAILED;
+		if (i % 3 == 0)
+			bp_build_set_label(&b, "variant", "slim");
+		store_put_build(st, src, &b, &err);
+		bp_build_release(&b);
+	}
+	CHECK(store_commit(st, &err) == 0);
+	{
+		char *a[] = { "3" }, *b[] = { "2..5" }, *c[] = { "name:app-*" }, *d[] = { "last:3" },
+		     *e[] = { "label:variant=slim" }, *f[] = { "status:failed" }, *g[] = { "name:app-*", "last:2" },
+		     *h[] = { "1", "9..10" }, *k[] = { "format:legacy" }, *m[] = { "label:variant=slim", "name:web" };
+		CHECK_INT(select_count(st, 1, a), 1);
+		CHECK_INT(select_count(st, 1, b), 4);
+		CHECK_INT(select_count(st, 1, c), 6);
+		CHECK_INT(select_count(st, 1, d), 3);
+		CHECK_INT(select_count(st, 1, e), 4); /* builds 1, 4, 7, 10 */
+		CHECK_INT(select_count(st, 1, f), 2);
+		CHECK_INT(select_count(st, 2, g), 2);
+		CHECK_INT(select_count(st, 2, h), 3);
+		CHECK_INT(select_count(st, 1, k), 0);
+		CHECK_INT(select_count(st, 2, m), 2); /* web builds 7 and 10 */
+		CHECK_INT(select_count(st, 0, NULL), 10);
+	}
+	store_close(st);
+}
+
+static void test_refusals(void)
+{
+	char path[256];
+	struct bp_error err;
+	struct bp_store *st;
+	sqlite3 *db;
+	struct stat before, after;
+	FILE *f;
+
+	/* a newer schema: refused, file untouched */
+	path_in(path, sizeof(path), "newer.db");
+	sqlite3_open(path, &db);
+	sqlite3_exec(db, "CREATE TABLE future(x); PRAGMA user_version = 99", NULL, NULL, NULL);
+	sqlite3_close(db);
+	stat(path, &before);
+	bp_error_init(&err);
+	st = store_open(path, &err);
+	CHECK(st == NULL);
+	CHECK(strstr(err.text, "newer") != NULL);
+	stat(path, &after);
+	CHECK(before.st_size == after.st_size && before.st_mtime == after.st_mtime);
+	store_close(st);
+
+	/* not SQLite at all */
+	path_in(path, sizeof(path), "notes.txt");
+	f = fopen(path, "w");
+	fputs("these are my notes, not a database\n", f);
+	fclose(f);
+	bp_error_init(&err);
+	st = store_open(path, &err);
+	CHECK(st == NULL);
+	CHECK(strstr(err.text, "not a buildprof database") != NULL);
+	stat(path, &after);
+	CHECK_INT(after.st_size, 35);
+	store_close(st);
+
+	/* a fresh database gets the current schema version */
+	path_in(path, sizeof(path), "fresh.db");
+	bp_error_init(&err);
+	st = store_open(path, &err);
+	CHECK(st != NULL);
+	store_close(st);
+	{
+		sqlite3_stmt *q;
+		sqlite3_open(path, &db);
+		sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL);
+		CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == store_schema_version());
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+	}
+}
+
+void test_store(void)
+{
+	char cmd[64];
+
+	if (!mkdtemp(dir)) {
+		CHECK(!"mkdtemp failed");
+		return;
+	}
+	test_roundtrip();
+	test_selectors();
+	test_refusals();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+}

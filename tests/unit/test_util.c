@@ -1,0 +1,121 @@
+/*
+ * test_util.c - strbuf, SHA-256 (reference digests from Python's hashlib),
+ * time parsing (reference epochs from Python's datetime) and number parsing.
+ */
+#include <stdlib.h>
+
+#include "unit.h"
+
+static void test_strbuf(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *s;
+	size_t len;
+	int i;
+
+	CHECK(sb.buf != NULL && sb.len == 0 && sb.buf[0] == '\0');
+	for (i = 0; i < 1000; i++)
+		strbuf_addf(&sb, "%d,", i);
+	CHECK(sb.len == strlen(sb.buf));
+	CHECK(!strncmp(sb.buf, "0,1,2,", 6));
+	CHECK(!strcmp(sb.buf + sb.len - 4, "999,"));
+	strbuf_reset(&sb);
+	CHECK_INT(sb.len, 0);
+	strbuf_add_json_escaped(&sb, "a\"b\\c\nd\x01");
+	CHECK_STR(sb.buf, "a\\\"b\\\\c\\nd\\u0001");
+	s = strbuf_detach(&sb, &len);
+	CHECK_INT(len, strlen(s));
+	CHECK(sb.buf != NULL && sb.len == 0);
+	free(s);
+	strbuf_release(&sb);
+}
+
+static void sha_hex(const void *data, size_t len, char hex[65])
+{
+	struct bp_sha256 ctx;
+
+	bp_sha256_init(&ctx);
+	bp_sha256_update(&ctx, data, len);
+	bp_sha256_final_hex(&ctx, hex);
+}
+
+static void test_sha256(void)
+{
+	char hex[65], *a;
+	unsigned char seq[768];
+	struct bp_sha256 ctx;
+	size_t i;
+
+	sha_hex("", 0, hex);
+	CHECK_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	sha_hex("abc", 3, hex);
+	CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	a = malloc(1000000);
+	memset(a, 'a', 1000000);
+	sha_hex(a, 1000000, hex);
+	CHECK_STR(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	free(a);
+	/* fed in uneven pieces, as a stream arrives */
+	for (i = 0; i < sizeof(seq); i++)
+		seq[i] = (unsigned char)(i % 256);
+	bp_sha256_init(&ctx);
+	for (i = 0; i < sizeof(seq);) {
+		size_t n = (i % 7) + 1;
+		if (i + n > sizeof(seq))
+			n = sizeof(seq) - i;
+		bp_sha256_update(&ctx, seq + i, n);
+		i += n;
+	}
+	bp_sha256_final_hex(&ctx, hex);
+	CHECK_STR(hex, "f3a25aa93aa2fbba28d79260535bbd6a5eb0fc1c24a8b0f04e12b484c1dfe363");
+}
+
+static void test_time(void)
+{
+	double t = 0;
+	char buf[64];
+	long v = 0;
+
+	CHECK(bp_parse_time("2023-09-14T10:11:12.123456Z", &t) == 0);
+	CHECK_NEAR(t, 1694686272.123456, 1e-6);
+	CHECK(bp_parse_time("2016-08-12 15:23:28 UTC", &t) == 0);
+	CHECK_NEAR(t, 1471015408.0, 1e-9);
+	CHECK(bp_parse_time("2024-02-29T23:59:59+02:00", &t) == 0);
+	CHECK_NEAR(t, 1709243999.0, 1e-9);
+	CHECK(bp_parse_time("1969-12-31T23:59:59Z", &t) == 0);
+	CHECK_NEAR(t, -1.0, 1e-9);
+	CHECK(bp_parse_time("2023-13-01T00:00:00Z", &t) == -1);
+	CHECK(bp_parse_time("2023-09-14T10:11Z", &t) == -1);
+	CHECK(bp_parse_time("2023-09-14T10:11:12Zjunk", &t) == -1);
+	CHECK(bp_parse_time("", &t) == -1);
+	CHECK_STR(bp_format_time(1694686272.1234, buf, sizeof(buf)), "2023-09-14T10:11:12.123Z");
+	CHECK_STR(bp_format_time(1694686272.9996, buf, sizeof(buf)), "2023-09-14T10:11:13.000Z");
+	CHECK(bp_parse_long("42", 0, 100, &v) == 0 && v == 42);
+	CHECK(bp_parse_long("101", 0, 100, &v) == -1);
+	CHECK(bp_parse_long("4x", 0, 100, &v) == -1);
+	CHECK(bp_parse_long("", 0, 100, &v) == -1);
+	CHECK(bp_parse_long("99999999999999999999999", 0, 100, &v) == -1);
+}
+
+static void test_errors(void)
+{
+	struct bp_error err;
+	char buf[256];
+
+	bp_error_init(&err);
+	CHECK(!bp_error_isset(&err));
+	CHECK(bp_error_set(&err, "a.log", 3, "first %d", 1) == -1);
+	bp_error_set(&err, "b.log", 4, "second");
+	CHECK_STR(bp_error_format(&err, buf, sizeof(buf)), "a.log:3: first 1");
+	bp_error_init(&err);
+	bp_error_set(&err, "a.log", 0, "no line");
+	CHECK_STR(bp_error_format(&err, buf, sizeof(buf)), "a.log: no line");
+}
+
+void test_util(void)
+{
+	test_strbuf();
+	test_sha256();
+	test_time();
+	test_errors();
+}
