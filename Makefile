@@ -38,7 +38,10 @@ UNIT_OBJ = $(UNIT_SRC:%.c=$(O)/%.o)
 DEB_BUILD = gcc make pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev libplot-dev
 DEB_TEST = jq sqlite3
 
-.PHONY: all deps test-deps demo test unit cases conformance asan asan-test install uninstall clean
+FUZZ_SECONDS ?= 120
+FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+
+.PHONY: all deps test-deps demo test asan fuzz install uninstall clean
 
 all: buildprof
 
@@ -85,6 +88,18 @@ asan:
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" build-asan/buildprof build-asan/unit-tests
 
+# libFuzzer targets (clang); each runs FUZZ_SECONDS on a corpus seeded from
+# samples/ and tests/data/corpus/. Crashes land in build-fuzz/ as crash-*.
+fuzz: build-fuzz/fuzz_collector
+	@mkdir -p build-fuzz/corpus-collector
+	@cp -n samples/logs/*.log tests/data/corpus/*/*.log build-fuzz/corpus-collector/ 2>/dev/null || true
+	cd build-fuzz && ./fuzz_collector -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+		-timeout=10 -rss_limit_mb=2048 corpus-collector
+
+build-fuzz/fuzz_collector: tests/fuzz/fuzz_collector.c $(LIB_SRC)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -o $@ $^ $(LIBS)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 buildprof $(DESTDIR)$(PREFIX)/bin/buildprof
@@ -94,4 +109,4 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/buildprof $(DESTDIR)$(PREFIX)/share/man/man1/buildprof.1
 
 clean:
-	rm -rf build build-asan buildprof out
+	rm -rf build build-asan build-fuzz buildprof out

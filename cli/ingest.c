@@ -204,7 +204,7 @@ out:
 const struct cli_command cli_ingest = {
 	.name = "ingest",
 	.run = run_ingest,
-	.summary = "store build logs (BuildKit plain, legacy builder)",
+	.summary = "store build logs (BuildKit, legacy builder, buildah/podman, kaniko)",
 	.usage =
 	"usage: buildprof ingest [--format F] [--name N] [--label K=V]... FILE...\n"
 	"\n"
@@ -215,6 +215,8 @@ const struct cli_command cli_ingest = {
 	"  -f, --format F     the input format instead of detecting it:\n"
 	"                       buildkit  BuildKit --progress=plain (docker build, buildx)\n"
 	"                       legacy    the classic builder (DOCKER_BUILDKIT=0)\n"
+	"                       buildah   podman build / buildah bud\n"
+	"                       kaniko    kaniko executor logs\n"
 	"  -n, --name N       the build's name (default: the file name without .log)\n"
 	"  -l, --label K=V    attach a label, e.g. --label variant=alpine (repeatable)\n"
 	"  -h, --help         this text\n"

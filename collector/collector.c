@@ -11,10 +11,14 @@
 
 extern const struct bp_format collector_buildkit_format;
 extern const struct bp_format collector_legacy_format;
+extern const struct bp_format collector_buildah_format;
+extern const struct bp_format collector_kaniko_format;
 
 const struct bp_format *const collector_formats[] = {
 	&collector_buildkit_format,
 	&collector_legacy_format,
+	&collector_buildah_format,
+	&collector_kaniko_format,
 	NULL,
 };
 

@@ -11,13 +11,9 @@
 #include <string.h>
 
 #include "buildprof/collector.h"
+#include "stages.h"
 
 #define MAX_ERROR 4096
-
-struct stage_alias {
-	char *alias;  /* "builder" */
-	char *target; /* what it resolves to: "golang:1.22" or "scratch" */
-};
 
 struct bp_parser {
 	const struct bp_sink *sink;
@@ -27,11 +23,7 @@ struct bp_parser {
 	int cur_terminal;      /* the current step got its " ---> <id>" */
 	int running;           /* the current step runs a container ("Running in") */
 	int succeeded;         /* "Successfully built" seen */
-	int stages;            /* FROM lines seen */
-	char *stage;           /* the current stage's name, NULL for an unnamed first stage */
-	struct stage_alias *aliases;
-	size_t naliases, alloc_aliases;
-	char *base;            /* resolved FROM target of the current stage */
+	struct stage_tracker stages;
 	double first_ts, last_ts, step_ts;
 };
 
@@ -42,26 +34,16 @@ static struct bp_parser *legacy_new(const struct bp_sink *sink)
 	p->sink = sink;
 	p->cur = -1;
 	bp_build_init(&p->b);
+	stage_tracker_init(&p->stages);
 	p->first_ts = p->last_ts = p->step_ts = NAN;
 	return p;
 }
 
 static void reset(struct bp_parser *p)
 {
-	size_t i;
-
 	bp_build_release(&p->b);
-	for (i = 0; i < p->naliases; i++) {
-		free(p->aliases[i].alias);
-		free(p->aliases[i].target);
-	}
-	free(p->aliases);
-	free(p->stage);
-	free(p->base);
-	p->aliases = NULL;
-	p->naliases = p->alloc_aliases = 0;
-	p->stage = p->base = NULL;
-	p->active = p->cur_terminal = p->running = p->succeeded = p->stages = 0;
+	stage_tracker_release(&p->stages);
+	p->active = p->cur_terminal = p->running = p->succeeded = 0;
 	p->cur = -1;
 	p->first_ts = p->last_ts = p->step_ts = NAN;
 }
@@ -92,43 +74,6 @@ static void close_step(struct bp_parser *p, double ts)
 		s->duration_s = ts - p->step_ts;
 }
 
-static const char *resolve_alias(struct bp_parser *p, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < p->naliases; i++)
-		if (!strcmp(p->aliases[i].alias, name))
-			return p->aliases[i].target;
-	return name;
-}
-
-static void enter_stage(struct bp_parser *p, const char *text)
-{
-	char *alias = NULL, *target = collector_from_target(text, &alias);
-	char buf[32];
-
-	free(p->stage);
-	free(p->base);
-	if (alias) {
-		p->stage = xstrdup(alias);
-	} else if (p->stages > 0) {
-		snprintf(buf, sizeof(buf), "stage-%d", p->stages);
-		p->stage = xstrdup(buf);
-	} else {
-		p->stage = NULL;
-	}
-	p->base = target ? xstrdup(resolve_alias(p, target)) : NULL;
-	if (alias && p->base) {
-		BP_GROW(p->aliases, p->naliases + 1, p->alloc_aliases);
-		p->aliases[p->naliases].alias = xstrdup(alias);
-		p->aliases[p->naliases].target = xstrdup(p->base);
-		p->naliases++;
-	}
-	p->stages++;
-	free(alias);
-	free(target);
-}
-
 static int emit(struct bp_parser *p, struct bp_error *err)
 {
 	struct bp_step *s;
@@ -150,7 +95,7 @@ static int emit(struct bp_parser *p, struct bp_error *err)
 	p->b.started_at = p->first_ts;
 	if (!isnan(p->first_ts) && p->last_ts >= p->first_ts)
 		p->b.wall_s = p->last_ts - p->first_ts;
-	p->b.base_image = xstrdup_or_null(p->base);
+	p->b.base_image = xstrdup_or_null(p->stages.base);
 	r = p->sink->build(p->sink->ctx, &p->b, err);
 	reset(p);
 	return r;
@@ -195,8 +140,8 @@ static int step_line(struct bp_parser *p, const struct bp_line *line, struct bp_
 		st->kind = instr && !strcmp(instr, "FROM") ? BP_KIND_FROM : BP_KIND_STEP;
 	}
 	if (st->kind == BP_KIND_FROM)
-		enter_stage(p, colon);
-	st->stage = xstrdup_or_null(p->stage);
+		stage_tracker_from(&p->stages, colon);
+	st->stage = xstrdup_or_null(p->stages.name);
 	if (!isnan(line->ts) && !isnan(p->first_ts))
 		st->start_s = line->ts - p->first_ts;
 	return 0;

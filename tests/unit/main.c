@@ -60,6 +60,7 @@ int main(void)
 	test_linereader();
 	test_buildkit();
 	test_legacy();
+	test_buildah_kaniko();
 	test_store();
 	test_analyzer();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);

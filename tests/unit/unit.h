@@ -79,6 +79,7 @@ void test_util(void);
 void test_linereader(void);
 void test_buildkit(void);
 void test_legacy(void);
+void test_buildah_kaniko(void);
 void test_store(void);
 void test_analyzer(void);
 
