@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "buildprof/collector.h"
 #include "buildprof/model.h"
 #include "buildprof/store.h"
 
@@ -30,6 +31,7 @@ struct cli_command {
 extern const struct cli_command cli_ingest;
 extern const struct cli_command cli_builds;
 extern const struct cli_command cli_report;
+extern const struct cli_command cli_run;
 
 /* Prints "buildprof: NAME: message" and a pointer to --help; returns EXIT_USAGE. */
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...) BP_PRINTF(2, 3);
@@ -43,6 +45,27 @@ void cli_print_error(const char *cmd, const struct bp_error *err);
 int cli_split_label(const char *arg, char **key, char **value);
 /* Colour on out: a terminal, and NO_COLOR not set. */
 int cli_color_wanted(FILE *out);
+
+/* How an input becomes stored builds (ingest and run share it). */
+struct cli_input_opts {
+	const struct bp_format *format; /* --format, NULL to detect */
+	const char *name;               /* the builds' name */
+	struct bp_build labels;         /* --label K=V, held in a build's label list */
+	/* Called on each build before it is stored (NULL for none). */
+	void (*adjust)(struct bp_build *b, void *ctx);
+	void *adjust_ctx;
+	/* Parses instead of collector_parse_stream when set (same contract). */
+	int (*parse)(FILE *in, const char *source, const struct bp_sink *sink,
+		     struct collector_result *res, struct bp_error *err, void *ctx);
+	FILE *report_to;                /* where the "build N: ..." lines go; stdout when NULL */
+};
+
+/* Stores what `in` holds as one transaction: all its builds or none.
+ * `display` names the input in messages and in the source record, `kind`
+ * is the source kind ("ingest", "run"). Prints one line per stored build.
+ * Returns EXIT_OK (also for bytes stored before) or EXIT_INPUT. */
+int cli_store_input(struct bp_store *st, FILE *in, const char *display, const char *kind,
+		    const struct cli_input_opts *opts);
 
 /* Parses SELECTOR words into sel; EXIT_OK, or EXIT_USAGE after the message. */
 int cli_parse_selectors(const struct cli_command *cmd, int argc, char *const argv[],

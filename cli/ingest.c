@@ -14,18 +14,11 @@
 #include "buildprof/report.h"
 #include "cli.h"
 
-struct ingest_opts {
-	const struct bp_format *format; /* --format, NULL to detect */
-	const char *name;               /* --name, NULL for the file's name */
-	struct bp_build labels;         /* --label K=V, held in a build's label list */
-};
-
 struct ingest_ctx {
 	struct bp_store *st;
 	long source_id;
 	const char *display;   /* the input as the user named it */
-	char *name;            /* the name given to its builds */
-	const struct bp_build *labels;
+	const struct cli_input_opts *opts;
 	struct strbuf report;  /* what to print once committed */
 	int builds;
 };
@@ -52,9 +45,11 @@ static int sink_build(void *vctx, struct bp_build *b, struct bp_error *err)
 	size_t i;
 
 	free(b->name);
-	b->name = xstrdup(ctx->name);
-	for (i = 0; i < ctx->labels->nlabels; i++)
-		bp_build_set_label(b, ctx->labels->labels[i].key, ctx->labels->labels[i].value);
+	b->name = xstrdup(ctx->opts->name);
+	for (i = 0; i < ctx->opts->labels.nlabels; i++)
+		bp_build_set_label(b, ctx->opts->labels.labels[i].key, ctx->opts->labels.labels[i].value);
+	if (ctx->opts->adjust)
+		ctx->opts->adjust(b, ctx->opts->adjust_ctx);
 	if (store_put_build(ctx->st, ctx->source_id, b, err))
 		return -1;
 	ctx->builds++;
@@ -71,36 +66,35 @@ static int sink_build(void *vctx, struct bp_build *b, struct bp_error *err)
 	return 0;
 }
 
-static int ingest_one(struct bp_store *st, const char *path, const struct ingest_opts *opts)
+int cli_store_input(struct bp_store *st, FILE *in, const char *display, const char *kind,
+		    const struct cli_input_opts *opts)
 {
 	struct ingest_ctx ctx = { 0 };
 	struct bp_sink sink = { sink_build, &ctx };
 	struct collector_result res;
 	struct bp_error err;
-	FILE *in = NULL;
 	long existing = 0;
 	int rc = EXIT_INPUT, dup;
 
 	bp_error_init(&err);
 	strbuf_init(&ctx.report, 0);
 	ctx.st = st;
-	ctx.display = strcmp(path, "-") ? path : "stdin";
-	ctx.name = opts->name ? xstrdup(opts->name) : default_name(path);
-	ctx.labels = &opts->labels;
-	in = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	if (!in) {
-		error("ingest: cannot open '%s': %s", path, strerror(errno));
-		goto cleanup;
-	}
+	ctx.display = display;
+	ctx.opts = opts;
 	if (store_begin(st, &err))
 		goto fail;
-	ctx.source_id = store_put_source(st, "log", ctx.display, &err);
+	ctx.source_id = store_put_source(st, kind, display, &err);
 	if (ctx.source_id < 0)
 		goto fail;
-	if (collector_parse_stream(in, ctx.display, opts->format, &sink, &res, &err))
+	if (opts->parse)
+		rc = opts->parse(in, display, &sink, &res, &err, opts->adjust_ctx);
+	else
+		rc = collector_parse_stream(in, display, opts->format, &sink, &res, &err);
+	if (rc)
 		goto fail;
+	rc = EXIT_INPUT;
 	if (!ctx.builds) {
-		bp_error_set(&err, ctx.display, 0, "no build found in the input");
+		bp_error_set(&err, display, 0, "no build found in the input");
 		goto fail;
 	}
 	dup = store_finish_source(st, ctx.source_id, res.sha256, res.bytes, &existing, &err);
@@ -111,7 +105,7 @@ static int ingest_one(struct bp_store *st, const char *path, const struct ingest
 		size_t n = 0, i;
 		store_rollback(st);
 		store_source_builds(st, existing, &ids, &n, &err);
-		printf("%s: already ingested as build", ctx.display);
+		printf("%s: already ingested as build", display);
 		for (i = 0; i < n; i++)
 			printf("%s%ld", i ? ", " : " ", ids[i]);
 		printf(" (same bytes); nothing stored\n");
@@ -121,20 +115,36 @@ static int ingest_one(struct bp_store *st, const char *path, const struct ingest
 	}
 	if (store_commit(st, &err))
 		goto fail;
-	fputs(ctx.report.buf, stdout);
+	fputs(ctx.report.buf, opts->report_to ? opts->report_to : stdout);
 	if (res.dropped_bytes)
-		warning("ingest: %s: over-long lines were cut to %d KiB (%lld bytes dropped)",
-			ctx.display, BP_LINE_MAX / 1024, res.dropped_bytes);
+		warning("%s: %s: over-long lines were cut to %d KiB (%lld bytes dropped)", kind, display,
+			BP_LINE_MAX / 1024, res.dropped_bytes);
 	rc = EXIT_OK;
 	goto cleanup;
 fail:
 	store_rollback(st);
-	cli_print_error("ingest", &err);
+	cli_print_error(kind, &err);
 cleanup:
-	if (in && in != stdin)
-		fclose(in);
 	strbuf_release(&ctx.report);
-	free(ctx.name);
+	return rc;
+}
+
+static int ingest_one(struct bp_store *st, const char *path, const struct cli_input_opts *opts)
+{
+	struct cli_input_opts o = *opts;
+	char *name = NULL;
+	FILE *in;
+	int rc;
+
+	in = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!in)
+		return error("ingest: cannot open '%s': %s", path, strerror(errno)), EXIT_INPUT;
+	if (!o.name)
+		o.name = name = default_name(path);
+	rc = cli_store_input(st, in, strcmp(path, "-") ? path : "stdin", "ingest", &o);
+	if (in != stdin)
+		fclose(in);
+	free(name);
 	return rc;
 }
 
@@ -147,7 +157,7 @@ static int run_ingest(int argc, char **argv, const struct cli_env *env)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ingest_opts opts = { 0 };
+	struct cli_input_opts opts = { 0 };
 	struct bp_store *st;
 	int c, i, rc = EXIT_OK;
 	char *k, *v;

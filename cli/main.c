@@ -14,6 +14,7 @@
 
 static const struct cli_command *const commands[] = {
 	&cli_ingest,
+	&cli_run,
 	&cli_builds,
 	&cli_report,
 };

@@ -72,6 +72,25 @@ int collector_parse_stream(FILE *in, const char *source, const struct bp_format 
 			   const struct bp_sink *sink, struct collector_result *res,
 			   struct bp_error *err);
 
+/* --- the `run` wrapper (collector/run.c) --- */
+struct collector_run_result {
+	double started_at;  /* epoch seconds when the command started */
+	double wall_s;      /* how long it ran (monotonic clock) */
+	int exit_status;    /* its exit status; 128+N when killed by signal N; 127 when it
+			     * could not be started */
+	int interrupted;    /* SIGINT/SIGTERM/SIGHUP reached us and was passed on */
+	long long bytes;    /* output bytes passed through */
+};
+
+/* Runs argv[0] with argv, passing its stdout and stderr through unchanged
+ * while writing every line, prefixed with the ISO time its first byte
+ * arrived ("2026-11-25T10:55:14.501459Z "), to `record` - the form the line
+ * reader peels timestamps from. Signals that interrupt us are passed on and
+ * the command's exit is awaited. Returns 0 (whatever the command's status),
+ * or -1 with err set when the command could not be run at all. */
+int collector_run(char *const argv[], FILE *record, struct collector_run_result *res,
+		  struct bp_error *err);
+
 /* --- helpers shared by the parsers (collector/dockerfile.c) --- */
 /* Returns the canonical upper-case Dockerfile instruction that starts text
  * ("run" -> "RUN"), or NULL when the first word is none. Static string. */

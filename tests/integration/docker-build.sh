@@ -1,8 +1,11 @@
 #!/bin/sh
 # Integration: real builds of samples/project on a real Docker engine, with
-# BuildKit and with the legacy builder, cold (cache pruned) then warm; each
-# log is ingested and must show a 0% then 100% cache hit rate with every
-# step accounted for. Needs dockerd (.ci/run starts it) and busybox-static.
+# BuildKit and with the legacy builder, cold then warm, each wrapped in
+# `buildprof run`: the changed steps run cold and everything is cached warm,
+# every step of the real log is accounted for, the passed-through output
+# ingested on its own gives the same steps, and the legacy builder's steps
+# (no durations in its log) are timed by the wrapper.
+# Needs dockerd (.ci/run starts it) and busybox-static.
 # Outside CI a missing engine is reported as skipped; in CI it fails.
 # Usage: tests/integration/docker-build.sh BINARY
 set -u
@@ -24,10 +27,16 @@ tag=buildprof-it-$$
 for builder in buildkit legacy; do
     bk=1; [ $builder = legacy ] && bk=0
     for round in cold warm; do
-        DOCKER_BUILDKIT=$bk "$docker" build --progress=plain -t "$tag:$builder-$round" "$tmp/ctx" >"$tmp/$builder-$round.log" 2>&1
-        check "$builder $round docker build exit" $? 0
-        "$bin" --db "$tmp/t.db" ingest --name "$builder-$round" "$tmp/$builder-$round.log" >/dev/null 2>"$tmp/err"
-        check "$builder $round ingest" "$?$(cat "$tmp/err")" 0
+        DOCKER_BUILDKIT=$bk "$bin" --db "$tmp/t.db" run --name "$builder-$round" -- \
+            "$docker" build --progress=plain -t "$tag:$builder-$round" "$tmp/ctx" >"$tmp/$builder-$round.log" 2>&1
+        check "$builder $round buildprof run exit" $? 0
+        # what the user saw, ingested on its own (minus our one summary line)
+        grep -v '^build [0-9]*: ' "$tmp/$builder-$round.log" >"$tmp/$builder-$round.seen"
+        "$bin" --db "$tmp/seen.db" ingest --name "$builder-$round" "$tmp/$builder-$round.seen" >/dev/null 2>"$tmp/err"
+        check "$builder $round ingest of the passed-through output" "$?$(cat "$tmp/err")" 0
+        a=$("$bin" --db "$tmp/t.db" report "name:$builder-$round" --format json | jq -c '[.builds[0].steps[] | [.text, .cached, .status]]')
+        b=$("$bin" --db "$tmp/seen.db" report "name:$builder-$round" --format json | jq -c '[.builds[0].steps[] | [.text, .cached, .status]]')
+        check "$builder $round: run and ingest agree step by step" "$a" "$b"
     done
     # the base stage (busybox copy) may be cached from other runs; what changed must not be
     got=$("$bin" --db "$tmp/t.db" report "name:$builder-cold" --format json |
@@ -37,6 +46,14 @@ for builder in buildkit legacy; do
           jq -r '.builds[0] | [.status, .steps_total, .steps_cached, .cache_hit_rate] | @tsv')
     want=10; [ $builder = legacy ] && want=11
     check "$builder warm: all steps cached" "$got" "success	$want	$want	1"
+    # the wrapper's clock: a wall time, and every step that ran timed (with
+    # the legacy builder, whose log has no durations, every step at all)
+    got=$("$bin" --db "$tmp/t.db" report "name:$builder-cold" --format json |
+          jq -r '.builds[0] | .format as $f | [(.wall_s > 1),
+                               ([.steps[] | select(.kind == "step" and ((.cached | not) or $f == "legacy"))
+                                 | .duration_s != null] | all),
+                               (.steps[] | select(.text | startswith("RUN sleep 2")) | .duration_s >= 1.9)] | @tsv')
+    check "$builder cold: wall time, every step timed, RUN sleep 2 took >= 1.9 s" "$got" "true	true	true"
     # every step line of the real log is in the report
     n=$(grep -cE '^(Step [0-9]+/|#[0-9]+ \[[a-z0-9-]+ [0-9]+/[0-9]+\])' "$tmp/$builder-cold.log")
     [ $builder = buildkit ] && n=$(grep -oE '^#[0-9]+ \[[a-z0-9-]+ [0-9]+/[0-9]+\]' "$tmp/$builder-cold.log" | sort -u | wc -l)
