@@ -18,7 +18,6 @@ static void add_known(double *sum, double v)
 void analyzer_build_stats(const struct bp_build *b, struct analyzer_build_stats *out)
 {
 	size_t i;
-	int from_steps = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->step_seconds = out->from_seconds = out->overhead_seconds = NAN;
@@ -36,7 +35,6 @@ void analyzer_build_stats(const struct bp_build *b, struct analyzer_build_stats 
 			add_known(&out->step_seconds, s->duration_s);
 			break;
 		case BP_KIND_FROM:
-			from_steps++;
 			add_known(&out->from_seconds, s->duration_s);
 			break;
 		default:
@@ -51,9 +49,9 @@ void analyzer_build_stats(const struct bp_build *b, struct analyzer_build_stats 
 			out->failed_step = (long)i;
 	}
 	out->cache_hit_rate = out->steps_total ? (double)out->steps_cached / out->steps_total : NAN;
-	/* buildx's rate counts BuildKit's internal vertices too; a log without
-	 * any (the legacy builder's) has no such number */
-	if (out->vertices == out->steps_total + from_steps)
+	/* buildx's rate counts BuildKit's internal vertices too: other builders
+	 * have no such number */
+	if (!b->format || (strcmp(b->format, "buildkit") && strcmp(b->format, "rawjson")))
 		out->vertex_cache_rate = NAN;
 	else
 		out->vertex_cache_rate = (double)out->vertices_cached / out->vertices;

@@ -1,9 +1,12 @@
 /*
  * buildah.c - parser for podman build / buildah bud output, both the old
  * form ("STEP 2: RUN ...", "STEP 7: COMMIT name") and the current one
- * ("[1/2] STEP 2/10: RUN ...", "--> Using cache <id>", "--> <id>"). The log
- * has no durations; a CI wrapper's timestamps give them (step line to next
- * step line). See ../shared/corpus/FORMAT-NOTES.md section 5.
+ * ("[1/2] STEP 2/10: RUN ...", "--> Using cache <id>", "--> <id>",
+ * "COMMIT name"). With --layers, buildah runs stages concurrently: STEP
+ * lines of different stages interleave and a "--> <id>" result carries no
+ * stage, so it belongs to the most recent step still waiting for one. The
+ * log has no durations; a wrapper's timestamps give them (a step's line to
+ * its result). See ../shared/corpus/FORMAT-NOTES.md section 5.
  */
 #include <ctype.h>
 #include <math.h>
@@ -15,15 +18,23 @@
 
 #define MAX_ERROR 4096
 
+struct pending {
+	int stage;     /* stage index, -1 when the log does not number stages */
+	double ts;     /* when its STEP line came, NAN without a clock */
+};
+
 struct bp_parser {
 	const struct bp_sink *sink;
 	struct bp_build b;
-	int active;         /* b holds a build */
-	long cur;           /* index of the current step, -1 none */
-	int committed;      /* a COMMIT step finished, or "Successfully ..." */
-	int after_commit;   /* the COMMIT's "--> <id>" was seen: next hex line is the full id */
+	struct pending *info;  /* per step of b: its stage and start */
+	size_t alloc_info;
+	int active;            /* b holds a build */
+	int committed;         /* a COMMIT finished, or "Successfully ..." */
+	int tagged;            /* "Successfully tagged" named the image */
+	int want_id;           /* the COMMIT's result came: the next full hex line is the id */
+	char *cache_id;        /* the id of the last "--> Using cache <id>", echoed next as "--> <short>" */
 	struct stage_tracker stages;
-	double first_ts, last_ts, step_ts;
+	double first_ts, last_ts;
 };
 
 static struct bp_parser *buildah_new(const struct bp_sink *sink)
@@ -31,10 +42,9 @@ static struct bp_parser *buildah_new(const struct bp_sink *sink)
 	struct bp_parser *p = xcalloc(1, sizeof(*p));
 
 	p->sink = sink;
-	p->cur = -1;
 	bp_build_init(&p->b);
 	stage_tracker_init(&p->stages);
-	p->first_ts = p->last_ts = p->step_ts = NAN;
+	p->first_ts = p->last_ts = NAN;
 	return p;
 }
 
@@ -42,9 +52,13 @@ static void reset(struct bp_parser *p)
 {
 	bp_build_release(&p->b);
 	stage_tracker_release(&p->stages);
-	p->active = p->committed = p->after_commit = 0;
-	p->cur = -1;
-	p->first_ts = p->last_ts = p->step_ts = NAN;
+	free(p->info);
+	free(p->cache_id);
+	p->info = NULL;
+	p->cache_id = NULL;
+	p->alloc_info = 0;
+	p->active = p->committed = p->tagged = p->want_id = 0;
+	p->first_ts = p->last_ts = NAN;
 }
 
 static void buildah_free(struct bp_parser *p)
@@ -55,26 +69,29 @@ static void buildah_free(struct bp_parser *p)
 	free(p);
 }
 
-static struct bp_step *current(struct bp_parser *p)
+/* The step finished at ts (NAN without a clock). */
+static void finish(struct bp_parser *p, size_t i, double ts)
 {
-	return p->cur >= 0 ? &p->b.steps[p->cur] : NULL;
-}
+	struct bp_step *s = &p->b.steps[i];
 
-/* The current step ends (the next one starts, or the build ends) at ts. */
-static void close_step(struct bp_parser *p, double ts)
-{
-	struct bp_step *s = current(p);
-
-	if (!s)
+	if (s->status != BP_STEP_INCOMPLETE)
 		return;
-	/* buildah prints no result line for metadata steps (ENV, LABEL): the
-	 * next step starting means this one finished */
-	if (s->status == BP_STEP_INCOMPLETE)
-		s->status = s->cached ? BP_STEP_CACHED : BP_STEP_DONE;
-	if (!isnan(ts) && !isnan(p->step_ts) && ts >= p->step_ts && s->status != BP_STEP_ERROR)
-		s->duration_s = ts - p->step_ts;
+	s->status = s->cached ? BP_STEP_CACHED : BP_STEP_DONE;
+	if (!isnan(ts) && !isnan(p->info[i].ts) && ts >= p->info[i].ts)
+		s->duration_s = ts - p->info[i].ts;
 	if (s->kind == BP_KIND_EXPORT)
 		p->committed = 1;
+}
+
+/* The most recent step still waiting for its result, or -1. */
+static long latest_pending(struct bp_parser *p)
+{
+	long i;
+
+	for (i = (long)p->b.nsteps - 1; i >= 0; i--)
+		if (p->b.steps[i].status == BP_STEP_INCOMPLETE)
+			return i;
+	return -1;
 }
 
 static int is_hex(const char *s, size_t min)
@@ -88,37 +105,42 @@ static int is_hex(const char *s, size_t min)
 
 static int emit(struct bp_parser *p, struct bp_error *err)
 {
-	struct bp_step *s;
+	size_t i;
 	int r;
 
 	if (!p->active)
 		return 0;
-	s = current(p);
-	if (s && s->status == BP_STEP_INCOMPLETE && (p->committed || (s->kind == BP_KIND_EXPORT && p->after_commit)))
-		close_step(p, p->last_ts);
+	/* a successful build finished every step, whether or not it printed a result */
+	if (p->committed && p->b.status != BP_BUILD_FAILED)
+		for (i = 0; i < p->b.nsteps; i++)
+			finish(p, i, NAN);
 	if (p->b.status != BP_BUILD_FAILED)
 		p->b.status = p->committed ? BP_BUILD_SUCCESS : BP_BUILD_INCOMPLETE;
 	p->b.format = xstrdup("buildah");
 	p->b.started_at = p->first_ts;
 	if (!isnan(p->first_ts) && p->last_ts >= p->first_ts)
 		p->b.wall_s = p->last_ts - p->first_ts;
-	p->b.base_image = xstrdup_or_null(p->stages.base);
+	p->b.base_image = xstrdup_or_null(stage_tracker_final_base(&p->stages));
 	r = p->sink->build(p->sink->ctx, &p->b, err);
 	reset(p);
 	return r;
 }
 
-/* "[1/2] STEP 2/10: TEXT", "STEP 2/10: TEXT" or "STEP 2: TEXT"; returns the
- * text after the colon, or NULL when line is no step line. */
-static const char *parse_step(const char *s, int *i, int *n)
+/* "[1/2] STEP 2/10: TEXT", "STEP 2/10: TEXT" or "STEP 2: TEXT": returns the
+ * text after the colon and the stage index (from "[k/N]", else -1), or NULL. */
+static const char *parse_step(const char *s, int *i, int *n, int *stage)
 {
 	char *end;
 	long a, b = 0;
 
+	*stage = -1;
 	if (s[0] == '[') {
 		const char *close = strchr(s, ']');
+		long k = strtol(s + 1, &end, 10);
 		if (!close || strncmp(close, "] STEP ", 7))
 			return NULL;
+		if (end != s + 1 && *end == '/' && k >= 1 && k <= 100000)
+			*stage = (int)k - 1;
 		s = close + 2;
 	}
 	if (strncmp(s, "STEP ", 5) || !isdigit((unsigned char)s[5]))
@@ -140,36 +162,44 @@ static const char *parse_step(const char *s, int *i, int *n)
 	return end;
 }
 
-/* Newer buildah ends with "COMMIT name" or "[2/2] COMMIT name", no STEP. */
-static const char *parse_commit(const char *s)
+/* Newer buildah ends with "COMMIT name" or "[5/5] COMMIT name", no STEP. */
+static const char *parse_commit(const char *s, int *stage)
 {
+	*stage = -1;
 	if (s[0] == '[') {
 		const char *close = strchr(s, ']');
 		if (!close || close[1] != ' ')
 			return NULL;
+		*stage = atoi(s + 1) - 1;
 		s = close + 2;
 	}
 	return !strncmp(s, "COMMIT", 6) && (s[6] == ' ' || !s[6]) ? s : NULL;
 }
 
 static int step_line(struct bp_parser *p, const struct bp_line *line, const char *text, int i,
-		     int n, struct bp_error *err)
+		     int n, int stage, struct bp_error *err)
 {
 	struct bp_step *st;
 	const char *instr;
-	size_t len;
+	size_t len, k;
 
 	/* a new build when numbering starts over after a finished one */
 	if (i == 1 && p->active && p->committed && !strncmp(text, "FROM", 4))
 		if (emit(p, err))
 			return -1;
-	close_step(p, line->ts);
+	/* metadata steps (ENV, CMD) print no result: a later step of the same
+	 * stage starting means the earlier ones finished (all of them in an
+	 * old log, which does not number stages and runs them in order) */
+	for (k = 0; k < p->b.nsteps; k++)
+		if (stage < 0 || p->info[k].stage == stage)
+			finish(p, k, line->ts);
+	free(p->cache_id); /* a result after this line is this step's */
+	p->cache_id = NULL;
 	p->active = 1;
 	st = bp_build_add_step(&p->b);
-	p->cur = (long)p->b.nsteps - 1;
-	p->step_ts = line->ts;
-	p->after_commit = 0;
-	st->vertex = i;
+	BP_GROW(p->info, p->b.nsteps, p->alloc_info);
+	p->info[p->b.nsteps - 1].ts = line->ts;
+	st->vertex = (int)p->b.nsteps;
 	st->index = i;
 	st->count = n;
 	len = strlen(text);
@@ -187,24 +217,39 @@ static int step_line(struct bp_parser *p, const struct bp_line *line, const char
 			p->b.image_ref = xstrndup(name, strcspn(name, " "));
 	} else if (instr && !strcmp(instr, "FROM")) {
 		st->kind = BP_KIND_FROM;
-		stage_tracker_from(&p->stages, st->text);
+		stage = stage_tracker_from(&p->stages, stage, st->text);
 	} else {
 		st->kind = BP_KIND_STEP;
 	}
-	st->stage = xstrdup_or_null(p->stages.name);
+	if (stage < 0)
+		stage = p->stages.current;
+	p->info[p->b.nsteps - 1].stage = stage;
+	st->stage = xstrdup_or_null(stage_tracker_name(&p->stages, stage));
 	if (!isnan(line->ts) && !isnan(p->first_ts))
 		st->start_s = line->ts - p->first_ts;
 	return 0;
 }
 
+/* buildah names the failing step: 'building at STEP "RUN npm ci": ...' */
 static void fail(struct bp_parser *p, const char *msg)
 {
-	struct bp_step *s = current(p);
+	const char *q = strstr(msg, "STEP \"");
+	long i = -1, k;
 
-	if (s) {
-		s->status = BP_STEP_ERROR;
-		free(s->error);
-		s->error = xstrndup(msg, MAX_ERROR);
+	if (q) {
+		const char *start = q + 6, *end = strchr(start, '"');
+		for (k = (long)p->b.nsteps - 1; end && k >= 0 && i < 0; k--)
+			if (p->b.steps[k].status == BP_STEP_INCOMPLETE &&
+			    strlen(p->b.steps[k].text) == (size_t)(end - start) &&
+			    !strncmp(p->b.steps[k].text, start, (size_t)(end - start)))
+				i = k;
+	}
+	if (i < 0)
+		i = latest_pending(p);
+	if (i >= 0) {
+		p->b.steps[i].status = BP_STEP_ERROR;
+		free(p->b.steps[i].error);
+		p->b.steps[i].error = xstrndup(msg, MAX_ERROR);
 	}
 	if (!p->b.error)
 		p->b.error = xstrndup(msg, MAX_ERROR);
@@ -212,51 +257,75 @@ static void fail(struct bp_parser *p, const char *msg)
 	p->active = 1;
 }
 
+static void result_line(struct bp_parser *p, const char *what, double ts)
+{
+	long i;
+
+	p->active = 1;
+	if (!strncmp(what, "Using cache ", 12)) {
+		i = latest_pending(p);
+		if (i >= 0) {
+			p->b.steps[i].cached = 1;
+			finish(p, (size_t)i, ts);
+			stage_tracker_image(&p->stages, p->info[i].stage, what + 12);
+		}
+		free(p->cache_id);
+		p->cache_id = xstrdup(what + 12);
+		return;
+	}
+	/* "--> 33a4f527234e" right after "--> Using cache 33a4f527234e...": the same result */
+	if (p->cache_id && *what && !strncmp(p->cache_id, what, strlen(what))) {
+		free(p->cache_id);
+		p->cache_id = NULL;
+		return;
+	}
+	free(p->cache_id);
+	p->cache_id = NULL;
+	i = latest_pending(p);
+	if (i < 0)
+		return;
+	finish(p, (size_t)i, ts);
+	stage_tracker_image(&p->stages, p->info[i].stage, what);
+	if (p->b.steps[i].kind == BP_KIND_EXPORT)
+		p->want_id = 1;
+}
+
 static int buildah_line(struct bp_parser *p, const struct bp_line *line, struct bp_error *err)
 {
 	const char *s = line->text, *text;
-	struct bp_step *st;
-	int i, n;
+	long cur;
+	int i, n, stage;
 
 	if (!isnan(line->ts)) {
 		if (isnan(p->first_ts))
 			p->first_ts = line->ts;
 		p->last_ts = line->ts;
 	}
-	if ((text = parse_step(s, &i, &n)))
-		return step_line(p, line, text, i, n, err);
-	if ((text = parse_commit(s)) && p->active) {
-		st = current(p);
-		return step_line(p, line, text, st ? st->index + 1 : 1, st ? st->count : 0, err);
+	if ((text = parse_step(s, &i, &n, &stage)))
+		return step_line(p, line, text, i, n, stage, err);
+	if ((text = parse_commit(s, &stage)) && p->active) {
+		cur = (long)p->b.nsteps - 1;
+		return step_line(p, line, text, cur >= 0 ? p->b.steps[cur].index + 1 : 1,
+				 cur >= 0 ? p->b.steps[cur].count : 0, stage, err);
 	}
-	st = current(p);
 	if (!strncmp(s, "--> ", 4)) {
-		const char *what = s + 4;
-		if (!strncmp(what, "Using cache ", 12)) {
-			if (st) {
-				st->cached = 1;
-				st->status = BP_STEP_CACHED;
-			}
-		} else if (st && st->status == BP_STEP_INCOMPLETE) {
-			st->status = st->cached ? BP_STEP_CACHED : BP_STEP_DONE;
-			if (st->kind == BP_KIND_EXPORT) {
-				p->committed = 1;
-				p->after_commit = 1;
-			}
-		}
-		p->active = 1;
+		result_line(p, s + 4, line->ts);
 		return 0;
 	}
-	if (p->after_commit && is_hex(s, 64)) {
+	if (p->want_id && is_hex(s, 64)) {
 		free(p->b.image_id);
 		p->b.image_id = xstrdup(s);
-		p->after_commit = 0;
+		p->want_id = 0;
 		return 0;
 	}
 	if (!strncmp(s, "Successfully tagged ", 20)) {
-		/* the full name ("localhost/app:1") beats COMMIT's short one */
-		free(p->b.image_ref);
-		p->b.image_ref = xstrdup(s + 20);
+		/* the first tag is the one asked for (others point at the same
+		 * image); it is also fuller than COMMIT's ("localhost/app:1") */
+		if (!p->tagged) {
+			free(p->b.image_ref);
+			p->b.image_ref = xstrdup(s + 20);
+			p->tagged = 1;
+		}
 		p->committed = 1;
 		p->active = 1;
 		return 0;
@@ -273,8 +342,9 @@ static int buildah_line(struct bp_parser *p, const struct bp_line *line, struct 
 		fail(p, s);
 		return 0;
 	}
-	if (st && st->kind != BP_KIND_EXPORT && line->len)
-		st->output_lines++;
+	cur = latest_pending(p);
+	if (cur >= 0 && p->b.steps[cur].kind != BP_KIND_EXPORT && line->len)
+		p->b.steps[cur].output_lines++;
 	return 0;
 }
 
@@ -285,12 +355,12 @@ static int buildah_finish(struct bp_parser *p, struct bp_error *err)
 
 static int buildah_detect(const struct bp_line *lines, size_t n)
 {
-	int score = 0, i1, n1;
+	int score = 0, i1, n1, st;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		const char *s = lines[i].text;
-		if (parse_step(s, &i1, &n1))
+		if (parse_step(s, &i1, &n1, &st))
 			score += 3;
 		else if (!strncmp(s, "--> ", 4))
 			score += 1;

@@ -95,7 +95,7 @@ static int emit(struct bp_parser *p, struct bp_error *err)
 	p->b.started_at = p->first_ts;
 	if (!isnan(p->first_ts) && p->last_ts >= p->first_ts)
 		p->b.wall_s = p->last_ts - p->first_ts;
-	p->b.base_image = xstrdup_or_null(p->stages.base);
+	p->b.base_image = xstrdup_or_null(stage_tracker_final_base(&p->stages));
 	r = p->sink->build(p->sink->ctx, &p->b, err);
 	reset(p);
 	return r;
@@ -140,8 +140,8 @@ static int step_line(struct bp_parser *p, const struct bp_line *line, struct bp_
 		st->kind = instr && !strcmp(instr, "FROM") ? BP_KIND_FROM : BP_KIND_STEP;
 	}
 	if (st->kind == BP_KIND_FROM)
-		stage_tracker_from(&p->stages, colon);
-	st->stage = xstrdup_or_null(p->stages.name);
+		stage_tracker_from(&p->stages, -1, colon);
+	st->stage = xstrdup_or_null(stage_tracker_name(&p->stages, -1));
 	if (!isnan(line->ts) && !isnan(p->first_ts))
 		st->start_s = line->ts - p->first_ts;
 	return 0;

@@ -64,6 +64,7 @@ static void test_stats(void)
 	size_t idx[3], n;
 
 	bp_build_init(&b);
+	b.format = xstrdup("buildkit");
 	add(&b, BP_KIND_INTERNAL, "[internal] load build definition", 0, 0.1, BP_STEP_DONE);
 	add(&b, BP_KIND_FROM, "FROM alpine", 1, NAN, BP_STEP_CACHED);
 	add(&b, BP_KIND_STEP, "RUN a", 1, NAN, BP_STEP_CACHED);
@@ -91,9 +92,10 @@ static void test_stats(void)
 	CHECK_NEAR(s.vertex_cache_rate, 2.0 / 9, 1e-12);
 	bp_build_release(&b);
 
-	/* a legacy-builder build: no internal vertices, so no buildx vertex
-	 * rate; a step that took 0 s is not listed as slow */
+	/* a legacy-builder build: no buildx vertex rate; a step that took 0 s
+	 * is not listed as slow */
 	bp_build_init(&b);
+	b.format = xstrdup("legacy");
 	add(&b, BP_KIND_FROM, "FROM scratch", 0, NAN, BP_STEP_DONE);
 	add(&b, BP_KIND_STEP, "COPY a /a", 1, 0.0, BP_STEP_CACHED);
 	add(&b, BP_KIND_STEP, "RUN b", 0, 2.0, BP_STEP_DONE);
