@@ -32,7 +32,8 @@ static char *default_name(const char *path)
 		return xstrdup("stdin");
 	base = base ? base + 1 : path;
 	dot = strrchr(base, '.');
-	if (dot && dot != base && (!strcmp(dot, ".log") || !strcmp(dot, ".txt")))
+	if (dot && dot != base && (!strcmp(dot, ".log") || !strcmp(dot, ".txt") ||
+				   !strcmp(dot, ".json") || !strcmp(dot, ".jsonl")))
 		return xstrndup(base, (size_t)(dot - base));
 	return xstrdup(base);
 }
@@ -214,7 +215,7 @@ out:
 const struct cli_command cli_ingest = {
 	.name = "ingest",
 	.run = run_ingest,
-	.summary = "store build logs (BuildKit, legacy builder, buildah/podman, kaniko)",
+	.summary = "store build logs (BuildKit plain/rawjson, legacy, buildah/podman, kaniko)",
 	.usage =
 	"usage: buildprof ingest [--format F] [--name N] [--label K=V]... FILE...\n"
 	"\n"
@@ -227,6 +228,7 @@ const struct cli_command cli_ingest = {
 	"                       legacy    the classic builder (DOCKER_BUILDKIT=0)\n"
 	"                       buildah   podman build / buildah bud\n"
 	"                       kaniko    kaniko executor logs\n"
+	"                       rawjson   BuildKit --progress=rawjson (JSON lines)\n"
 	"  -n, --name N       the build's name (default: the file name without .log)\n"
 	"  -l, --label K=V    attach a label, e.g. --label variant=alpine (repeatable)\n"
 	"  -h, --help         this text\n"

@@ -40,7 +40,9 @@ struct bp_parser {
 	int in_snippet;            /* inside the Dockerfile excerpt after a failure */
 	char *final_error;         /* "failed to solve: ..." at the end */
 	int canceled;              /* the final error is a cancellation */
-	double first_ts, last_ts;  /* wrapper times of the build's first and last line */
+	double first_ts, last_ts;  /* the build's start and end by the wrapper's clock */
+	double clock;              /* the latest wrapper time seen, NAN before any */
+	int seek_end;              /* the last vertex line had no time: the next time ends the build */
 	char *image_id, *image_ref;
 };
 
@@ -51,7 +53,7 @@ static struct bp_parser *bk_new(const struct bp_sink *sink)
 	p->sink = sink;
 	p->cur = -1;
 	p->prev_blank = 1;
-	p->first_ts = p->last_ts = NAN;
+	p->first_ts = p->last_ts = p->clock = NAN;
 	return p;
 }
 
@@ -77,7 +79,8 @@ static void reset(struct bp_parser *p)
 	p->cur = -1;
 	p->prev_blank = 1;
 	p->in_recap = p->in_snippet = p->canceled = 0;
-	p->first_ts = p->last_ts = NAN;
+	p->first_ts = p->last_ts = NAN; /* the clock runs on into the next build */
+	p->seek_end = 0;
 }
 
 static void bk_free(struct bp_parser *p)
@@ -150,21 +153,55 @@ static void set_error(char **dst, const char *msg)
 	*dst = xstrndup(msg, MAX_ERROR);
 }
 
+/* The build's clock. A wrapper may time every line (GitHub Actions) or only
+ * a few (GitLab section markers): the build starts at the latest time known
+ * when its first vertex line came, and ends at its last vertex line, or at
+ * the first time known after it. v is NULL for lines that are no vertex's. */
 static void touch_time(struct bp_parser *p, struct vertex *v, double ts)
 {
-	if (isnan(ts))
+	if (!isnan(ts))
+		p->clock = ts;
+	if (!v) {
+		if (p->seek_end && !isnan(ts)) {
+			p->last_ts = ts;
+			p->seek_end = 0;
+		}
 		return;
-	if (isnan(p->first_ts))
-		p->first_ts = ts;
-	p->last_ts = ts;
-	if (v) {
-		if (isnan(v->first_ts))
-			v->first_ts = ts;
-		v->last_ts = ts;
 	}
+	if (isnan(p->first_ts))
+		p->first_ts = p->clock;
+	if (isnan(ts)) {
+		p->seek_end = 1;
+		if (isnan(v->first_ts))
+			v->first_ts = p->clock;
+		return;
+	}
+	p->last_ts = ts;
+	p->seek_end = 0;
+	if (isnan(v->first_ts))
+		v->first_ts = ts;
+	v->last_ts = ts;
 }
 
 static int emit(struct bp_parser *p, struct bp_error *err);
+
+/* Progress lines inside a vertex's block; a fragment that starts mid-block
+ * shows one of these first, and it is no vertex name. */
+static int is_status_text(const char *s)
+{
+	static const char *const prefixes[] = {
+		"transferring ", "extracting ", "sha256:", "writing image ", "naming to ",
+		"exporting layers", "exporting manifest", "exporting config", "exporting attestation",
+		"pushing ", "preparing ", "sending tarball", "unpacking to ", "pulling ",
+		"starting container", "reading from stdin", "resolve docker", "waiting for ",
+	};
+	size_t i;
+
+	for (i = 0; i < BP_ARRAY_SIZE(prefixes); i++)
+		if (!strncmp(s, prefixes[i], strlen(prefixes[i])))
+			return 1;
+	return 0;
+}
 
 static int vertex_line(struct bp_parser *p, int n, const char *rest, const struct bp_line *line,
 		       struct bp_error *err)
@@ -230,7 +267,8 @@ static int vertex_line(struct bp_parser *p, int n, const char *rest, const struc
 		v->step.output_lines++;
 	} else if (is_digest_line(rest) && !v->step.digest) {
 		v->step.digest = xstrdup(rest);
-	} else if (header_pos && (!v->named || !strcmp(v->step.text, rest) || rest[0] == '[')) {
+	} else if (header_pos && !is_status_text(rest) &&
+		   (!v->named || !strcmp(v->step.text, rest) || rest[0] == '[')) {
 		/* A fragment may start inside a block, so its first line named the
 		 * vertex after a status; the real "[...]" header wins when it comes. */
 		if (!v->named || (rest[0] == '[' && !v->bracketed)) {
@@ -261,6 +299,7 @@ static int bk_line(struct bp_parser *p, const struct bp_line *line, struct bp_er
 	const char *s = line->text;
 
 	if (line->len == 0) {
+		touch_time(p, NULL, line->ts); /* a CI section marker carries a time */
 		p->prev_blank = 1;
 		return 0;
 	}

@@ -13,12 +13,14 @@ extern const struct bp_format collector_buildkit_format;
 extern const struct bp_format collector_legacy_format;
 extern const struct bp_format collector_buildah_format;
 extern const struct bp_format collector_kaniko_format;
+extern const struct bp_format collector_rawjson_format;
 
 const struct bp_format *const collector_formats[] = {
 	&collector_buildkit_format,
 	&collector_legacy_format,
 	&collector_buildah_format,
 	&collector_kaniko_format,
+	&collector_rawjson_format,
 	NULL,
 };
 
@@ -130,7 +132,7 @@ int collector_parse_stream(FILE *in, const char *source, const struct bp_format 
 	parser = format->parser_new(sink);
 	for (i = 0; i < head.n; i++)
 		if (format->parser_line(parser, &head.lines[i], err))
-			goto cleanup;
+			goto name_source;
 	head_release(&head);
 	for (;;) {
 		r = line_reader_next(&lr, &line, err);
@@ -139,11 +141,16 @@ int collector_parse_stream(FILE *in, const char *source, const struct bp_format 
 		if (r == 0)
 			break;
 		if (format->parser_line(parser, &line, err))
-			goto cleanup;
+			goto name_source;
 	}
 	if (format->parser_finish(parser, err))
-		goto cleanup;
+		goto name_source;
 	ret = 0;
+	goto cleanup;
+name_source:
+	/* parsers report lines; the input's name is ours to add */
+	if (!err->source[0])
+		snprintf(err->source, sizeof(err->source), "%s", source);
 cleanup:
 	res->bytes = lr.bytes;
 	res->lines = lr.lines;

@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <math.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ void line_reader_init(struct line_reader *lr, FILE *in, const char *source)
 	lr->in = in;
 	lr->source = source;
 	lr->lineno = 1;
+	lr->last_ts = NAN;
 	strbuf_init(&lr->raw, 256);
 	strbuf_init(&lr->clean, 256);
 	bp_sha256_init(&lr->sha);
@@ -233,6 +235,30 @@ static void peel_wrapper(struct line_reader *lr, struct bp_line *line)
 	}
 }
 
+/* GitLab job logs mark sections: "section_start:1589453714:build_image"
+ * (the rest of that physical line follows a CR, so it is a segment of its
+ * own here). The marker becomes an empty line carrying its time. */
+static int section_marker(struct bp_line *line)
+{
+	const char *s = line->text, *p;
+	char *end;
+	long long epoch;
+
+	if (!strncmp(s, "section_start:", 14))
+		p = s + 14;
+	else if (!strncmp(s, "section_end:", 12))
+		p = s + 12;
+	else
+		return 0;
+	epoch = strtoll(p, &end, 10);
+	if (end == p || *end != ':' || epoch < 0 || epoch > 32503680000LL)
+		return 0;
+	line->ts = (double)epoch;
+	line->text += line->len;
+	line->len = 0;
+	return 1;
+}
+
 int line_reader_next(struct line_reader *lr, struct bp_line *line, struct bp_error *err)
 {
 	int ended = 0;
@@ -278,7 +304,17 @@ int line_reader_next(struct line_reader *lr, struct bp_line *line, struct bp_err
 	line->lineno = lr->lineno;
 	line->ts = NAN;
 	line->truncated = lr->truncated;
-	peel_wrapper(lr, line);
+	if (!section_marker(line))
+		peel_wrapper(lr, line);
+	/* A wrapper clock that jumps back means the lines were reordered or
+	 * spliced: durations taken from it would be wrong, so refuse. */
+	if (!isnan(line->ts)) {
+		if (!isnan(lr->last_ts) && line->ts < lr->last_ts - 1.0)
+			return bp_error_set(err, lr->source, line->lineno,
+					    "timestamps go backwards (%.3f s earlier than the line before)",
+					    lr->last_ts - line->ts);
+		lr->last_ts = line->ts;
+	}
 	if (ended == '\n')
 		lr->lineno++;
 	else if (ended == '\r')

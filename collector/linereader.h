@@ -36,6 +36,7 @@ struct line_reader {
 	long long dropped;       /* bytes cut from over-long lines */
 	long lines;              /* segments returned */
 	int checked_binary;
+	double last_ts;          /* the latest wrapper time seen, NAN before any */
 };
 
 void line_reader_init(struct line_reader *lr, FILE *in, const char *source);

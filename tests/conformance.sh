@@ -47,6 +47,24 @@ grep -v '^#' tests/data/expectations.tsv | while IFS="$tab" read -r file format 
     echo "$pass $fail" >>"$tmp/tally"
     pass=0 fail=0
 done
+# rawjson streams constructed from the samples (tests/data/rawjson/make-rawjson.py)
+# must give the same steps as the real plain log of the same build
+for j in tests/data/rawjson/buildkit-*.jsonl; do
+    file=$j
+    plain=samples/logs/$(basename "$j" .jsonl).log
+    for src in "$j" "$plain"; do
+        rm -f "$tmp/x.db"
+        "$bin" --db "$tmp/x.db" ingest "$src" >/dev/null 2>&1
+        "$bin" --db "$tmp/x.db" report --format json | jq -c '[.builds[0].status, .builds[0].steps_total,
+            .builds[0].steps_cached, ([.builds[0].steps[] | [.kind, .stage, .index, .text, .cached, .status,
+            (if .status != "done" or .duration_s == null then null else (.duration_s * 10 | round) end), .output_lines]] | sort)]'
+    done >"$tmp/pair"
+    if [ "$(sed -n 1p "$tmp/pair")" = "$(sed -n 2p "$tmp/pair")" ] && [ -s "$tmp/pair" ]; then
+        echo "1 0" >>"$tmp/tally"
+    else
+        echo "FAIL $j: differs from $plain:"; cat "$tmp/pair" | cut -c1-400; echo "0 1" >>"$tmp/tally"
+    fi
+done
 # the loop ran in a subshell: add up its tallies
 p=0 f=0
 while read -r a b; do

@@ -231,6 +231,43 @@ static void test_not_buildkit(void)
 	parsed_release(&p);
 }
 
+/* rawjson: a vertex with two intervals sums them; a canceled vertex; logs
+ * counted from base64; true overlap between parallel vertices. */
+static const char rawjson[] =
+	"{\"vertexes\":[{\"digest\":\"sha256:a\",\"name\":\"[base 1/2] RUN make\",\"started\":\"2025-01-01T00:00:00Z\"}]}\n"
+	"{\"vertexes\":[{\"digest\":\"sha256:b\",\"name\":\"[other 1/1] RUN sleep 5\",\"started\":\"2025-01-01T00:00:01Z\"}]}\n"
+	"{\"logs\":[{\"vertex\":\"sha256:a\",\"stream\":1,\"data\":\"b25lCnR3bwo=\",\"timestamp\":\"2025-01-01T00:00:01Z\"}]}\n"
+	"{\"vertexes\":[{\"digest\":\"sha256:a\",\"name\":\"[base 1/2] RUN make\",\"started\":\"2025-01-01T00:00:00Z\",\"completed\":\"2025-01-01T00:00:02Z\"}]}\n"
+	"{\"vertexes\":[{\"digest\":\"sha256:a\",\"name\":\"[base 1/2] RUN make\",\"started\":\"2025-01-01T00:00:03Z\",\"completed\":\"2025-01-01T00:00:04.5Z\"}]}\n"
+	"{\"vertexes\":[{\"digest\":\"sha256:b\",\"name\":\"[other 1/1] RUN sleep 5\",\"started\":\"2025-01-01T00:00:01Z\",\"completed\":\"2025-01-01T00:00:06Z\",\"error\":\"context canceled\"}]}\n";
+
+static void test_rawjson(void)
+{
+	struct parsed p;
+	const struct bp_step *s;
+
+	parse_text(S(rawjson), NULL, &p);
+	CHECK_STR(p.res.format ? p.res.format->name : NULL, "rawjson");
+	CHECK_INT(p.n, 1);
+	if (p.n == 1) {
+		s = find_step(&p.builds[0], "RUN make");
+		CHECK(s && fabs(s->duration_s - 3.5) < 1e-9); /* 2 s + 1.5 s, not 4.5 s */
+		CHECK(s && s->output_lines == 2 && s->start_s == 0.0 && s->status == BP_STEP_DONE);
+		s = find_step(&p.builds[0], "RUN sleep 5");
+		CHECK(s && s->status == BP_STEP_CANCELED && s->start_s == 1.0);
+		CHECK_INT(p.builds[0].status, BP_BUILD_INCOMPLETE);
+		CHECK_NEAR(p.builds[0].wall_s, 6.0, 1e-9);
+	}
+	parsed_release(&p);
+	/* a malformed line is refused with its line number */
+	parse_text(S("{\"vertexes\":[]}\n{\"vertexes\":[{\"digest\":\"sha256:a\",\n"), NULL, &p);
+	CHECK_INT(p.rc, -1);
+	CHECK_INT(p.err.line, 2);
+	CHECK_STR(p.err.source, "test.log");
+	CHECK(strstr(p.err.text, "malformed SolveStatus JSON") != NULL);
+	parsed_release(&p);
+}
+
 void test_buildkit(void)
 {
 	test_interleaved();
@@ -239,4 +276,5 @@ void test_buildkit(void)
 	test_two_builds();
 	test_timestamped();
 	test_not_buildkit();
+	test_rawjson();
 }
