@@ -20,7 +20,7 @@ struct ingest_ctx {
 	const char *display;   /* the input as the user named it */
 	const struct cli_input_opts *opts;
 	struct strbuf report;  /* what to print once committed */
-	int builds;
+	int builds, images;
 };
 
 /* "app.log" -> "app"; "-" -> "stdin" */
@@ -67,11 +67,27 @@ static int sink_build(void *vctx, struct bp_build *b, struct bp_error *err)
 	return 0;
 }
 
+static int sink_image(void *vctx, struct bp_image *img, struct bp_error *err)
+{
+	struct ingest_ctx *ctx = vctx;
+	char a[32], b[32];
+
+	if (store_put_image(ctx->st, ctx->source_id, img, err))
+		return -1;
+	ctx->images++;
+	strbuf_addf(&ctx->report, "image %ld: %s  %s%s%s  %zu layers, %s, %s compressed\n", img->id,
+		    ctx->display, img->ref ? img->ref : img->digest ? img->digest : "(unnamed)",
+		    img->platform ? "  " : "", img->platform ? img->platform : "", img->nlayers,
+		    report_bytes(img->size_bytes, a, sizeof(a)),
+		    report_bytes(img->compressed_bytes, b, sizeof(b)));
+	return 0;
+}
+
 int cli_store_input(struct bp_store *st, FILE *in, const char *display, const char *kind,
 		    const struct cli_input_opts *opts)
 {
 	struct ingest_ctx ctx = { 0 };
-	struct bp_sink sink = { sink_build, &ctx };
+	struct bp_sink sink = { .build = sink_build, .image = sink_image, .ctx = &ctx };
 	struct collector_result res;
 	struct bp_error err;
 	long existing = 0;
@@ -94,23 +110,22 @@ int cli_store_input(struct bp_store *st, FILE *in, const char *display, const ch
 	if (rc)
 		goto fail;
 	rc = EXIT_INPUT;
-	if (!ctx.builds) {
-		bp_error_set(&err, display, 0, "no build found in the input");
+	if (!ctx.builds && !ctx.images) {
+		bp_error_set(&err, display, 0, "no build or image found in the input");
 		goto fail;
 	}
+	if (store_link_images(st, &err))
+		goto fail;
 	dup = store_finish_source(st, ctx.source_id, res.sha256, res.bytes, &existing, &err);
 	if (dup < 0)
 		goto fail;
 	if (dup) {
-		long *ids = NULL;
-		size_t n = 0, i;
+		struct strbuf what = STRBUF_INIT;
 		store_rollback(st);
-		store_source_builds(st, existing, &ids, &n, &err);
-		printf("%s: already ingested as build", display);
-		for (i = 0; i < n; i++)
-			printf("%s%ld", i ? ", " : " ", ids[i]);
-		printf(" (same bytes); nothing stored\n");
-		free(ids);
+		store_source_summary(st, existing, &what, &err);
+		printf("%s: already ingested as %s (same bytes); nothing stored\n", display,
+		       what.len ? what.buf : "an earlier input");
+		strbuf_release(&what);
 		rc = EXIT_OK;
 		goto cleanup;
 	}
@@ -215,7 +230,7 @@ out:
 const struct cli_command cli_ingest = {
 	.name = "ingest",
 	.run = run_ingest,
-	.summary = "store build logs (BuildKit plain/rawjson, legacy, buildah/podman, kaniko)",
+	.summary = "store build logs and image metadata (formats: see ingest --help)",
 	.usage =
 	"usage: buildprof ingest [--format F] [--name N] [--label K=V]... FILE...\n"
 	"\n"
@@ -229,9 +244,13 @@ const struct cli_command cli_ingest = {
 	"                       buildah   podman build / buildah bud\n"
 	"                       kaniko    kaniko executor logs\n"
 	"                       rawjson   BuildKit --progress=rawjson (JSON lines)\n"
+	"                       inspect   docker image inspect JSON\n"
+	"                       history   docker history --no-trunc --format '{{json .}}'\n"
+	"                       manifest  registry manifests, indexes, image configs\n"
 	"  -n, --name N       the build's name (default: the file name without .log)\n"
 	"  -l, --label K=V    attach a label, e.g. --label variant=alpine (repeatable)\n"
 	"  -h, --help         this text\n"
 	"\n"
-	"Prints one line per stored build. Exit status 1 when any input failed.\n",
+	"Prints one line per stored build or image; an image is linked to the build\n"
+	"that produced it (same image id). Exit status 1 when any input failed.\n",
 };

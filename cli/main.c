@@ -17,6 +17,7 @@ static const struct cli_command *const commands[] = {
 	&cli_run,
 	&cli_builds,
 	&cli_report,
+	&cli_images,
 };
 
 static const struct cli_command *find_command(const char *name)

@@ -32,19 +32,10 @@ void line_reader_release(struct line_reader *lr)
 	strbuf_release(&lr->clean);
 }
 
-static int fill(struct line_reader *lr, struct bp_error *err)
+/* Takes in n fresh bytes now in lr->buf: the binary check (first chunk
+ * only), the fingerprint and the byte count. */
+static int accept(struct line_reader *lr, size_t n, struct bp_error *err)
 {
-	size_t n;
-
-	if (lr->eof)
-		return 0;
-	n = fread(lr->buf, 1, sizeof(lr->buf), lr->in);
-	if (n == 0) {
-		if (ferror(lr->in))
-			return bp_error_set(err, lr->source, 0, "read error: %s", strerror(errno));
-		lr->eof = 1;
-		return 0;
-	}
 	if (!lr->checked_binary) {
 		size_t probe = n < BINARY_PROBE ? n : BINARY_PROBE;
 		const unsigned char *nul = memchr(lr->buf, 0, probe);
@@ -64,6 +55,32 @@ static int fill(struct line_reader *lr, struct bp_error *err)
 	lr->pos = 0;
 	lr->end = n;
 	return 1;
+}
+
+static int fill(struct line_reader *lr, struct bp_error *err)
+{
+	size_t n;
+
+	if (lr->eof)
+		return 0;
+	n = fread(lr->buf, 1, sizeof(lr->buf), lr->in);
+	if (n == 0) {
+		if (ferror(lr->in))
+			return bp_error_set(err, lr->source, 0, "read error: %s", strerror(errno));
+		lr->eof = 1;
+		return 0;
+	}
+	return accept(lr, n, err);
+}
+
+int line_reader_preload(struct line_reader *lr, const void *data, size_t n, struct bp_error *err)
+{
+	if (n > sizeof(lr->buf))
+		BUG("preload of %zu bytes", n);
+	if (!n)
+		return 0;
+	memcpy(lr->buf, data, n);
+	return accept(lr, n, err) < 0 ? -1 : 0;
 }
 
 static void append_raw(struct line_reader *lr, const unsigned char *p, size_t n)

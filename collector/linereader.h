@@ -41,6 +41,9 @@ struct line_reader {
 
 void line_reader_init(struct line_reader *lr, FILE *in, const char *source);
 void line_reader_release(struct line_reader *lr);
+/* Makes the reader start with n bytes already read from its input (at most
+ * sizeof(lr->buf)). Returns 0, or -1 with err set (binary data). */
+int line_reader_preload(struct line_reader *lr, const void *data, size_t n, struct bp_error *err);
 /* Reads the next line into *line (valid until the next call). Returns 1 for a
  * line, 0 at the end, -1 with err set for a read error or binary data. */
 int line_reader_next(struct line_reader *lr, struct bp_line *line, struct bp_error *err);

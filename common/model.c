@@ -36,6 +36,7 @@ void bp_build_init(struct bp_build *b)
 {
 	memset(b, 0, sizeof(*b));
 	b->status = BP_BUILD_INCOMPLETE;
+	b->image_size = b->image_compressed = -1;
 	b->started_at = NAN;
 	b->wall_s = NAN;
 }
@@ -161,6 +162,44 @@ int bp_build_status_parse(const char *name, enum bp_build_status *out)
 		return -1;
 	*out = (enum bp_build_status)v;
 	return 0;
+}
+
+void bp_image_init(struct bp_image *img)
+{
+	memset(img, 0, sizeof(*img));
+	img->size_bytes = img->compressed_bytes = -1;
+	img->created_at = NAN;
+}
+
+void bp_image_release(struct bp_image *img)
+{
+	size_t i;
+
+	for (i = 0; i < img->nlayers; i++) {
+		free(img->layers[i].digest);
+		free(img->layers[i].media_type);
+		free(img->layers[i].created_by);
+	}
+	free(img->layers);
+	free(img->ref);
+	free(img->image_id);
+	free(img->digest);
+	free(img->platform);
+	free(img->media_type);
+	free(img->base_image);
+	free(img->source_path);
+	bp_image_init(img);
+}
+
+struct bp_layer *bp_image_add_layer(struct bp_image *img)
+{
+	struct bp_layer *l;
+
+	BP_GROW(img->layers, img->nlayers + 1, img->alloc_layers);
+	l = &img->layers[img->nlayers++];
+	memset(l, 0, sizeof(*l));
+	l->size_bytes = l->compressed_bytes = -1;
+	return l;
 }
 
 void bp_selector_init(struct bp_selector *sel)

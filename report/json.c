@@ -113,7 +113,9 @@ static void json_build(struct report_state *st, const struct bp_build *b,
 	json_object_set_new(image, "ref", string_or_null(b->image_ref));
 	json_object_set_new(image, "id", string_or_null(b->image_id));
 	json_object_set_new(image, "base", string_or_null(b->base_image));
-	json_object_set_new(image, "size_bytes", json_null());
+	json_object_set_new(image, "size_bytes", b->image_size >= 0 ? json_integer(b->image_size) : json_null());
+	json_object_set_new(image, "compressed_bytes",
+			    b->image_compressed >= 0 ? json_integer(b->image_compressed) : json_null());
 	json_object_set_new(o, "image", image);
 	json_object_set_new(o, "steps", steps);
 	fputs(st->builds++ ? ",\n" : "\n", st->opt.out);

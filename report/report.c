@@ -55,6 +55,27 @@ const char *report_seconds(double s, char *buf, size_t size)
 	return buf;
 }
 
+const char *report_bytes(long long bytes, char *buf, size_t size)
+{
+	static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
+	double v = (double)bytes;
+	size_t u = 0;
+
+	if (bytes < 0) {
+		snprintf(buf, size, "?");
+		return buf;
+	}
+	while (v >= 1000 && u + 1 < BP_ARRAY_SIZE(units)) {
+		v /= 1000;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, size, "%lld B", bytes);
+	else
+		snprintf(buf, size, "%.1f %s", v, units[u]);
+	return buf;
+}
+
 const char *report_percent(double rate, char *buf, size_t size)
 {
 	if (isnan(rate))

@@ -68,9 +68,15 @@ static void text_build(struct report_state *st, const struct bp_build *b,
 			fprintf(out, " %s=%s", b->labels[i].key, b->labels[i].value);
 		fputc('\n', out);
 	}
-	if (b->image_ref || b->image_id)
-		fprintf(out, "  image       %s%s%s\n", b->image_ref ? b->image_ref : "",
+	if (b->image_ref || b->image_id) {
+		fprintf(out, "  image       %s%s%s", b->image_ref ? b->image_ref : "",
 			b->image_ref && b->image_id ? "  " : "", b->image_id ? b->image_id : "");
+		if (b->image_size >= 0)
+			fprintf(out, "  %s", report_bytes(b->image_size, a, sizeof(a)));
+		if (b->image_compressed >= 0)
+			fprintf(out, " (%s compressed)", report_bytes(b->image_compressed, c, sizeof(c)));
+		fputc('\n', out);
+	}
 	if (b->base_image)
 		fprintf(out, "  base        %s\n", b->base_image);
 	fprintf(out, "  steps       %d, %d cached (%s)", stats->steps_total, stats->steps_cached,

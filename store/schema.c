@@ -53,6 +53,34 @@ static const char *const migrations[] = {
 	"  value TEXT NOT NULL,"
 	"  PRIMARY KEY (build_id, key)) WITHOUT ROWID;"
 	"CREATE INDEX label_kv ON label(key, value);",
+
+	/* 1 -> 2: images and their layers */
+	"CREATE TABLE image ("
+	"  id INTEGER PRIMARY KEY,"
+	"  source_id INTEGER NOT NULL REFERENCES source(id) ON DELETE CASCADE,"
+	"  ref TEXT,"
+	"  image_id TEXT,"
+	"  digest TEXT,"
+	"  platform TEXT,"
+	"  media_type TEXT,"
+	"  base_image TEXT,"
+	"  size_bytes INTEGER,"
+	"  compressed_bytes INTEGER,"
+	"  created_at REAL,"
+	"  build_id INTEGER REFERENCES build(id) ON DELETE SET NULL);"
+	"CREATE INDEX image_image_id ON image(image_id);"
+	"CREATE INDEX image_build ON image(build_id);"
+	"CREATE TABLE layer ("
+	"  image_id INTEGER NOT NULL REFERENCES image(id) ON DELETE CASCADE,"
+	"  seq INTEGER NOT NULL,"
+	"  digest TEXT,"
+	"  size_bytes INTEGER,"
+	"  compressed_bytes INTEGER,"
+	"  media_type TEXT,"
+	"  created_by TEXT,"
+	"  empty INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (image_id, seq)) WITHOUT ROWID;"
+	"CREATE INDEX build_image_id ON build(image_id);",
 };
 
 int store_schema_version(void)

@@ -184,26 +184,40 @@ int store_finish_source(struct bp_store *st, long source_id, const char *sha256,
 	return rc;
 }
 
-int store_source_builds(struct bp_store *st, long source_id, long **ids, size_t *n,
-			struct bp_error *err)
+static int list_ids(struct bp_store *st, const char *sql, long source_id, const char *what,
+		    struct strbuf *out, struct bp_error *err)
 {
-	sqlite3_stmt *stmt = NULL;
-	size_t alloc = 0;
-	int rc;
+	sqlite3_stmt *q = NULL;
+	int rc, n = 0;
+	size_t mark = out->len;
 
-	*ids = NULL;
-	*n = 0;
-	if (sqlite3_prepare_v2(st->db, "SELECT id FROM build WHERE source_id = ? ORDER BY id", -1,
-			       &stmt, NULL) != SQLITE_OK)
-		return store_fail(st, err, "cannot read builds");
-	sqlite3_bind_int64(stmt, 1, source_id);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		BP_GROW(*ids, *n + 1, alloc);
-		(*ids)[(*n)++] = (long)sqlite3_column_int64(stmt, 0);
-	}
-	sqlite3_finalize(stmt);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return store_fail(st, err, "cannot read what an input became");
+	sqlite3_bind_int64(q, 1, source_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		strbuf_addf(out, "%s%lld", n++ ? ", " : "", (long long)sqlite3_column_int64(q, 0));
+	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE)
-		return store_fail(st, err, "cannot read builds");
+		return store_fail(st, err, "cannot read what an input became");
+	if (n) {
+		/* put "build " / "images " in front of the ids just added */
+		char *ids = xstrdup(out->buf + mark);
+		out->len = mark;
+		out->buf[mark] = '\0';
+		strbuf_addf(out, "%s%s%s %s", mark ? " and " : "", what, n > 1 ? "s" : "", ids);
+		free(ids);
+	}
+	return 0;
+}
+
+int store_source_summary(struct bp_store *st, long source_id, struct strbuf *out,
+			 struct bp_error *err)
+{
+	if (list_ids(st, "SELECT id FROM build WHERE source_id = ? ORDER BY id", source_id, "build",
+		     out, err) ||
+	    list_ids(st, "SELECT id FROM image WHERE source_id = ? ORDER BY id", source_id, "image",
+		     out, err))
+		return -1;
 	return 0;
 }
 

@@ -16,6 +16,14 @@ struct bp_store {
 	sqlite3_stmt *put_build, *put_step, *put_label; /* reused across builds */
 };
 
+/* SQL: image i has the image id that build b's log named - the full
+ * "sha256:<hex>" (BuildKit), its first 12 hex digits (legacy builder) or the
+ * hex alone (buildah). */
+#define STORE_IMAGE_ID_MATCHES                                                           \
+	"(b.image_id IS NOT NULL AND length(b.image_id) >= 12 AND (i.image_id = b.image_id" \
+	" OR substr(i.image_id, 8, length(b.image_id)) = b.image_id"                         \
+	" OR 'sha256:' || b.image_id = i.image_id))"
+
 int store_migrate(sqlite3 *db, const char *path, struct bp_error *err);
 /* Sets err from the database's last error, prefixed by what was being done. */
 int store_fail(struct bp_store *st, struct bp_error *err, const char *doing);

@@ -9,6 +9,11 @@
 
 #include "store_internal.h"
 
+/* An image is a build's when linked to it or when it has the image id the
+ * build's log named: several builds (cold, then warm) can produce the very
+ * same image. */
+#define IMAGE_OF_BUILD "(i.build_id = b.id OR " STORE_IMAGE_ID_MATCHES ")"
+
 struct store_iter {
 	struct bp_store *st;
 	sqlite3_stmt *builds, *steps, *labels;
@@ -37,7 +42,11 @@ struct store_iter *store_select_builds(struct bp_store *st, const struct bp_sele
 	it->st = st;
 	it->with_steps = with_steps;
 	strbuf_addstr(&sql, "SELECT b.id, b.name, b.format, b.status, b.started_at, b.wall_s,"
-			    " b.image_ref, b.image_id, b.base_image, b.error, s.path"
+			    " b.image_ref, b.image_id, b.base_image, b.error, s.path,"
+			    " (SELECT size_bytes FROM image i WHERE i.size_bytes IS NOT NULL AND " IMAGE_OF_BUILD
+			    "  ORDER BY i.id DESC LIMIT 1),"
+			    " (SELECT compressed_bytes FROM image i WHERE i.compressed_bytes IS NOT NULL AND " IMAGE_OF_BUILD
+			    "  ORDER BY i.id DESC LIMIT 1)"
 			    " FROM build b JOIN source s ON s.id = b.source_id WHERE 1");
 	if (sel->nranges) {
 		strbuf_addstr(&sql, " AND (");
@@ -180,6 +189,8 @@ int store_iter_next(struct store_iter *it, struct bp_build *b, struct bp_error *
 	b->base_image = column_text(q, 8);
 	b->error = column_text(q, 9);
 	b->source_path = column_text(q, 10);
+	b->image_size = sqlite3_column_type(q, 11) == SQLITE_NULL ? -1 : (long long)sqlite3_column_int64(q, 11);
+	b->image_compressed = sqlite3_column_type(q, 12) == SQLITE_NULL ? -1 : (long long)sqlite3_column_int64(q, 12);
 	if (read_labels(it, b, err) || (it->with_steps && read_steps(it, b, err))) {
 		bp_build_release(b);
 		return -1;

@@ -30,6 +30,8 @@ struct bp_line {
  * parser releases it afterwards. Returns 0, or -1 with err set to stop. */
 struct bp_sink {
 	int (*build)(void *ctx, struct bp_build *build, struct bp_error *err);
+	/* Images (inspect, history, manifests), lent the same way. */
+	int (*image)(void *ctx, struct bp_image *image, struct bp_error *err);
 	void *ctx;
 };
 
@@ -48,7 +50,17 @@ struct bp_format {
 	/* End of input: emits what remains (a truncated build as incomplete). */
 	int (*parser_finish)(struct bp_parser *p, struct bp_error *err);
 	void (*parser_free)(struct bp_parser *p);
+	/* Formats that are whole JSON documents instead of lines: the complete
+	 * input (at most BP_DOCUMENT_MAX bytes) in one call. Returns 0, or -1
+	 * with err set. */
+	int (*parse_document)(const char *data, size_t len, const struct bp_sink *sink,
+			      struct bp_error *err);
+	/* Scores a whole document (document formats only), like detect. */
+	int (*detect_document)(const char *data, size_t len);
 };
+
+/* Largest JSON document (inspect, history, manifest) read whole. */
+#define BP_DOCUMENT_MAX (64 * 1024 * 1024)
 
 /* The table of known formats, NULL-terminated. */
 extern const struct bp_format *const collector_formats[];
@@ -62,6 +74,7 @@ struct collector_result {
 	long long bytes;                /* input size */
 	long lines;                     /* lines read */
 	long long dropped_bytes;        /* bytes cut from over-long lines */
+	int builds, images;             /* what the input held */
 };
 
 /* Reads `in` (named `source` in messages) to the end, detecting its format

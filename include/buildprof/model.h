@@ -66,6 +66,8 @@ struct bp_build {
 	char *base_image;            /* the final stage's FROM target, else NULL */
 	char *error;                 /* the build's final error message, else NULL */
 	char *source_path;           /* the input it came from (set by the store on read) */
+	long long image_size;        /* size of the stored image it produced, -1 unknown (on read) */
+	long long image_compressed;  /* its compressed size, -1 unknown (on read) */
 	struct bp_label *labels;     /* key=value labels, keys unique */
 	size_t nlabels, alloc_labels;
 	struct bp_step *steps;       /* every vertex/step, in the order the log first showed it */
@@ -90,6 +92,39 @@ const char *bp_build_status_name(enum bp_build_status status);
 int bp_step_kind_parse(const char *name, enum bp_step_kind *out);
 int bp_step_status_parse(const char *name, enum bp_step_status *out);
 int bp_build_status_parse(const char *name, enum bp_build_status *out);
+
+/* One layer of an image, oldest first. Sizes are -1 when unknown. */
+struct bp_layer {
+	char *digest;              /* blob digest (manifests) or diff id (inspect), else NULL */
+	long long size_bytes;      /* uncompressed size (history, inspect), -1 unknown */
+	long long compressed_bytes; /* size in the registry (manifests), -1 unknown */
+	char *media_type;          /* manifest media type, else NULL */
+	char *created_by;          /* the command that made it (history, image config), else NULL */
+	int empty;                 /* a metadata-only history entry (ENV, CMD): no bytes */
+};
+
+/* An image, from `docker image inspect`, `docker history` or a registry manifest. */
+struct bp_image {
+	long id;                   /* store id; 0 until stored */
+	char *ref;                 /* "docker.io/library/app:1.2" or as the input named it, else NULL */
+	char *image_id;            /* "sha256:..." of the config (docker's image id), else NULL */
+	char *digest;              /* the manifest digest (what a registry serves), else NULL */
+	char *platform;            /* "linux/amd64", else NULL */
+	char *media_type;          /* the manifest's media type, else NULL */
+	char *base_image;          /* the image it was built FROM, when known, else NULL */
+	long long size_bytes;      /* uncompressed total, -1 unknown */
+	long long compressed_bytes; /* sum of compressed layer sizes, -1 unknown */
+	double created_at;         /* epoch seconds, NAN unknown */
+	long build_id;             /* the stored build that produced it, 0 when none is known */
+	char *source_path;         /* the input it came from (set by the store on read) */
+	struct bp_layer *layers;   /* oldest first */
+	size_t nlayers, alloc_layers;
+};
+
+void bp_image_init(struct bp_image *img);
+void bp_image_release(struct bp_image *img);
+/* Appends a layer (sizes -1) and returns it (borrowed from img). */
+struct bp_layer *bp_image_add_layer(struct bp_image *img);
 
 /* A selection of builds, parsed from the command line's SELECTOR words.
  * Ids and ranges are OR'ed, the filters AND'ed, and last:N keeps the newest N

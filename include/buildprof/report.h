@@ -39,6 +39,8 @@ void report_step_label(struct strbuf *sb, const char *stage, int index, int coun
 		       const char *text);
 /* "12.3 s", "4m05s", or "?" for NAN. */
 const char *report_seconds(double s, char *buf, size_t size);
+/* "41.2 MB" (decimal units, as docker prints sizes), or "?" when negative. */
+const char *report_bytes(long long bytes, char *buf, size_t size);
 /* "75%" or "?" for NAN. */
 const char *report_percent(double rate, char *buf, size_t size);
 /* Copies s into buf, cut to at most width characters with "..." at the end. */

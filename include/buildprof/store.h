@@ -35,12 +35,30 @@ long store_put_source(struct bp_store *st, const char *kind, const char *path,
  * already has that sha256 (its id in *existing), or -1. */
 int store_finish_source(struct bp_store *st, long source_id, const char *sha256,
 			long long size, long *existing, struct bp_error *err);
-/* The ids of the builds that came from a source, ascending (new array). */
-int store_source_builds(struct bp_store *st, long source_id, long **ids, size_t *n,
-			struct bp_error *err);
+/* What came from a source, for messages: "build 7", "builds 7, 8", "image 3"
+ * appended to out. */
+int store_source_summary(struct bp_store *st, long source_id, struct strbuf *out,
+			 struct bp_error *err);
 /* Stores b (with its steps and labels) as coming from source_id; sets b->id. */
 int store_put_build(struct bp_store *st, long source_id, struct bp_build *b,
 		    struct bp_error *err);
+
+/* Stores img as coming from source_id; sets img->id. */
+int store_put_image(struct bp_store *st, long source_id, struct bp_image *img,
+		    struct bp_error *err);
+/* Links images to the builds that produced them (same image id; a legacy
+ * build's short id matches the start of the full one). Run inside the
+ * ingest's transaction, after its builds or images are stored. */
+int store_link_images(struct bp_store *st, struct bp_error *err);
+
+/* Iterates the images whose ref or digest starts with one of refs (all when
+ * nrefs is 0), oldest first, with their layers. */
+struct store_image_iter;
+struct store_image_iter *store_select_images(struct bp_store *st, char *const refs[], size_t nrefs,
+					     struct bp_error *err);
+/* Fills *img (bp_image_release it) with the next image: 1, 0 at the end, -1. */
+int store_image_next(struct store_image_iter *it, struct bp_image *img, struct bp_error *err);
+void store_image_iter_free(struct store_image_iter *it);
 
 /* Iterates the builds sel matches, oldest first. With with_steps the steps
  * are loaded too. Returns a new iterator or NULL. */

@@ -19,11 +19,16 @@ static int sink_build(void *ctx, struct bp_build *b, struct bp_error *err)
 	return 0;
 }
 
+static int sink_image(void *ctx, struct bp_image *img, struct bp_error *err)
+{
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct bp_sink sink = { sink_build, NULL };
+	struct bp_sink sink = { .build = sink_build, .image = sink_image, .ctx = NULL };
 	struct collector_result res;
 	struct bp_error err;
 	const struct bp_format *format = NULL;

@@ -61,6 +61,22 @@ for builder in buildkit legacy; do
           jq '[.builds[0].steps[] | select(.kind == "step" or .kind == "from")] | length')
     check "$builder cold: every step line reported" "$got" "$n"
 done
+# image metadata from the engine: linked to the build that made it, sizes as docker says
+"$docker" image inspect "$tag:buildkit-cold" >"$tmp/inspect.json"
+"$docker" history --no-trunc --format '{{json .}}' -H=false "$tag:buildkit-cold" >"$tmp/history.jsonl"
+"$bin" --db "$tmp/t.db" ingest "$tmp/inspect.json" "$tmp/history.jsonl" >"$tmp/out" 2>&1
+check "ingest of inspect and history" "$?" 0
+want_size=$(jq '.[0].Size' "$tmp/inspect.json")
+want_id=$(jq -r '.[0].Id' "$tmp/inspect.json")
+got=$("$bin" --db "$tmp/t.db" images --format json "$want_id" |
+      jq -r '[.images[] | [.size_bytes, (.build != null)]] | map(@tsv) | join(",")')
+check "both images: docker's size, linked to the build" "$got" "$want_size	true,$want_size	true"
+got=$("$bin" --db "$tmp/t.db" report name:buildkit-cold --format json | jq -r '.builds[0].image.size_bytes')
+check "the report shows the image size" "$got" "$want_size"
+want_layers=$("$docker" history -q --no-trunc "$tag:buildkit-cold" | wc -l)
+got=$("$bin" --db "$tmp/t.db" images --format json "$want_id" | jq '[.images[] | .layers | length] | max')
+check "history: every layer" "$got" "$want_layers"
+
 "$docker" image rm -f $("$docker" image ls -q "$tag") >/dev/null 2>&1
 echo "docker-build: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

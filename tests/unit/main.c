@@ -18,9 +18,19 @@ static int sink_take(void *ctx, struct bp_build *b, struct bp_error *err)
 	return 0;
 }
 
+static int sink_take_image(void *ctx, struct bp_image *img, struct bp_error *err)
+{
+	struct parsed *p = ctx;
+
+	BP_GROW(p->images, p->nimages + 1, p->alloc_images);
+	p->images[p->nimages++] = *img;
+	bp_image_init(img);
+	return 0;
+}
+
 void parse_text(const char *text, size_t len, const char *format, struct parsed *out)
 {
-	struct bp_sink sink = { sink_take, out };
+	struct bp_sink sink = { .build = sink_take, .image = sink_take_image, .ctx = out };
 	FILE *in = fmemopen((void *)text, len ? len : 1, "rb");
 
 	memset(out, 0, sizeof(*out));
@@ -40,7 +50,10 @@ void parsed_release(struct parsed *p)
 
 	for (i = 0; i < p->n; i++)
 		bp_build_release(&p->builds[i]);
+	for (i = 0; i < p->nimages; i++)
+		bp_image_release(&p->images[i]);
 	free(p->builds);
+	free(p->images);
 	memset(p, 0, sizeof(*p));
 }
 

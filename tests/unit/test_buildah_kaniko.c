@@ -105,8 +105,34 @@ out:
 	parsed_release(&p);
 }
 
+/* docker history without -H=false prints human sizes; newest layer first */
+static void test_history(void)
+{
+	struct parsed p;
+
+	parse_text(S("{\"CreatedBy\":\"/bin/sh -c #(nop)  CMD [\\\"sh\\\"]\",\"ID\":\"7328f6f8b418\",\"Size\":\"0B\"}\n"
+		     "{\"CreatedBy\":\"RUN make # buildkit\",\"ID\":\"<missing>\",\"Size\":\"1.5MB\"}\n"
+		     "{\"CreatedBy\":\"ADD file:458 in /\",\"ID\":\"<missing>\",\"Size\":\"5.6kB\"}\n"), NULL, &p);
+	CHECK_STR(p.res.format ? p.res.format->name : NULL, "history");
+	CHECK_INT(p.nimages, 1);
+	if (p.nimages == 1) {
+		CHECK_INT(p.images[0].nlayers, 3);
+		CHECK_STR(p.images[0].layers[0].created_by, "ADD file:458 in /");
+		CHECK_INT(p.images[0].layers[1].size_bytes, 1500000);
+		CHECK(p.images[0].layers[2].empty);
+		CHECK_INT(p.images[0].size_bytes, 1505600);
+		CHECK_STR(p.images[0].image_id, "7328f6f8b418");
+	}
+	parsed_release(&p);
+	parse_text(S("{\"CreatedBy\":\"x\",\"Size\":\"12 parsecs\"}\n{\"CreatedBy\":"), NULL, &p);
+	CHECK_INT(p.rc, -1);
+	CHECK_INT(p.err.line, 2);
+	parsed_release(&p);
+}
+
 void test_buildah_kaniko(void)
 {
+	test_history();
 	test_buildah();
 	test_kaniko();
 }

@@ -64,6 +64,8 @@ extern int unit_passed, unit_failed;
 struct parsed {
 	struct bp_build *builds;
 	size_t n, alloc;
+	struct bp_image *images;
+	size_t nimages, alloc_images;
 	int rc;              /* collector_parse_stream's return */
 	struct bp_error err;
 	struct collector_result res;

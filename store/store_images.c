@@ -1,0 +1,194 @@
+/*
+ * store_images.c - images and layers: writing them, linking each to the
+ * build that produced it, and reading them back for `images` and reports.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+static void bind_text(sqlite3_stmt *q, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, i);
+}
+
+static void bind_size(sqlite3_stmt *q, int i, long long v)
+{
+	if (v >= 0)
+		sqlite3_bind_int64(q, i, v);
+	else
+		sqlite3_bind_null(q, i);
+}
+
+int store_put_image(struct bp_store *st, long source_id, struct bp_image *img,
+		    struct bp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO image(source_id, ref, image_id, digest, platform, media_type,"
+			       " base_image, size_bytes, compressed_bytes, created_at)"
+			       " VALUES (?,?,?,?,?,?,?,?,?,?)", -1, &q, NULL) != SQLITE_OK)
+		return store_fail(st, err, "cannot store an image");
+	sqlite3_bind_int64(q, 1, source_id);
+	bind_text(q, 2, img->ref);
+	bind_text(q, 3, img->image_id);
+	bind_text(q, 4, img->digest);
+	bind_text(q, 5, img->platform);
+	bind_text(q, 6, img->media_type);
+	bind_text(q, 7, img->base_image);
+	bind_size(q, 8, img->size_bytes);
+	bind_size(q, 9, img->compressed_bytes);
+	if (isfinite(img->created_at))
+		sqlite3_bind_double(q, 10, img->created_at);
+	else
+		sqlite3_bind_null(q, 10);
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		store_fail(st, err, "cannot store an image");
+		goto out;
+	}
+	img->id = (long)sqlite3_last_insert_rowid(st->db);
+	sqlite3_finalize(q);
+	if (sqlite3_prepare_v2(st->db,
+			       "INSERT INTO layer(image_id, seq, digest, size_bytes, compressed_bytes,"
+			       " media_type, created_by, empty) VALUES (?,?,?,?,?,?,?,?)",
+			       -1, &q, NULL) != SQLITE_OK) {
+		q = NULL;
+		store_fail(st, err, "cannot store a layer");
+		goto out;
+	}
+	for (i = 0; i < img->nlayers; i++) {
+		const struct bp_layer *l = &img->layers[i];
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, img->id);
+		sqlite3_bind_int64(q, 2, (sqlite3_int64)i);
+		bind_text(q, 3, l->digest);
+		bind_size(q, 4, l->size_bytes);
+		bind_size(q, 5, l->compressed_bytes);
+		bind_text(q, 6, l->media_type);
+		bind_text(q, 7, l->created_by);
+		sqlite3_bind_int(q, 8, l->empty);
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			store_fail(st, err, "cannot store a layer");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int store_link_images(struct bp_store *st, struct bp_error *err)
+{
+	static const char sql[] =
+		"UPDATE image AS i SET build_id = (SELECT b.id FROM build b WHERE " STORE_IMAGE_ID_MATCHES
+		" ORDER BY b.id DESC LIMIT 1) WHERE i.build_id IS NULL AND i.image_id IS NOT NULL";
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, err, "cannot link images to builds");
+	return 0;
+}
+
+struct store_image_iter {
+	struct bp_store *st;
+	sqlite3_stmt *images, *layers;
+};
+
+struct store_image_iter *store_select_images(struct bp_store *st, char *const refs[], size_t nrefs,
+					     struct bp_error *err)
+{
+	struct store_image_iter *it = xcalloc(1, sizeof(*it));
+	struct strbuf sql = STRBUF_INIT;
+	size_t i;
+
+	it->st = st;
+	strbuf_addstr(&sql, "SELECT i.id, i.ref, i.image_id, i.digest, i.platform, i.media_type,"
+			    " i.base_image, i.size_bytes, i.compressed_bytes, i.created_at, i.build_id, s.path"
+			    " FROM image i JOIN source s ON s.id = i.source_id");
+	for (i = 0; i < nrefs; i++)
+		strbuf_addf(&sql, "%s(substr(i.ref, 1, length(?%zu)) = ?%zu OR substr(i.digest, 1, length(?%zu)) = ?%zu"
+				  " OR substr(i.image_id, 1, length(?%zu)) = ?%zu OR CAST(i.id AS TEXT) = ?%zu)",
+			    i ? " OR " : " WHERE ", i + 1, i + 1, i + 1, i + 1, i + 1, i + 1, i + 1);
+	strbuf_addstr(&sql, " ORDER BY i.id");
+	if (sqlite3_prepare_v2(st->db, sql.buf, -1, &it->images, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, "SELECT digest, size_bytes, compressed_bytes, media_type,"
+				       " created_by, empty FROM layer WHERE image_id = ? ORDER BY seq",
+			       -1, &it->layers, NULL) != SQLITE_OK) {
+		store_fail(st, err, "cannot select images");
+		strbuf_release(&sql);
+		store_image_iter_free(it);
+		return NULL;
+	}
+	for (i = 0; i < nrefs; i++)
+		sqlite3_bind_text(it->images, (int)i + 1, refs[i], -1, SQLITE_STATIC);
+	strbuf_release(&sql);
+	return it;
+}
+
+static char *text_at(sqlite3_stmt *q, int i)
+{
+	const unsigned char *s = sqlite3_column_text(q, i);
+	return s ? xstrdup((const char *)s) : NULL;
+}
+
+static long long size_at(sqlite3_stmt *q, int i)
+{
+	return sqlite3_column_type(q, i) == SQLITE_NULL ? -1 : (long long)sqlite3_column_int64(q, i);
+}
+
+int store_image_next(struct store_image_iter *it, struct bp_image *img, struct bp_error *err)
+{
+	sqlite3_stmt *q = it->images;
+	int rc;
+
+	bp_image_init(img);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return store_fail(it->st, err, "cannot read images");
+	img->id = (long)sqlite3_column_int64(q, 0);
+	img->ref = text_at(q, 1);
+	img->image_id = text_at(q, 2);
+	img->digest = text_at(q, 3);
+	img->platform = text_at(q, 4);
+	img->media_type = text_at(q, 5);
+	img->base_image = text_at(q, 6);
+	img->size_bytes = size_at(q, 7);
+	img->compressed_bytes = size_at(q, 8);
+	img->created_at = sqlite3_column_type(q, 9) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 9);
+	img->build_id = (long)sqlite3_column_int64(q, 10);
+	img->source_path = text_at(q, 11);
+	sqlite3_reset(it->layers);
+	sqlite3_bind_int64(it->layers, 1, img->id);
+	while ((rc = sqlite3_step(it->layers)) == SQLITE_ROW) {
+		struct bp_layer *l = bp_image_add_layer(img);
+		l->digest = text_at(it->layers, 0);
+		l->size_bytes = size_at(it->layers, 1);
+		l->compressed_bytes = size_at(it->layers, 2);
+		l->media_type = text_at(it->layers, 3);
+		l->created_by = text_at(it->layers, 4);
+		l->empty = sqlite3_column_int(it->layers, 5);
+	}
+	if (rc != SQLITE_DONE) {
+		bp_image_release(img);
+		return store_fail(it->st, err, "cannot read layers");
+	}
+	return 1;
+}
+
+void store_image_iter_free(struct store_image_iter *it)
+{
+	if (!it)
+		return;
+	sqlite3_finalize(it->images);
+	sqlite3_finalize(it->layers);
+	free(it);
+}
