@@ -18,6 +18,7 @@ static const struct cli_command *const commands[] = {
 	&cli_builds,
 	&cli_report,
 	&cli_images,
+	&cli_fetch,
 };
 
 static const struct cli_command *find_command(const char *name)

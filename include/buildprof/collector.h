@@ -104,6 +104,23 @@ struct collector_run_result {
 int collector_run(char *const argv[], FILE *record, struct collector_run_result *res,
 		  struct bp_error *err);
 
+/* --- registry client (collector/registry.c) --- */
+struct registry_options {
+	const char *platform;  /* "linux/amd64" (default) for picking from an index */
+	int plain_http;        /* http:// instead of https:// (always for localhost, 127.0.0.1) */
+	const char *username;  /* credentials, from the environment; NULL for anonymous */
+	const char *password;
+};
+
+/* Fetches REF ("alpine", "127.0.0.1:5000/app:1", "ghcr.io/o/r@sha256:...")
+ * from its registry (v2 API): the manifest (an index resolved to the
+ * platform's), and the config blob for each layer's command, into img; the
+ * registry's bearer-token and basic-auth challenges are answered. `fp`
+ * receives a fingerprint of what was fetched (64 hex) so an unchanged image
+ * is recognised. Returns 0, or -1 with err naming the URL and HTTP status. */
+int collector_fetch_registry_image(const char *ref, const struct registry_options *opt,
+				   struct bp_image *img, char fp[65], struct bp_error *err);
+
 /* --- helpers shared by the parsers (collector/dockerfile.c) --- */
 /* Returns the canonical upper-case Dockerfile instruction that starts text
  * ("run" -> "RUN"), or NULL when the first word is none. Static string. */
