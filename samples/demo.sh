@@ -8,18 +8,28 @@ mkdir -p out
 rm -f out/demo.db out/demo.db-wal out/demo.db-shm
 db="--db out/demo.db"
 echo "== ingest: BuildKit and legacy-builder logs of the same project (samples/PROVENANCE.md)"
-for builder in buildkit legacy; do
+for builder in buildkit legacy buildah; do
     for run in cold warm src-change deps-change failed; do
         $bp $db ingest --name "sample-$builder" --label builder=$builder --label run=$run \
             samples/logs/$builder-$run.log
     done
 done
 echo
+echo "== ingest: the legacy-built image's inspect, history and registry manifest"
+$bp $db ingest samples/images/legacy-cold-inspect.json samples/images/legacy-cold-history.jsonl \
+    samples/images/legacy-cold-manifest.json
+echo
 echo "== builds"
 $bp $db builds
 echo
 echo "== report: the BuildKit builds"
 $bp $db report label:builder=buildkit --top 3
+echo
+echo "== images: the legacy cold build's image, linked to its build"
+$bp $db images 1
+echo
+echo "== report: the legacy cold build, with its image size"
+$bp $db report label:builder=legacy label:run=cold
 $bp $db report --format json > out/report.json
 echo
 echo "The database is out/demo.db; the JSON report is out/report.json."

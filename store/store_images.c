@@ -89,7 +89,7 @@ int store_link_images(struct bp_store *st, struct bp_error *err)
 {
 	static const char sql[] =
 		"UPDATE image AS i SET build_id = (SELECT b.id FROM build b WHERE " STORE_IMAGE_ID_MATCHES
-		" ORDER BY b.id DESC LIMIT 1) WHERE i.build_id IS NULL AND i.image_id IS NOT NULL";
+		" ORDER BY b.id LIMIT 1) WHERE i.build_id IS NULL AND i.image_id IS NOT NULL";
 
 	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return store_fail(st, err, "cannot link images to builds");

@@ -46,7 +46,7 @@ int store_put_build(struct bp_store *st, long source_id, struct bp_build *b,
 /* Stores img as coming from source_id; sets img->id. */
 int store_put_image(struct bp_store *st, long source_id, struct bp_image *img,
 		    struct bp_error *err);
-/* Links images to the builds that produced them (same image id; a legacy
+/* Links images to the first stored build that produced them (same image id; a legacy
  * build's short id matches the start of the full one). Run inside the
  * ingest's transaction, after its builds or images are stored. */
 int store_link_images(struct bp_store *st, struct bp_error *err);

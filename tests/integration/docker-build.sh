@@ -20,9 +20,10 @@ if ! "$docker" info >/dev/null 2>&1 || [ ! -x /bin/busybox ]; then
 fi
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT INT TERM
 cp -R "$root/samples/project/." "$tmp/ctx/" 2>/dev/null || { mkdir -p "$tmp/ctx"; cp -R "$root/samples/project/." "$tmp/ctx/"; }
+# a busybox unique to this run (an ELF binary runs with bytes appended), so
+# every step depends on it and nothing from an earlier run can be reused
 cp /bin/busybox "$tmp/ctx/busybox"
-# a unique file so no earlier build (of another test run) can be reused from cache
-echo "run $$ $(date +%s%N)" > "$tmp/ctx/assets/stamp.txt"
+echo "run $$ $(date +%s%N)" >> "$tmp/ctx/busybox"
 tag=buildprof-it-$$
 for builder in buildkit legacy; do
     bk=1; [ $builder = legacy ] && bk=0
@@ -38,13 +39,12 @@ for builder in buildkit legacy; do
         b=$("$bin" --db "$tmp/seen.db" report "name:$builder-$round" --format json | jq -c '[.builds[0].steps[] | [.text, .cached, .status]]')
         check "$builder $round: run and ingest agree step by step" "$a" "$b"
     done
-    # the base stage (busybox copy) may be cached from other runs; what changed must not be
+    want=10; [ $builder = legacy ] && want=11
     got=$("$bin" --db "$tmp/t.db" report "name:$builder-cold" --format json |
-          jq -r '.builds[0] | [.status, (.steps[] | select(.text | startswith("COPY assets/")) | .cached)] | @tsv')
-    check "$builder cold: status and the changed COPY not cached" "$got" "success	false"
+          jq -r '.builds[0] | [.status, .steps_total, .steps_cached, .cache_hit_rate] | @tsv')
+    check "$builder cold: nothing cached" "$got" "success	$want	0	0"
     got=$("$bin" --db "$tmp/t.db" report "name:$builder-warm" --format json |
           jq -r '.builds[0] | [.status, .steps_total, .steps_cached, .cache_hit_rate] | @tsv')
-    want=10; [ $builder = legacy ] && want=11
     check "$builder warm: all steps cached" "$got" "success	$want	$want	1"
     # the wrapper's clock: a wall time, and every step that ran timed (with
     # the legacy builder, whose log has no durations, every step at all)
