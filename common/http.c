@@ -152,6 +152,12 @@ int http_request(const struct http_request *req, struct http_response *res, stru
 	int attempts = req->max_attempts > 0 ? req->max_attempts : 4, i, ret = -1;
 	CURLcode rc = CURLE_OK;
 
+	long timeout = req->timeout_s > 0 ? req->timeout_s : 30;
+	const char *env = getenv("BUILDPROF_HTTP_TIMEOUT");
+	long v;
+
+	if (req->timeout_s <= 0 && env && !bp_parse_long(env, 1, 3600, &v))
+		timeout = v;
 	memset(res, 0, sizeof(*res));
 	strbuf_init(&res->body, 0);
 	safe_url(req->url, where, sizeof(where));
@@ -182,7 +188,7 @@ int http_request(const struct http_request *req, struct http_response *res, stru
 		curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
 		curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-		curl_easy_setopt(curl, CURLOPT_TIMEOUT, req->timeout_s > 0 ? req->timeout_s : 30L);
+		curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout);
 		curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(curl, CURLOPT_USERAGENT, "buildprof/0.1");
 		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);

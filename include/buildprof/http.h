@@ -22,7 +22,7 @@ struct http_request {
 	const char *body;          /* request body, NULL for none */
 	size_t body_len;
 	const char *userpwd;       /* "user:password" for basic auth, NULL for none */
-	long timeout_s;            /* whole request; 0 means 30 */
+	long timeout_s;            /* whole request; 0 means $BUILDPROF_HTTP_TIMEOUT, else 30 */
 	int max_attempts;          /* 0 means 4 */
 };
 

@@ -99,6 +99,12 @@ BUILDPROF_REGISTRY_USER=$user BUILDPROF_REGISTRY_PASSWORD=$secret bp fetch regis
 check "an HTML answer fails" $? 1
 grep -q "answered an HTML page" "$tmp/out6"; check "and says so" $? 0
 bp fetch registry "$tref" >"$tmp/out7" 2>&1; check "bearer without credentials fails" $? 1
+BUILDPROF_HTTP_TIMEOUT=1 BUILDPROF_REGISTRY_USER=$user BUILDPROF_REGISTRY_PASSWORD=$secret \
+    bp fetch registry "127.0.0.1:$tok/hang/sample:it" >"$tmp/out8" 2>&1
+check "a registry that never answers fails" $? 1
+grep -q "hang/sample/manifests/it: Operation timed out" "$tmp/out8"; check "with a timeout message naming the URL" $? 0
+got=$(curl -s "http://127.0.0.1:$tok/stats" | jq '.hung')
+check "after retrying (4 attempts)" "$got" 4
 
 # 4. the password is nowhere: not in any output, not in the database
 cat "$tmp"/out* >"$tmp/all"

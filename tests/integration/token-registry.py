@@ -5,6 +5,7 @@ tokens at /token for the test's basic credentials, and passes authorised
 requests on to a real registry. Fault injection by repository name:
   flaky/...  the first manifest request gets 503 with Retry-After: 1
   html/...   answers an HTML page, as a misconfigured proxy would
+  hang/...   never answers (holds the connection for 30 s)
 GET /stats returns what happened (JSON). Usage: token-registry.py PORT UPSTREAM USER PASS"""
 import base64, json, sys, time, urllib.request, urllib.error
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,6 +47,10 @@ class Handler(BaseHTTPRequestHandler):
                          f'scope="repository:{repo}:pull"')
             return self.send(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
                              headers=[("WWW-Authenticate", challenge)])
+        if repo.startswith("hang/"):
+            stats["hung"] = stats.get("hung", 0) + 1
+            time.sleep(30)
+            return
         if repo.startswith("html/"):
             return self.send(200, b"<html><body>Sign in</body></html>", "text/html")
         if repo.startswith("flaky/") and "/manifests/" in self.path:
