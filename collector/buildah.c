@@ -16,8 +16,6 @@
 #include "buildprof/collector.h"
 #include "stages.h"
 
-#define MAX_ERROR 4096
-
 struct pending {
 	int stage;     /* stage index, -1 when the log does not number stages */
 	double ts;     /* when its STEP line came, NAN without a clock */
@@ -246,14 +244,7 @@ static void fail(struct bp_parser *p, const char *msg)
 	}
 	if (i < 0)
 		i = latest_pending(p);
-	if (i >= 0) {
-		p->b.steps[i].status = BP_STEP_ERROR;
-		free(p->b.steps[i].error);
-		p->b.steps[i].error = xstrndup(msg, MAX_ERROR);
-	}
-	if (!p->b.error)
-		p->b.error = xstrndup(msg, MAX_ERROR);
-	p->b.status = BP_BUILD_FAILED;
+	collector_mark_failed(&p->b, i >= 0 ? &p->b.steps[i] : NULL, msg);
 	p->active = 1;
 }
 

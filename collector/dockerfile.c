@@ -1,6 +1,7 @@
 /*
  * dockerfile.c - what every build-log parser needs to know about Dockerfile
- * instructions: their names, and the target and alias of a FROM line.
+ * instructions (their names, the target and alias of a FROM line), and how
+ * a failure is recorded on a step and its build.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -64,4 +65,16 @@ char *collector_from_target(const char *text, char **alias)
 		free(w);
 	}
 	return target;
+}
+
+void collector_mark_failed(struct bp_build *b, struct bp_step *s, const char *msg)
+{
+	if (s) {
+		s->status = BP_STEP_ERROR;
+		free(s->error);
+		s->error = xstrndup(msg, 4096);
+	}
+	if (!b->error)
+		b->error = xstrndup(msg, 4096);
+	b->status = BP_BUILD_FAILED;
 }

@@ -13,8 +13,6 @@
 
 #include "buildprof/collector.h"
 
-#define MAX_ERROR 4096
-
 struct bp_parser {
 	const struct bp_sink *sink;
 	struct bp_build b;
@@ -196,13 +194,7 @@ static void fail(struct bp_parser *p, const char *msg)
 {
 	struct bp_step *s = current(p);
 
-	if (s && s->status == BP_STEP_INCOMPLETE) {
-		s->status = BP_STEP_ERROR;
-		s->error = xstrndup(msg, MAX_ERROR);
-	}
-	if (!p->b.error)
-		p->b.error = xstrndup(msg, MAX_ERROR);
-	p->b.status = BP_BUILD_FAILED;
+	collector_mark_failed(&p->b, s && s->status == BP_STEP_INCOMPLETE ? s : NULL, msg);
 	p->active = 1;
 }
 

@@ -13,8 +13,6 @@
 #include "buildprof/collector.h"
 #include "stages.h"
 
-#define MAX_ERROR 4096
-
 struct bp_parser {
 	const struct bp_sink *sink;
 	struct bp_build b;
@@ -149,16 +147,7 @@ static int step_line(struct bp_parser *p, const struct bp_line *line, struct bp_
 
 static void fail(struct bp_parser *p, const char *msg)
 {
-	struct bp_step *s = current(p);
-
-	if (s && !p->cur_terminal) {
-		s->status = BP_STEP_ERROR;
-		free(s->error);
-		s->error = xstrndup(msg, MAX_ERROR);
-	}
-	if (!p->b.error)
-		p->b.error = xstrndup(msg, MAX_ERROR);
-	p->b.status = BP_BUILD_FAILED;
+	collector_mark_failed(&p->b, p->cur_terminal ? NULL : current(p), msg);
 	p->active = 1;
 }
 

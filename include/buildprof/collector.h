@@ -129,4 +129,8 @@ const char *collector_instruction(const char *text);
  * string, and the alias in *alias (new, or NULL). */
 char *collector_from_target(const char *text, char **alias);
 
+/* Marks step s (NULL for none) as failed with msg, and the build as failed,
+ * keeping the build's first error. Messages are cut to 4 KiB. */
+void collector_mark_failed(struct bp_build *b, struct bp_step *s, const char *msg);
+
 #endif
