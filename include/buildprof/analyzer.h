@@ -64,4 +64,37 @@ void analyzer_summary_add(struct analyzer_summary *sum, const struct bp_build *b
 			  const struct analyzer_build_stats *stats);
 void analyzer_summary_release(struct analyzer_summary *sum);
 
+/* --- statistics (analyzer/statistics.c), benchstat's method --- */
+
+/* Median of n values (not changed); NAN when n is 0. */
+double analyzer_median(const double *v, size_t n);
+/* p-quantile (0..1) by linear interpolation between order statistics; NAN when n is 0. */
+double analyzer_quantile(const double *v, size_t n, double p);
+/* The 95% confidence interval of the median from order statistics: the
+ * widest [x(k), x(n-k+1)] whose binomial coverage is at least 95%. Returns
+ * 0, or -1 when n is too small for a finite interval (n < 6). */
+int analyzer_median_ci(const double *v, size_t n, double *lo, double *hi);
+/* Two-sided Mann-Whitney U test of a against b: the exact distribution when
+ * there are no ties and a sample has at most 8 values, else the normal
+ * approximation with tie and continuity corrections (as SciPy's "auto").
+ * Returns the p-value, or NAN when a side has fewer than 4 values. */
+double analyzer_mann_whitney(const double *a, size_t na, const double *b, size_t nb);
+
+/* --- timeline (analyzer/timeline.c) --- */
+struct analyzer_timeline {
+	int known;                /* the build has start times (rawjson, `run`, a CI wrapper) */
+	int measured;             /* ... measured per vertex (rawjson), not from line arrival */
+	double wall_s;            /* the build's wall time */
+	double busy_s;            /* sum of the vertices' durations */
+	double parallelism;       /* busy_s / wall_s; NAN when unknown */
+	double critical_path_s;   /* the longest chain of vertices, each starting after the
+				   * one before it ended; NAN when unknown */
+	double *exclusive_s;      /* per step of the build: time no other vertex ran, NAN unknown */
+	unsigned char *critical;  /* per step: on the critical path */
+	size_t n;
+};
+/* Computes the timeline of b into t (release with analyzer_timeline_release). */
+void analyzer_timeline(const struct bp_build *b, struct analyzer_timeline *t);
+void analyzer_timeline_release(struct analyzer_timeline *t);
+
 #endif

@@ -76,6 +76,7 @@ int main(void)
 	test_buildah_kaniko();
 	test_store();
 	test_analyzer();
+	test_statistics();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed ? 1 : 0;
 }

@@ -84,5 +84,6 @@ void test_legacy(void);
 void test_buildah_kaniko(void);
 void test_store(void);
 void test_analyzer(void);
+void test_statistics(void);
 
 #endif

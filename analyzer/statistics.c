@@ -1,0 +1,175 @@
+/*
+ * statistics.c - the numbers behind "did that change really make it
+ * faster": medians, order-statistic confidence intervals and the
+ * Mann-Whitney U test, as benchstat uses them, so a speedup is reported only
+ * when the data can carry it. Verified against SciPy (tests/unit).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildprof/analyzer.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double *sorted_copy(const double *v, size_t n)
+{
+	double *s = xcalloc(n ? n : 1, sizeof(*s));
+
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_double);
+	return s;
+}
+
+double analyzer_quantile(const double *v, size_t n, double p)
+{
+	double *s, pos, r;
+	size_t i;
+
+	if (!n)
+		return NAN;
+	s = sorted_copy(v, n);
+	pos = p * (double)(n - 1);
+	i = (size_t)floor(pos);
+	r = i + 1 < n ? s[i] + (pos - (double)i) * (s[i + 1] - s[i]) : s[i];
+	free(s);
+	return r;
+}
+
+double analyzer_median(const double *v, size_t n)
+{
+	return analyzer_quantile(v, n, 0.5);
+}
+
+/* P(X <= k) for X ~ Binomial(n, 1/2). */
+static double binom_cdf_half(size_t n, size_t k)
+{
+	double sum = 0, term = pow(0.5, (double)n); /* C(n,0) / 2^n */
+	size_t i;
+
+	for (i = 0; i <= k && i <= n; i++) {
+		sum += term;
+		term = term * (double)(n - i) / (double)(i + 1);
+	}
+	return sum;
+}
+
+int analyzer_median_ci(const double *v, size_t n, double *lo, double *hi)
+{
+	size_t k, best = 0;
+	double *s;
+
+	/* [x(k), x(n-k+1)] misses the median with probability 2 P(X <= k-1) */
+	for (k = 1; k <= n / 2; k++)
+		if (2 * binom_cdf_half(n, k - 1) <= 0.05)
+			best = k;
+	if (!best)
+		return -1;
+	s = sorted_copy(v, n);
+	*lo = s[best - 1];
+	*hi = s[n - best];
+	free(s);
+	return 0;
+}
+
+/* The exact null distribution of U for sizes m, n without ties: counts of
+ * arrangements with each U, by the usual recurrence c(m,n,u) =
+ * c(m-1,n,u-n) + c(m,n-1,u). Returns P(U <= u). */
+static double exact_cdf(size_t m, size_t n, size_t u)
+{
+	size_t max = m * n, i, j, k;
+	double *prev, *cur, total = 0, below = 0;
+	double **tab;
+
+	/* tab[j] = distribution for (i, j) sizes, rebuilt row by row over i */
+	tab = xcalloc(n + 1, sizeof(*tab));
+	for (j = 0; j <= n; j++) {
+		tab[j] = xcalloc(max + 1, sizeof(double));
+		tab[j][0] = 1; /* i = 0: only U = 0 */
+	}
+	for (i = 1; i <= m; i++) {
+		prev = xcalloc(max + 1, sizeof(double)); /* (i, j-1) of this row */
+		prev[0] = 1;                             /* (i, 0): only U = 0 */
+		for (j = 1; j <= n; j++) {
+			cur = xcalloc(max + 1, sizeof(double));
+			for (k = 0; k <= i * j; k++)
+				cur[k] = (k >= j ? tab[j][k - j] : 0) + prev[k];
+			free(tab[j - 1]);
+			tab[j - 1] = prev;
+			prev = cur;
+		}
+		free(tab[n]);
+		tab[n] = prev;
+	}
+	for (k = 0; k <= max; k++) {
+		total += tab[n][k];
+		if (k <= u)
+			below += tab[n][k];
+	}
+	for (j = 0; j <= n; j++)
+		free(tab[j]);
+	free(tab);
+	return below / total;
+}
+
+struct ranked {
+	double v;
+	int side;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+	return cmp_double(&((const struct ranked *)a)->v, &((const struct ranked *)b)->v);
+}
+
+double analyzer_mann_whitney(const double *a, size_t na, const double *b, size_t nb)
+{
+	size_t n = na + nb, i, j;
+	struct ranked *all;
+	double r1 = 0, u1, u2, u, tie = 0, p;
+	int ties = 0;
+
+	if (na < 4 || nb < 4)
+		return NAN;
+	all = xcalloc(n, sizeof(*all));
+	for (i = 0; i < na; i++)
+		all[i] = (struct ranked){ a[i], 0 };
+	for (i = 0; i < nb; i++)
+		all[na + i] = (struct ranked){ b[i], 1 };
+	qsort(all, n, sizeof(*all), cmp_ranked);
+	/* midranks for ties */
+	for (i = 0; i < n; i = j) {
+		double rank;
+		for (j = i + 1; j < n && all[j].v == all[i].v; j++)
+			;
+		rank = ((double)i + 1 + (double)j) / 2;
+		if (j - i > 1) {
+			double t = (double)(j - i);
+			ties = 1;
+			tie += t * t * t - t;
+		}
+		for (size_t k = i; k < j; k++)
+			if (all[k].side == 0)
+				r1 += rank;
+	}
+	free(all);
+	u1 = r1 - (double)na * ((double)na + 1) / 2;
+	u2 = (double)na * (double)nb - u1;
+	u = u1 > u2 ? u1 : u2;
+	if (!ties && (na <= 8 || nb <= 8)) {
+		/* two-sided: 2 P(U >= u) = 2 (1 - P(U <= u - 1)) */
+		p = 2 * (1 - exact_cdf(na, nb, (size_t)u - 1));
+	} else {
+		double mu = (double)na * (double)nb / 2;
+		double sigma = sqrt((double)na * (double)nb / 12 *
+				    (((double)n + 1) - tie / ((double)n * ((double)n - 1))));
+		double z = sigma > 0 ? (u - mu - 0.5) / sigma : 0;
+		p = erfc(z / sqrt(2));
+	}
+	return p > 1 ? 1 : p;
+}
