@@ -20,9 +20,12 @@ static int report_one(void *vctx, const struct bp_build *b)
 {
 	struct report_run *run = vctx;
 	struct analyzer_build_stats stats;
+	struct analyzer_timeline tl;
 
 	analyzer_build_stats(b, &stats);
-	run->fmt->build(run->state, b, &stats);
+	analyzer_timeline(b, &tl);
+	run->fmt->build(run->state, b, &stats, &tl);
+	analyzer_timeline_release(&tl);
 	analyzer_summary_add(&run->sum, b, &stats);
 	return 0;
 }

@@ -27,7 +27,7 @@ static json_t *string_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-static json_t *step_json(const struct bp_step *s)
+static json_t *step_json(const struct bp_step *s, double exclusive, int critical)
 {
 	json_t *o = json_object();
 
@@ -43,8 +43,8 @@ static json_t *step_json(const struct bp_step *s)
 	json_object_set_new(o, "status", json_string(bp_step_status_name(s->status)));
 	json_object_set_new(o, "start_s", real_or_null(s->start_s));
 	json_object_set_new(o, "duration_s", real_or_null(s->duration_s));
-	/* exclusive time needs the critical-path analysis; not computed yet */
-	json_object_set_new(o, "exclusive_s", json_null());
+	json_object_set_new(o, "exclusive_s", real_or_null(exclusive));
+	json_object_set_new(o, "critical", json_boolean(critical));
 	json_object_set_new(o, "output_lines", json_integer(s->output_lines));
 	json_object_set_new(o, "error", string_or_null(s->error));
 	return o;
@@ -77,7 +77,7 @@ static struct report_state *json_begin(const struct report_options *opt)
 }
 
 static void json_build(struct report_state *st, const struct bp_build *b,
-		       const struct analyzer_build_stats *stats)
+		       const struct analyzer_build_stats *stats, const struct analyzer_timeline *tl)
 {
 	json_t *o = json_object(), *labels = json_object(), *steps = json_array(), *image;
 	char ts[40];
@@ -86,7 +86,7 @@ static void json_build(struct report_state *st, const struct bp_build *b,
 	for (i = 0; i < b->nlabels; i++)
 		json_object_set_new(labels, b->labels[i].key, json_string(b->labels[i].value));
 	for (i = 0; i < b->nsteps; i++)
-		json_array_append_new(steps, step_json(&b->steps[i]));
+		json_array_append_new(steps, step_json(&b->steps[i], tl->exclusive_s[i], tl->critical[i]));
 	json_object_set_new(o, "id", json_integer(b->id));
 	json_object_set_new(o, "name", string_or_null(b->name));
 	json_object_set_new(o, "format", string_or_null(b->format));
@@ -104,9 +104,10 @@ static void json_build(struct report_state *st, const struct bp_build *b,
 	json_object_set_new(o, "step_seconds", real_or_null(stats->step_seconds));
 	json_object_set_new(o, "from_seconds", real_or_null(stats->from_seconds));
 	json_object_set_new(o, "overhead_seconds", real_or_null(stats->overhead_seconds));
-	/* critical path and parallelism come with the timeline analysis */
-	json_object_set_new(o, "critical_path_s", json_null());
-	json_object_set_new(o, "parallelism", json_null());
+	json_object_set_new(o, "critical_path_s", real_or_null(tl->critical_path_s));
+	json_object_set_new(o, "parallelism", real_or_null(tl->parallelism));
+	json_object_set_new(o, "timeline", !tl->known ? json_null()
+					     : json_string(tl->measured ? "measured" : "line times"));
 	json_object_set_new(o, "failed_step", failed_step_json(b, stats->failed_step));
 	json_object_set_new(o, "error", string_or_null(b->error));
 	image = json_object();

@@ -50,7 +50,7 @@ static void step_line(FILE *out, const char *indent, double secs, const struct b
 }
 
 static void text_build(struct report_state *st, const struct bp_build *b,
-		       const struct analyzer_build_stats *stats)
+		       const struct analyzer_build_stats *stats, const struct analyzer_timeline *tl)
 {
 	FILE *out = st->opt.out;
 	char a[32], c[32], d[32], e[32], cut[512];
@@ -100,6 +100,11 @@ static void text_build(struct report_state *st, const struct bp_build *b,
 			fprintf(out, "  time        %s\n", t.buf + 3);
 		strbuf_release(&t);
 	}
+	if (tl->known)
+		fprintf(out, "  timeline    critical path %s of %s busy, parallelism %.2fx (%s)\n",
+			report_seconds(tl->critical_path_s, a, sizeof(a)),
+			report_seconds(tl->busy_s, c, sizeof(c)), tl->parallelism,
+			tl->measured ? "measured" : "from line times");
 	if (stats->steps_total && !stats->steps_timed)
 		fprintf(out, "              (this log has no step durations)\n");
 	idx = xcalloc(st->opt.top ? st->opt.top : 1, sizeof(*idx));

@@ -148,8 +148,53 @@ static void test_summary(void)
 	bp_build_release(&b);
 }
 
+/* A hand-drawn build:  a [0,1]  b [1,5]  c [1,3]  d [5,6]  e cached at 3,
+ * f no start time. Critical path a-b-d = 6 s; busy 1+4+2+1 = 8 s over a 6 s
+ * wall: parallelism 1.33; alone: a 1, b 2 (3..5), c 0, d 1. */
+static void test_timeline(void)
+{
+	static const struct { const char *t; double start, dur; int cached; } v[] = {
+		{ "a", 0, 1, 0 }, { "b", 1, 4, 0 }, { "c", 1, 2, 0 }, { "d", 5, 1, 0 },
+		{ "e", 3, NAN, 1 }, { "f", NAN, 2, 0 },
+	};
+	struct analyzer_timeline t;
+	struct bp_build b;
+	size_t i;
+
+	bp_build_init(&b);
+	b.format = xstrdup("rawjson");
+	for (i = 0; i < BP_ARRAY_SIZE(v); i++) {
+		struct bp_step *s = add(&b, BP_KIND_STEP, v[i].t, v[i].cached, v[i].dur, BP_STEP_DONE);
+		s->start_s = v[i].start;
+	}
+	analyzer_timeline(&b, &t);
+	CHECK(t.known && t.measured);
+	CHECK_NEAR(t.wall_s, 6, 1e-12);
+	CHECK_NEAR(t.busy_s, 8, 1e-12);
+	CHECK_NEAR(t.parallelism, 8.0 / 6, 1e-12);
+	CHECK_NEAR(t.critical_path_s, 6, 1e-12);
+	CHECK(t.critical[0] && t.critical[1] && !t.critical[2] && t.critical[3] && !t.critical[5]);
+	CHECK_NEAR(t.exclusive_s[0], 1, 1e-12);
+	CHECK_NEAR(t.exclusive_s[1], 2, 1e-12);
+	CHECK_NEAR(t.exclusive_s[2], 0, 1e-12);
+	CHECK_NEAR(t.exclusive_s[3], 1, 1e-12);
+	CHECK_NEAR(t.exclusive_s[4], 0, 1e-12);
+	CHECK(isnan(t.exclusive_s[5]));
+	analyzer_timeline_release(&t);
+	bp_build_release(&b);
+
+	/* no start times at all: unknown, not zero */
+	bp_build_init(&b);
+	add(&b, BP_KIND_STEP, "x", 0, 3, BP_STEP_DONE);
+	analyzer_timeline(&b, &t);
+	CHECK(!t.known && isnan(t.parallelism) && isnan(t.critical_path_s) && isnan(t.exclusive_s[0]));
+	analyzer_timeline_release(&t);
+	bp_build_release(&b);
+}
+
 void test_analyzer(void)
 {
+	test_timeline();
 	test_selector_words();
 	test_stats();
 	test_summary();

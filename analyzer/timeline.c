@@ -1,0 +1,136 @@
+/*
+ * timeline.c - where the time of a build really goes when BuildKit runs
+ * stages in parallel: each vertex's exclusive time (when nothing else ran),
+ * the critical path, and the parallelism (busy time / wall time). Needs
+ * start times: measured per vertex (rawjson) or from line arrival times
+ * (`buildprof run`, CI wrappers). Without them everything here is unknown,
+ * never guessed.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildprof/analyzer.h"
+
+/* Two vertices count as one after the other when the gap is below this:
+ * line times and rounded durations are not exact. */
+#define CHAIN_SLACK_S 0.05
+
+struct interval {
+	double start, end;
+	size_t step;
+};
+
+struct edge {
+	double t;
+	int open;   /* 1 at a start, 0 at an end */
+	size_t step;
+};
+
+static int cmp_edge(const void *a, const void *b)
+{
+	const struct edge *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->open - y->open; /* ends before starts at the same instant */
+}
+
+void analyzer_timeline(const struct bp_build *b, struct analyzer_timeline *t)
+{
+	struct interval *iv;
+	struct edge *edges;
+	size_t n = 0, i, k, active = 0, last = 0;
+	double t0 = INFINITY, t1 = -INFINITY, prev_t = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->wall_s = t->busy_s = t->parallelism = t->critical_path_s = NAN;
+	t->n = b->nsteps;
+	t->exclusive_s = xcalloc(b->nsteps ? b->nsteps : 1, sizeof(*t->exclusive_s));
+	t->critical = xcalloc(b->nsteps ? b->nsteps : 1, 1);
+	for (i = 0; i < b->nsteps; i++)
+		t->exclusive_s[i] = NAN;
+	iv = xcalloc(b->nsteps ? b->nsteps : 1, sizeof(*iv));
+	for (i = 0; i < b->nsteps; i++) {
+		const struct bp_step *s = &b->steps[i];
+		double d = isnan(s->duration_s) && s->cached ? 0 : s->duration_s;
+		if (isnan(s->start_s) || isnan(d) || d < 0)
+			continue;
+		iv[n].start = s->start_s;
+		iv[n].end = s->start_s + d;
+		iv[n].step = i;
+		if (iv[n].start < t0)
+			t0 = iv[n].start;
+		if (iv[n].end > t1)
+			t1 = iv[n].end;
+		n++;
+	}
+	if (!n || t1 <= t0) {
+		free(iv);
+		return;
+	}
+	t->known = 1;
+	t->measured = b->format && !strcmp(b->format, "rawjson");
+	t->wall_s = !isnan(b->wall_s) && b->wall_s >= t1 - t0 ? b->wall_s : t1 - t0;
+	t->busy_s = 0;
+	for (i = 0; i < n; i++) {
+		t->busy_s += iv[i].end - iv[i].start;
+		t->exclusive_s[iv[i].step] = 0;
+	}
+	t->parallelism = t->busy_s / t->wall_s;
+
+	/* exclusive time: sweep the edges, crediting stretches where one runs alone */
+	/* (instants - cached or 0.0 s vertices - run alone for no time) */
+	edges = xcalloc(2 * n, sizeof(*edges));
+	for (i = 0, k = 0; i < n; i++) {
+		if (iv[i].end <= iv[i].start)
+			continue;
+		edges[k++] = (struct edge){ iv[i].start, 1, i };
+		edges[k++] = (struct edge){ iv[i].end, 0, i };
+	}
+	qsort(edges, k, sizeof(*edges), cmp_edge);
+	{
+		unsigned char *on = xcalloc(n, 1);
+		size_t nedges = k;
+		for (k = 0; k < nedges; k++) {
+			if (active == 1 && edges[k].t > prev_t)
+				for (i = 0; i < n; i++)
+					if (on[i]) {
+						t->exclusive_s[iv[i].step] += edges[k].t - prev_t;
+						break;
+					}
+			on[edges[k].step] = (unsigned char)edges[k].open;
+			active += edges[k].open ? 1 : (size_t)-1;
+			prev_t = edges[k].t;
+		}
+		free(on);
+	}
+	free(edges);
+
+	/* critical path: from the vertex that ended last, step back each time to
+	 * the vertex that ended last before this one started */
+	for (i = 1; i < n; i++)
+		if (iv[i].end > iv[last].end)
+			last = i;
+	t->critical_path_s = 0;
+	for (;;) {
+		size_t best = n;
+		t->critical[iv[last].step] = 1;
+		t->critical_path_s += iv[last].end - iv[last].start;
+		for (i = 0; i < n; i++)
+			if (!t->critical[iv[i].step] && iv[i].end <= iv[last].start + CHAIN_SLACK_S &&
+			    (best == n || iv[i].end > iv[best].end))
+				best = i;
+		if (best == n)
+			break;
+		last = best;
+	}
+	free(iv);
+}
+
+void analyzer_timeline_release(struct analyzer_timeline *t)
+{
+	free(t->exclusive_s);
+	free(t->critical);
+	memset(t, 0, sizeof(*t));
+}
