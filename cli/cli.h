@@ -34,6 +34,7 @@ extern const struct cli_command cli_report;
 extern const struct cli_command cli_run;
 extern const struct cli_command cli_images;
 extern const struct cli_command cli_fetch;
+extern const struct cli_command cli_compare;
 
 /* Prints "buildprof: NAME: message" and a pointer to --help; returns EXIT_USAGE. */
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...) BP_PRINTF(2, 3);

@@ -17,6 +17,7 @@ static const struct cli_command *const commands[] = {
 	&cli_run,
 	&cli_builds,
 	&cli_report,
+	&cli_compare,
 	&cli_images,
 	&cli_fetch,
 };

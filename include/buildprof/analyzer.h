@@ -80,6 +80,57 @@ int analyzer_median_ci(const double *v, size_t n, double *lo, double *hi);
  * Returns the p-value, or NAN when a side has fewer than 4 values. */
 double analyzer_mann_whitney(const double *a, size_t na, const double *b, size_t nb);
 
+/* --- before/after (analyzer/compare.c) --- */
+
+/* One side's step: its durations (known ones) over the side's builds. */
+struct analyzer_step_series {
+	char *stage;    /* NULL when unnamed */
+	char *text;
+	double *v;
+	size_t n, alloc;
+	long runs;      /* builds the step appeared in */
+};
+
+struct analyzer_side {
+	double *wall, *steps_s;    /* per build: wall time, sum of step time (NAN unknown) */
+	size_t n, alloc;
+	long steps_total, steps_cached;
+	double *image_size;        /* known image sizes */
+	size_t nsizes, alloc_sizes;
+	struct analyzer_step_series *series;
+	size_t nseries, alloc_series;
+};
+
+struct analyzer_compare_row {
+	const struct analyzer_step_series *before, *after; /* either may be NULL (added/removed) */
+	double before_median_s, after_median_s, speedup; /* NAN when unknown */
+};
+
+struct analyzer_compare {
+	struct analyzer_side side[2];   /* before, after */
+	const char *metric;             /* "wall_s" or "step_seconds", the build time compared */
+	size_t n[2];                    /* builds with that metric known */
+	double median[2], lo[2], hi[2]; /* medians and 95% intervals (NAN when none) */
+	double speedup;                 /* median before / median after */
+	double p_value;                 /* Mann-Whitney U; NAN when a side has < 4 */
+	int significant;                /* p_value < 0.05 */
+	double cache_rate[2];           /* pooled cache hit rate per side */
+	double image_size[2];           /* median image size per side, NAN unknown */
+	struct analyzer_compare_row *rows; /* paired first, then removed, then added */
+	size_t nrows, alloc_rows, npaired;
+	double geomean_speedup;         /* over paired rows with non-zero times; NAN when none */
+	size_t ngeomean;                /* how many rows that mean is over */
+	char warnings[3][160];          /* small samples, said plainly */
+	int nwarnings;
+};
+
+void analyzer_compare_init(struct analyzer_compare *c);
+/* Adds a build to side 0 (before) or 1 (after). */
+void analyzer_compare_add(struct analyzer_compare *c, int side, const struct bp_build *b);
+/* Computes the result fields from what was added. */
+void analyzer_compare_finish(struct analyzer_compare *c);
+void analyzer_compare_release(struct analyzer_compare *c);
+
 /* --- timeline (analyzer/timeline.c) --- */
 struct analyzer_timeline {
 	int known;                /* the build has start times (rawjson, `run`, a CI wrapper) */

@@ -33,6 +33,15 @@ const struct report_format *report_format(const char *name);
 /* "text, json": the names, for usage messages. */
 const char *report_format_names(void);
 
+/* Before/after output (report/compare.c): formats are rows in a table too. */
+struct report_compare_format {
+	const char *name;
+	void (*print)(FILE *out, const struct analyzer_compare *c, const char *before,
+		      const char *after, int color);
+};
+/* Returns the compare format of that name ("text", "json"), or NULL. */
+const struct report_compare_format *report_compare_format(const char *name);
+
 /* --- shared by the formats and the list commands --- */
 /* "[stage i/n] TEXT" (or TEXT for internal vertices) into sb. */
 void report_step_label(struct strbuf *sb, const char *stage, int index, int count,

@@ -1,0 +1,193 @@
+/*
+ * compare.c - before/after with honest statistics (DESIGN.md, Metrics):
+ * per side the median build time and its 95% interval, the ratio of
+ * medians, a Mann-Whitney U test at alpha 0.05, and per-step medians paired
+ * by (stage, instruction text) with their geometric mean. Small samples
+ * are said to be small instead of being dressed up.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildprof/analyzer.h"
+
+void analyzer_compare_init(struct analyzer_compare *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+static int same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static struct analyzer_step_series *series_of(struct analyzer_side *s, const struct bp_step *st)
+{
+	struct analyzer_step_series *r;
+	size_t i;
+
+	for (i = 0; i < s->nseries; i++)
+		if (same(s->series[i].stage, st->stage) && same(s->series[i].text, st->text))
+			return &s->series[i];
+	BP_GROW(s->series, s->nseries + 1, s->alloc_series);
+	r = &s->series[s->nseries++];
+	memset(r, 0, sizeof(*r));
+	r->stage = xstrdup_or_null(st->stage);
+	r->text = xstrdup_or_null(st->text);
+	return r;
+}
+
+void analyzer_compare_add(struct analyzer_compare *c, int side, const struct bp_build *b)
+{
+	struct analyzer_side *s = &c->side[side];
+	struct analyzer_build_stats stats;
+	size_t i;
+
+	analyzer_build_stats(b, &stats);
+	BP_GROW(s->wall, s->n + 1, s->alloc);
+	s->steps_s = xreallocarray(s->steps_s, s->alloc, sizeof(*s->steps_s));
+	s->wall[s->n] = b->wall_s;
+	s->steps_s[s->n] = stats.step_seconds;
+	s->n++;
+	s->steps_total += stats.steps_total;
+	s->steps_cached += stats.steps_cached;
+	if (b->image_size >= 0) {
+		BP_GROW(s->image_size, s->nsizes + 1, s->alloc_sizes);
+		s->image_size[s->nsizes++] = (double)b->image_size;
+	}
+	for (i = 0; i < b->nsteps; i++) {
+		const struct bp_step *st = &b->steps[i];
+		struct analyzer_step_series *r;
+		if (st->kind != BP_KIND_STEP)
+			continue;
+		r = series_of(s, st);
+		r->runs++;
+		if (!isnan(st->duration_s)) {
+			BP_GROW(r->v, r->n + 1, r->alloc);
+			r->v[r->n++] = st->duration_s;
+		}
+	}
+}
+
+static const struct analyzer_step_series *find(const struct analyzer_side *s,
+					       const struct analyzer_step_series *like)
+{
+	size_t i;
+
+	for (i = 0; i < s->nseries; i++)
+		if (same(s->series[i].stage, like->stage) && same(s->series[i].text, like->text))
+			return &s->series[i];
+	return NULL;
+}
+
+static void add_row(struct analyzer_compare *c, const struct analyzer_step_series *before,
+		    const struct analyzer_step_series *after)
+{
+	struct analyzer_compare_row *r;
+
+	BP_GROW(c->rows, c->nrows + 1, c->alloc_rows);
+	r = &c->rows[c->nrows++];
+	r->before = before;
+	r->after = after;
+	r->before_median_s = before ? analyzer_median(before->v, before->n) : NAN;
+	r->after_median_s = after ? analyzer_median(after->v, after->n) : NAN;
+	r->speedup = r->after_median_s > 0 ? r->before_median_s / r->after_median_s : NAN;
+}
+
+/* The known values of a metric column, in a new array. */
+static double *known(const double *v, size_t n, size_t *out)
+{
+	double *k = xcalloc(n ? n : 1, sizeof(*k));
+	size_t i;
+
+	*out = 0;
+	for (i = 0; i < n; i++)
+		if (!isnan(v[i]))
+			k[(*out)++] = v[i];
+	return k;
+}
+
+static void warn(struct analyzer_compare *c, const char *msg)
+{
+	if (c->nwarnings < 3)
+		snprintf(c->warnings[c->nwarnings++], sizeof(c->warnings[0]), "%s", msg);
+}
+
+void analyzer_compare_finish(struct analyzer_compare *c)
+{
+	double *v[2];
+	size_t i, all_wall = 1, nlog = 0;
+	double logsum = 0;
+	int k;
+
+	/* the wall clock when every build has one, else the time spent in steps */
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < c->side[k].n; i++)
+			all_wall &= !isnan(c->side[k].wall[i]);
+	c->metric = all_wall ? "wall_s" : "step_seconds";
+	for (k = 0; k < 2; k++) {
+		struct analyzer_side *s = &c->side[k];
+		v[k] = known(all_wall ? s->wall : s->steps_s, s->n, &c->n[k]);
+		c->median[k] = analyzer_median(v[k], c->n[k]);
+		c->lo[k] = c->hi[k] = NAN;
+		analyzer_median_ci(v[k], c->n[k], &c->lo[k], &c->hi[k]);
+		c->cache_rate[k] = s->steps_total ? (double)s->steps_cached / (double)s->steps_total : NAN;
+		c->image_size[k] = analyzer_median(s->image_size, s->nsizes);
+	}
+	c->speedup = c->median[1] > 0 ? c->median[0] / c->median[1] : NAN;
+	c->p_value = analyzer_mann_whitney(v[0], c->n[0], v[1], c->n[1]);
+	c->significant = !isnan(c->p_value) && c->p_value < 0.05;
+	if (c->n[0] == 1 && c->n[1] == 1)
+		warn(c, "one build on each side: a plain ratio of single samples, no statistics");
+	else if (c->n[0] < 4 || c->n[1] < 4)
+		warn(c, "fewer than 4 builds on a side: no significance test is possible");
+	if ((c->n[0] < 6 || c->n[1] < 6) && !(c->n[0] == 1 && c->n[1] == 1))
+		warn(c, "fewer than 6 builds on a side: no finite 95% interval for its median");
+	free(v[0]);
+	free(v[1]);
+
+	/* steps: paired by (stage, text), then removed ones, then added ones */
+	for (i = 0; i < c->side[0].nseries; i++) {
+		const struct analyzer_step_series *other = find(&c->side[1], &c->side[0].series[i]);
+		if (other)
+			add_row(c, &c->side[0].series[i], other);
+	}
+	c->npaired = c->nrows;
+	for (i = 0; i < c->side[0].nseries; i++)
+		if (!find(&c->side[1], &c->side[0].series[i]))
+			add_row(c, &c->side[0].series[i], NULL);
+	for (i = 0; i < c->side[1].nseries; i++)
+		if (!find(&c->side[0], &c->side[1].series[i]))
+			add_row(c, NULL, &c->side[1].series[i]);
+	for (i = 0; i < c->npaired; i++) {
+		const struct analyzer_compare_row *r = &c->rows[i];
+		if (r->before_median_s > 0 && r->after_median_s > 0) {
+			logsum += log(r->before_median_s / r->after_median_s);
+			nlog++;
+		}
+	}
+	c->geomean_speedup = nlog ? exp(logsum / (double)nlog) : NAN;
+	c->ngeomean = nlog;
+}
+
+void analyzer_compare_release(struct analyzer_compare *c)
+{
+	size_t i;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		struct analyzer_side *s = &c->side[k];
+		for (i = 0; i < s->nseries; i++) {
+			free(s->series[i].stage);
+			free(s->series[i].text);
+			free(s->series[i].v);
+		}
+		free(s->series);
+		free(s->wall);
+		free(s->steps_s);
+		free(s->image_size);
+	}
+	free(c->rows);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,149 @@
+/*
+ * compare.c - `buildprof compare BEFORE AFTER`: did a change make builds
+ * faster, beyond the noise? Each side is a selection of builds; the
+ * analyzer does the statistics, the report prints them.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildprof/analyzer.h"
+#include "buildprof/report.h"
+#include "cli.h"
+
+#define EXIT_REGRESSION 3
+
+struct side_ctx {
+	struct analyzer_compare *c;
+	int side;
+};
+
+static int add_build(void *vctx, const struct bp_build *b)
+{
+	struct side_ctx *s = vctx;
+
+	analyzer_compare_add(s->c, s->side, b);
+	return 0;
+}
+
+/* "label:v=old name:app*" or "label:v=old,name:app*" -> selector words */
+static int parse_side(const char *arg, struct bp_selector *sel)
+{
+	char *copy = xstrdup(arg), *words[64], *w, *save = NULL;
+	int n = 0, rc;
+
+	for (w = strtok_r(copy, " ,", &save); w && n < 64; w = strtok_r(NULL, " ,", &save))
+		words[n++] = w;
+	rc = cli_parse_selectors(&cli_compare, n, words, sel);
+	free(copy);
+	return rc;
+}
+
+static int run_compare(int argc, char **argv, const struct cli_env *env)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "fail-on-regression", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct report_compare_format *fmt = report_compare_format("text");
+	struct analyzer_compare c;
+	struct bp_selector sel[2];
+	struct bp_store *st = NULL;
+	struct side_ctx ctx;
+	double fail_pct = NAN;
+	long count;
+	int ch, k, rc = EXIT_USAGE;
+
+	bp_selector_init(&sel[0]);
+	bp_selector_init(&sel[1]);
+	analyzer_compare_init(&c);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			if (!(fmt = report_compare_format(optarg))) {
+				rc = cli_usage_error(&cli_compare, "unknown format '%s' (text, json)", optarg);
+				goto out;
+			}
+			break;
+		case 'r': {
+			char *end;
+			fail_pct = strtod(optarg, &end);
+			if (end == optarg || *end || !isfinite(fail_pct) || fail_pct < 0) {
+				rc = cli_usage_error(&cli_compare, "--fail-on-regression wants a percentage, like 10");
+				goto out;
+			}
+			break;
+		}
+		case 'h':
+			rc = cli_help(&cli_compare);
+			goto out;
+		default:
+			rc = cli_usage_error(&cli_compare, "bad option");
+			goto out;
+		}
+	}
+	if (argc - optind != 2) {
+		rc = cli_usage_error(&cli_compare, "wants two selections, BEFORE and AFTER");
+		goto out;
+	}
+	for (k = 0; k < 2; k++)
+		if ((rc = parse_side(argv[optind + k], &sel[k])) != EXIT_OK)
+			goto out;
+	rc = EXIT_INPUT;
+	if (!(st = cli_open_store(env)))
+		goto out;
+	for (k = 0; k < 2; k++) {
+		ctx.c = &c;
+		ctx.side = k;
+		if (cli_each_build(st, &sel[k], 1, add_build, &ctx, &count))
+			goto out;
+		if (!count) {
+			error("compare: no builds match %s '%s'", k ? "AFTER" : "BEFORE", argv[optind + k]);
+			goto out;
+		}
+	}
+	analyzer_compare_finish(&c);
+	fmt->print(stdout, &c, argv[optind], argv[optind + 1], cli_color_wanted(stdout));
+	rc = EXIT_OK;
+	/* slower by more than the allowed percentage, and the test says it is real */
+	if (!isnan(fail_pct) && c.significant && c.speedup > 0 && 1 / c.speedup > 1 + fail_pct / 100) {
+		error("compare: AFTER is %.0f%% slower than BEFORE (allowed: %g%%)",
+		      (1 / c.speedup - 1) * 100, fail_pct);
+		rc = EXIT_REGRESSION;
+	}
+out:
+	analyzer_compare_release(&c);
+	bp_selector_release(&sel[0]);
+	bp_selector_release(&sel[1]);
+	store_close(st);
+	return rc;
+}
+
+const struct cli_command cli_compare = {
+	.name = "compare",
+	.run = run_compare,
+	.summary = "before/after: is the difference real? (medians, intervals, U test)",
+	.usage =
+	"usage: buildprof compare BEFORE AFTER [--format text|json] [--fail-on-regression PCT]\n"
+	"\n"
+	"Compares two selections of builds, each given as one argument of selector\n"
+	"words (quote it, or join the words with commas): 'label:variant=old'\n"
+	"'label:variant=new', or 'name:app 1..20' 'name:app last:10'.\n"
+	"\n"
+	"Per side: the median build time (wall clock when every build has one, else\n"
+	"the sum of step times) with its 95% interval from order statistics; the\n"
+	"change as the ratio of medians; a two-sided Mann-Whitney U test at 0.05,\n"
+	"shown as ~ when not significant. Below 4 builds a side no test is possible,\n"
+	"below 6 no finite interval; it says so. Steps are paired by stage and\n"
+	"instruction, with their medians and a geometric mean of the paired ratios;\n"
+	"added and removed steps are listed. Cache hit rate and image size beside.\n"
+	"\n"
+	"  -f, --format F               text (default) or json (buildprof.compare/1)\n"
+	"      --fail-on-regression PCT exit 3 when AFTER is significantly slower by\n"
+	"                               more than PCT percent\n"
+	"  -h, --help                   this text\n",
+};
