@@ -10,23 +10,71 @@
 #include "buildprof/report.h"
 #include "cli.h"
 
+/* The uncached step history of one build name, read once per report. */
+struct named_history {
+	char *name;
+	struct analyzer_history h;
+};
+
 struct report_run {
 	const struct report_format *fmt;
 	struct report_state *state;
 	struct analyzer_summary sum;
+	struct bp_store *st;
+	struct named_history *hist;
+	size_t nhist, alloc_hist;
+	int failed;
 };
+
+static void add_history(void *ctx, const char *stage, const char *text, double d)
+{
+	analyzer_history_add(ctx, stage, text, d);
+}
+
+static const struct analyzer_history *history_of(struct report_run *run, const char *name)
+{
+	struct bp_error err;
+	struct named_history *nh;
+	size_t i;
+
+	for (i = 0; i < run->nhist; i++)
+		if (!strcmp(run->hist[i].name, name))
+			return &run->hist[i].h;
+	BP_GROW(run->hist, run->nhist + 1, run->alloc_hist);
+	nh = &run->hist[run->nhist++];
+	nh->name = xstrdup(name);
+	analyzer_history_init(&nh->h);
+	bp_error_init(&err);
+	if (store_uncached_steps(run->st, name, add_history, &nh->h, &err)) {
+		cli_print_error("report", &err);
+		run->failed = 1;
+	}
+	return &nh->h;
+}
 
 static int report_one(void *vctx, const struct bp_build *b)
 {
 	struct report_run *run = vctx;
-	struct analyzer_build_stats stats;
-	struct analyzer_timeline tl;
+	struct analyzer_analysis a;
+	struct bp_build prev;
+	struct bp_error err;
+	int have_prev;
 
-	analyzer_build_stats(b, &stats);
-	analyzer_timeline(b, &tl);
-	run->fmt->build(run->state, b, &stats, &tl);
-	analyzer_timeline_release(&tl);
-	analyzer_summary_add(&run->sum, b, &stats);
+	bp_error_init(&err);
+	analyzer_build_stats(b, &a.stats);
+	analyzer_timeline(b, &a.timeline);
+	have_prev = store_previous_build(run->st, b->name, b->id, &prev, &err);
+	if (have_prev < 0) {
+		cli_print_error("report", &err);
+		run->failed = 1;
+	}
+	analyzer_cache(b, have_prev == 1 ? &prev : NULL, history_of(run, b->name), &a.cache);
+	run->fmt->build(run->state, b, &a);
+	analyzer_summary_add(&run->sum, b, &a.stats);
+	analyzer_cache_release(&a.cache);
+	analyzer_timeline_release(&a.timeline);
+	if (have_prev == 1)
+		bp_build_release(&prev);
 	return 0;
 }
 
@@ -91,6 +139,7 @@ static int run_report(int argc, char **argv, const struct cli_env *env)
 	}
 	opt.color = !output && !strcmp(run.fmt->name, "text") && cli_color_wanted(stdout);
 	analyzer_summary_init(&run.sum, opt.top);
+	run.st = st;
 	run.state = run.fmt->begin(&opt);
 	if (cli_each_build(st, &sel, 1, report_one, &run, &count)) {
 		run.fmt->end(run.state, &run.sum);
@@ -101,9 +150,14 @@ static int run_report(int argc, char **argv, const struct cli_env *env)
 		error("report: no builds match%s", argc > optind ? " the selectors" : " (the database is empty)");
 		goto out_sum;
 	}
-	rc = EXIT_OK;
+	rc = run.failed ? EXIT_INPUT : EXIT_OK;
 out_sum:
 	analyzer_summary_release(&run.sum);
+	for (size_t i = 0; i < run.nhist; i++) {
+		free(run.hist[i].name);
+		analyzer_history_release(&run.hist[i].h);
+	}
+	free(run.hist);
 out:
 	if (opt.out && opt.out != stdout && fclose(opt.out))
 		rc = EXIT_INPUT, error("report: cannot write '%s': %m", output);

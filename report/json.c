@@ -76,9 +76,34 @@ static struct report_state *json_begin(const struct report_options *opt)
 	return st;
 }
 
-static void json_build(struct report_state *st, const struct bp_build *b,
-		       const struct analyzer_build_stats *stats, const struct analyzer_timeline *tl)
+static json_t *cache_json(const struct bp_build *b, const struct analyzer_cache *c)
 {
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < c->nbreakers; i++) {
+		const struct analyzer_breaker *br = &c->breakers[i];
+		const struct bp_step *s = &b->steps[br->step];
+		struct strbuf label = STRBUF_INIT;
+		json_t *o = json_object();
+		report_step_label(&label, s->stage, s->index, s->count, s->text);
+		json_object_set_new(o, "stage", string_or_null(s->stage));
+		json_object_set_new(o, "step", json_string(label.buf));
+		json_object_set_new(o, "vertex", s->vertex ? json_integer(s->vertex) : json_null());
+		json_object_set_new(o, "duration_s", real_or_null(s->duration_s));
+		json_object_set_new(o, "invalidated_steps", json_integer((json_int_t)br->ninvalidated));
+		json_object_set_new(o, "invalidated_s", real_or_null(br->invalidated_s));
+		json_array_append_new(arr, o);
+		strbuf_release(&label);
+	}
+	return arr;
+}
+
+static void json_build(struct report_state *st, const struct bp_build *b,
+		       const struct analyzer_analysis *a)
+{
+	const struct analyzer_build_stats *stats = &a->stats;
+	const struct analyzer_timeline *tl = &a->timeline;
 	json_t *o = json_object(), *labels = json_object(), *steps = json_array(), *image;
 	char ts[40];
 	size_t i;
@@ -108,6 +133,9 @@ static void json_build(struct report_state *st, const struct bp_build *b,
 	json_object_set_new(o, "parallelism", real_or_null(tl->parallelism));
 	json_object_set_new(o, "timeline", !tl->known ? json_null()
 					     : json_string(tl->measured ? "measured" : "line times"));
+	json_object_set_new(o, "seconds_saved", real_or_null(a->cache.seconds_saved));
+	json_object_set_new(o, "previous_build", a->cache.previous_id ? json_integer(a->cache.previous_id) : json_null());
+	json_object_set_new(o, "cache_breakers", a->cache.previous_id ? cache_json(b, &a->cache) : json_null());
 	json_object_set_new(o, "failed_step", failed_step_json(b, stats->failed_step));
 	json_object_set_new(o, "error", string_or_null(b->error));
 	image = json_object();

@@ -50,8 +50,10 @@ static void step_line(FILE *out, const char *indent, double secs, const struct b
 }
 
 static void text_build(struct report_state *st, const struct bp_build *b,
-		       const struct analyzer_build_stats *stats, const struct analyzer_timeline *tl)
+		       const struct analyzer_analysis *an)
 {
+	const struct analyzer_build_stats *stats = &an->stats;
+	const struct analyzer_timeline *tl = &an->timeline;
 	FILE *out = st->opt.out;
 	char a[32], c[32], d[32], e[32], cut[512];
 	size_t *idx, n, i;
@@ -99,6 +101,21 @@ static void text_build(struct report_state *st, const struct bp_build *b,
 		if (t.len)
 			fprintf(out, "  time        %s\n", t.buf + 3);
 		strbuf_release(&t);
+	}
+	if (!isnan(an->cache.seconds_saved))
+		fprintf(out, "  cache       saved ~%s (%d cached steps, priced at their median uncached time)\n",
+			report_seconds(an->cache.seconds_saved, a, sizeof(a)), an->cache.steps_priced);
+	for (i = 0; i < an->cache.nbreakers; i++) {
+		const struct analyzer_breaker *br = &an->cache.breakers[i];
+		const struct bp_step *s = &b->steps[br->step];
+		struct strbuf label = STRBUF_INIT;
+		report_step_label(&label, s->stage, s->index, s->count, s->text);
+		fprintf(out, "  %-11s %s\n", i ? "" : "cache broke",
+			report_ellipsize(label.buf, TEXT_WIDTH - 14, cut, sizeof(cut)));
+		fprintf(out, "              (cached in build %ld; then %zu more step%s ran, %s)\n",
+			an->cache.previous_id, br->ninvalidated, br->ninvalidated == 1 ? "" : "s",
+			report_seconds(br->invalidated_s, c, sizeof(c)));
+		strbuf_release(&label);
 	}
 	if (tl->known)
 		fprintf(out, "  timeline    critical path %s of %s busy, parallelism %.2fx (%s)\n",

@@ -148,4 +148,44 @@ struct analyzer_timeline {
 void analyzer_timeline(const struct bp_build *b, struct analyzer_timeline *t);
 void analyzer_timeline_release(struct analyzer_timeline *t);
 
+/* --- cache effectiveness (analyzer/cache.c) --- */
+
+/* Uncached durations of steps in the history of builds of one name. */
+struct analyzer_history {
+	struct analyzer_step_series *series;
+	size_t nseries, alloc_series;
+};
+void analyzer_history_init(struct analyzer_history *h);
+/* Adds one uncached run of a step (stage may be NULL). */
+void analyzer_history_add(struct analyzer_history *h, const char *stage, const char *text,
+			  double duration_s);
+void analyzer_history_release(struct analyzer_history *h);
+
+struct analyzer_breaker {
+	size_t step;              /* index in the build's steps of the step that broke the cache */
+	size_t ninvalidated;      /* steps of the same stage after it that ran too */
+	double invalidated_s;     /* their known time (NAN when none known) */
+};
+
+struct analyzer_cache {
+	double seconds_saved;     /* sum over cached steps of their median uncached time in
+				   * the history; NAN when no cached step has any */
+	int steps_priced;         /* cached steps with a known price */
+	long previous_id;         /* the previous build of the same name, 0 when none */
+	struct analyzer_breaker *breakers; /* one per stage at most */
+	size_t nbreakers;
+};
+/* Compares b with prev (the previous build of the same name, or NULL) and
+ * prices its cache hits from h (may be NULL). Release with analyzer_cache_release. */
+void analyzer_cache(const struct bp_build *b, const struct bp_build *prev,
+		    const struct analyzer_history *h, struct analyzer_cache *out);
+void analyzer_cache_release(struct analyzer_cache *c);
+
+/* Everything the report shows about one build. */
+struct analyzer_analysis {
+	struct analyzer_build_stats stats;
+	struct analyzer_timeline timeline;
+	struct analyzer_cache cache;
+};
+
 #endif

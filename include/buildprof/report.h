@@ -23,7 +23,7 @@ struct report_format {
 	const char *name;
 	struct report_state *(*begin)(const struct report_options *opt);
 	void (*build)(struct report_state *st, const struct bp_build *b,
-		      const struct analyzer_build_stats *stats, const struct analyzer_timeline *tl);
+		      const struct analyzer_analysis *a);
 	/* Prints the summary and frees st. */
 	void (*end)(struct report_state *st, const struct analyzer_summary *sum);
 };

@@ -60,6 +60,16 @@ struct store_image_iter *store_select_images(struct bp_store *st, char *const re
 int store_image_next(struct store_image_iter *it, struct bp_image *img, struct bp_error *err);
 void store_image_iter_free(struct store_image_iter *it);
 
+/* The build of that name stored just before build `before_id`, with its
+ * steps, into *b (bp_build_release it). Returns 1, 0 when there is none, -1. */
+int store_previous_build(struct bp_store *st, const char *name, long before_id,
+			 struct bp_build *b, struct bp_error *err);
+/* Calls fn for every Dockerfile step that ran uncached, with a known
+ * duration, in builds of that name. Returns 0 or -1. */
+int store_uncached_steps(struct bp_store *st, const char *name,
+			 void (*fn)(void *ctx, const char *stage, const char *text, double duration_s),
+			 void *ctx, struct bp_error *err);
+
 /* Iterates the builds sel matches, oldest first. With with_steps the steps
  * are loaded too. Returns a new iterator or NULL. */
 struct store_iter *store_select_builds(struct bp_store *st, const struct bp_selector *sel,

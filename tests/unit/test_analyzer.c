@@ -192,8 +192,54 @@ static void test_timeline(void)
 	bp_build_release(&b);
 }
 
+/* Previous build: a, b, c cached; this one: a cached, b ran (the breaker),
+ * c ran after it (invalidated, 2 s); d ran but was not cached before. */
+static void test_cache(void)
+{
+	struct bp_build prev, cur;
+	struct analyzer_history h;
+	struct analyzer_cache c;
+	const char *texts[] = { "RUN a", "RUN b", "RUN c", "RUN d" };
+	size_t i;
+
+	bp_build_init(&prev);
+	bp_build_init(&cur);
+	prev.id = 41;
+	for (i = 0; i < 4; i++) {
+		struct bp_step *p = add(&prev, BP_KIND_STEP, texts[i], i < 3, NAN, i < 3 ? BP_STEP_CACHED : BP_STEP_DONE);
+		struct bp_step *s = add(&cur, BP_KIND_STEP, texts[i], i == 0, i == 0 ? NAN : 2.0,
+					i == 0 ? BP_STEP_CACHED : BP_STEP_DONE);
+		p->stage = xstrdup("builder");
+		s->stage = xstrdup("builder");
+	}
+	analyzer_history_init(&h);
+	analyzer_history_add(&h, "builder", "RUN a", 4.0);
+	analyzer_history_add(&h, "builder", "RUN a", 6.0);
+	analyzer_history_add(&h, "builder", "RUN a", 100.0);
+	analyzer_history_add(&h, "other", "RUN a", 50.0); /* another stage: not the same step */
+	analyzer_cache(&cur, &prev, &h, &c);
+	CHECK_NEAR(c.seconds_saved, 6.0, 1e-12); /* median of 4, 6, 100 */
+	CHECK_INT(c.steps_priced, 1);
+	CHECK_INT(c.previous_id, 41);
+	CHECK_INT(c.nbreakers, 1);
+	if (c.nbreakers == 1) {
+		CHECK_INT(c.breakers[0].step, 1);
+		CHECK_INT(c.breakers[0].ninvalidated, 2); /* c and d ran after it */
+		CHECK_NEAR(c.breakers[0].invalidated_s, 4.0, 1e-12);
+	}
+	analyzer_cache_release(&c);
+	/* no previous build: no breakers; nothing priced without history */
+	analyzer_cache(&cur, NULL, NULL, &c);
+	CHECK(c.nbreakers == 0 && isnan(c.seconds_saved) && c.previous_id == 0);
+	analyzer_cache_release(&c);
+	analyzer_history_release(&h);
+	bp_build_release(&prev);
+	bp_build_release(&cur);
+}
+
 void test_analyzer(void)
 {
+	test_cache();
 	test_timeline();
 	test_selector_words();
 	test_stats();
