@@ -95,6 +95,39 @@ static void slow_release(struct analyzer_slow_step *r)
 	free(r->text);
 }
 
+static void group_add(struct analyzer_summary *sum, const struct bp_build *b,
+		      const struct analyzer_build_stats *stats)
+{
+	const char *key = !strcmp(sum->group_by, "base") ? b->base_image
+			  : bp_build_label(b, sum->group_by + 6);
+	struct analyzer_group *g = NULL;
+	double t = !isnan(b->wall_s) ? b->wall_s : stats->step_seconds;
+	size_t i;
+
+	if (!key)
+		key = "(unknown)";
+	for (i = 0; i < sum->ngroups && !g; i++)
+		if (!strcmp(sum->groups[i].key, key))
+			g = &sum->groups[i];
+	if (!g) {
+		BP_GROW(sum->groups, sum->ngroups + 1, sum->alloc_groups);
+		g = &sum->groups[sum->ngroups++];
+		memset(g, 0, sizeof(*g));
+		g->key = xstrdup(key);
+	}
+	g->n++;
+	if (!isnan(t)) {
+		BP_GROW(g->time, g->ntime + 1, g->alloc_time);
+		g->time[g->ntime++] = t;
+	}
+	g->steps_total += stats->steps_total;
+	g->steps_cached += stats->steps_cached;
+	if (b->image_size >= 0) {
+		BP_GROW(g->sizes, g->nsizes + 1, g->alloc_sizes);
+		g->sizes[g->nsizes++] = (double)b->image_size;
+	}
+}
+
 void analyzer_summary_add(struct analyzer_summary *sum, const struct bp_build *b,
 			  const struct analyzer_build_stats *stats)
 {
@@ -106,6 +139,8 @@ void analyzer_summary_add(struct analyzer_summary *sum, const struct bp_build *b
 	sum->steps_cached += stats->steps_cached;
 	sum->cache_hit_rate = sum->steps_total ? (double)sum->steps_cached / sum->steps_total : NAN;
 	add_known(&sum->step_seconds, stats->step_seconds);
+	if (sum->group_by)
+		group_add(sum, b, stats);
 	for (i = 0; i < b->nsteps; i++) {
 		const struct bp_step *s = &b->steps[i];
 		struct analyzer_slow_step row;
@@ -136,6 +171,34 @@ void analyzer_summary_release(struct analyzer_summary *sum)
 
 	for (i = 0; i < sum->nslowest; i++)
 		slow_release(&sum->slowest[i]);
+	for (i = 0; i < sum->ngroups; i++) {
+		free(sum->groups[i].key);
+		free(sum->groups[i].time);
+		free(sum->groups[i].sizes);
+	}
+	free(sum->groups);
+	free(sum->group_by);
 	free(sum->slowest);
 	memset(sum, 0, sizeof(*sum));
+}
+
+int analyzer_summary_group_by(struct analyzer_summary *sum, const char *spec)
+{
+	if (strcmp(spec, "base") && (strncmp(spec, "label:", 6) || !spec[6]))
+		return -1;
+	free(sum->group_by);
+	sum->group_by = xstrdup(spec);
+	return 0;
+}
+
+void analyzer_summary_finish(struct analyzer_summary *sum)
+{
+	size_t i;
+
+	for (i = 0; i < sum->ngroups; i++) {
+		struct analyzer_group *g = &sum->groups[i];
+		g->median_s = analyzer_median(g->time, g->ntime);
+		g->cache_hit_rate = g->steps_total ? (double)g->steps_cached / (double)g->steps_total : NAN;
+		g->image_size = analyzer_median(g->sizes, g->nsizes);
+	}
 }

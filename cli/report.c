@@ -84,6 +84,7 @@ static int run_report(int argc, char **argv, const struct cli_env *env)
 		{ "format", required_argument, NULL, 'f' },
 		{ "top", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "by", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -91,14 +92,14 @@ static int run_report(int argc, char **argv, const struct cli_env *env)
 	struct report_run run = { 0 };
 	struct bp_selector sel;
 	struct bp_store *st = NULL;
-	const char *output = NULL;
+	const char *output = NULL, *by = NULL;
 	long top, count = 0;
 	int c, rc;
 
 	bp_selector_init(&sel);
 	run.fmt = report_format("text");
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:t:o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:t:o:b:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			run.fmt = report_format(optarg);
@@ -117,6 +118,13 @@ static int run_report(int argc, char **argv, const struct cli_env *env)
 			break;
 		case 'o':
 			output = optarg;
+			break;
+		case 'b':
+			if (strcmp(optarg, "base") && (strncmp(optarg, "label:", 6) || !optarg[6])) {
+				rc = cli_usage_error(&cli_report, "--by wants base or label:KEY, not '%s'", optarg);
+				goto out;
+			}
+			by = optarg;
 			break;
 		case 'h':
 			rc = cli_help(&cli_report);
@@ -139,12 +147,15 @@ static int run_report(int argc, char **argv, const struct cli_env *env)
 	}
 	opt.color = !output && !strcmp(run.fmt->name, "text") && cli_color_wanted(stdout);
 	analyzer_summary_init(&run.sum, opt.top);
+	if (by)
+		analyzer_summary_group_by(&run.sum, by);
 	run.st = st;
 	run.state = run.fmt->begin(&opt);
 	if (cli_each_build(st, &sel, 1, report_one, &run, &count)) {
 		run.fmt->end(run.state, &run.sum);
 		goto out_sum;
 	}
+	analyzer_summary_finish(&run.sum);
 	run.fmt->end(run.state, &run.sum);
 	if (!count) {
 		error("report: no builds match%s", argc > optind ? " the selectors" : " (the database is empty)");
@@ -171,7 +182,7 @@ const struct cli_command cli_report = {
 	.run = run_report,
 	.summary = "analyse the selected builds",
 	.usage =
-	"usage: buildprof report [SELECTOR...] [--format text|json] [--top N] [-o FILE]\n"
+	"usage: buildprof report [SELECTOR...] [--format text|json|markdown] [--top N] [--by base|label:K] [-o FILE]\n"
 	"\n"
 	"For each selected build (all when no selector is given): its status, steps\n"
 	"and cache hit rate (FROM excluded), the slowest steps, and the failing step\n"
@@ -179,6 +190,9 @@ const struct cli_command cli_report = {
 	"\n"
 	"  -f, --format F   text (default) or json (schema buildprof.report/1)\n"
 	"  -t, --top N      slowest steps to list (default 5)\n"
+	"  -b, --by G       also compare groups of builds side by side: by base image\n"
+	"                   (base) or by a label's value (label:KEY): build time,\n"
+	"                   cache hit rate and image size per group\n"
 	"  -o, --output F   write to F instead of standard output\n"
 	"  -h, --help       this text\n"
 	"\n"

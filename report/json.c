@@ -174,6 +174,21 @@ static void json_end(struct report_state *st, const struct analyzer_summary *sum
 	json_object_set_new(o, "cache_hit_rate", real_or_null(sum->cache_hit_rate));
 	json_object_set_new(o, "step_seconds", real_or_null(sum->step_seconds));
 	json_object_set_new(o, "slowest_steps", slow);
+	if (sum->group_by) {
+		json_t *groups = json_array();
+		for (i = 0; i < sum->ngroups; i++) {
+			const struct analyzer_group *g = &sum->groups[i];
+			json_t *go = json_object();
+			json_object_set_new(go, "key", json_string(g->key));
+			json_object_set_new(go, "builds", json_integer((json_int_t)g->n));
+			json_object_set_new(go, "median_s", real_or_null(g->median_s));
+			json_object_set_new(go, "cache_hit_rate", real_or_null(g->cache_hit_rate));
+			json_object_set_new(go, "image_size_bytes", real_or_null(g->image_size));
+			json_array_append_new(groups, go);
+		}
+		json_object_set_new(o, "group_by", json_string(sum->group_by));
+		json_object_set_new(o, "groups", groups);
+	}
 	fputs(st->builds ? "\n],\"summary\":" : "],\"summary\":", st->opt.out);
 	json_dumpf(o, st->opt.out, DUMP_FLAGS);
 	fputs(",\"pipelines\":[]}\n", st->opt.out);

@@ -150,8 +150,22 @@ static void text_build(struct report_state *st, const struct bp_build *b,
 static void text_end(struct report_state *st, const struct analyzer_summary *sum)
 {
 	FILE *out = st->opt.out;
-	char a[32], b[32];
+	char a[32], b[32], key[64];
 	size_t i;
+
+	if (sum->group_by && sum->ngroups) {
+		fprintf(out, "\nby %s\n  %-40s %6s %12s %8s %11s\n", sum->group_by,
+			!strcmp(sum->group_by, "base") ? "BASE IMAGE" : "VALUE", "BUILDS", "MEDIAN TIME",
+			"CACHE", "IMAGE SIZE");
+		for (i = 0; i < sum->ngroups; i++) {
+			const struct analyzer_group *g = &sum->groups[i];
+			char c[32];
+			fprintf(out, "  %-40s %6zu %12s %8s %11s\n", report_ellipsize(g->key, 40, key, sizeof(key)),
+				g->n, report_seconds(g->median_s, a, sizeof(a)),
+				report_percent(g->cache_hit_rate, b, sizeof(b)),
+				report_bytes(isnan(g->image_size) ? -1 : (long long)g->image_size, c, sizeof(c)));
+		}
+	}
 
 	if (sum->builds > 1) {
 		fprintf(out, "\nsummary: %ld builds (%ld success, %ld failed, %ld incomplete)\n",

@@ -48,8 +48,24 @@ struct analyzer_slow_step {
 	double duration_s;
 };
 
+/* Builds grouped by base image or a label's value (`report --by`). */
+struct analyzer_group {
+	char *key;                 /* the base image / label value; "(unknown)" when none */
+	double *time;              /* per build: wall time, else step time (known ones) */
+	size_t n, ntime, alloc_time;
+	long steps_total, steps_cached;
+	double *sizes;             /* known image sizes */
+	size_t nsizes, alloc_sizes;
+	double median_s;           /* results, by analyzer_summary_finish */
+	double cache_hit_rate;
+	double image_size;
+};
+
 /* Totals over a selection of builds, fed one build at a time. */
 struct analyzer_summary {
+	char *group_by;             /* "base" or "label:K", NULL for no grouping */
+	struct analyzer_group *groups;
+	size_t ngroups, alloc_groups;
 	long builds;
 	long by_status[3];          /* indexed by enum bp_build_status */
 	long steps_total, steps_cached;
@@ -63,6 +79,11 @@ void analyzer_summary_init(struct analyzer_summary *sum, size_t top);
 void analyzer_summary_add(struct analyzer_summary *sum, const struct bp_build *b,
 			  const struct analyzer_build_stats *stats);
 void analyzer_summary_release(struct analyzer_summary *sum);
+/* Groups the builds added from now on by "base" or "label:KEY". Returns 0,
+ * or -1 for another spec. */
+int analyzer_summary_group_by(struct analyzer_summary *sum, const char *spec);
+/* Computes the groups' medians and rates; call once all builds are added. */
+void analyzer_summary_finish(struct analyzer_summary *sum);
 
 /* --- statistics (analyzer/statistics.c), benchstat's method --- */
 

@@ -1,0 +1,45 @@
+#!/bin/sh
+# Integration: the "small base vs fat base" question on the real engine. Two
+# base images (FROM scratch + busybox; the same + 5 MB of padding), an app
+# built FROM each through `buildprof run`, their `docker image inspect`
+# ingested: `report --by base` must group the builds by base image and show
+# each app image's size exactly as docker reports it.
+# Usage: tests/integration/base-images.sh BINARY
+set -u
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+docker=${DOCKER:-/usr/bin/docker}
+pass=0 fail=0
+check() { if [ "$2" = "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: got '$2', want '$3'"; fi; }
+if ! "$docker" info >/dev/null 2>&1 || [ ! -x /bin/busybox ]; then
+    if [ "${CI:-}" = true ]; then echo "base-images: 0 passed, 1 failed (no Docker engine)"; exit 1; fi
+    echo "base-images: 0 passed, 0 failed, 1 skipped (no Docker engine or busybox-static)"; exit 0
+fi
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT INT TERM
+t=bpit$$
+mkdir -p "$tmp/small" "$tmp/fat" "$tmp/app"
+cp /bin/busybox "$tmp/small/"; cp /bin/busybox "$tmp/fat/"
+head -c 5000000 /dev/urandom >"$tmp/fat/padding"
+printf 'FROM scratch\nCOPY busybox /bin/busybox\n' >"$tmp/small/Dockerfile"
+printf 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY padding /opt/padding\n' >"$tmp/fat/Dockerfile"
+DOCKER_BUILDKIT=1 "$docker" build -q -t "$t-small" "$tmp/small" >/dev/null 2>&1
+DOCKER_BUILDKIT=1 "$docker" build -q -t "$t-fat" "$tmp/fat" >/dev/null 2>&1
+printf 'ARG BASE\nFROM ${BASE}\nRUN ["/bin/busybox", "sh", "-c", "echo %s > /app.txt"]\n' "$$" >"$tmp/app/Dockerfile"
+for v in small fat; do
+    DOCKER_BUILDKIT=1 "$bin" --db "$tmp/t.db" run --name app --label variant=$v -- "$docker" build \
+        --progress=plain --build-arg BASE="$t-$v" -t "$t-app-$v" "$tmp/app" >/dev/null 2>&1
+    check "$v app build" $? 0
+    "$docker" image inspect "$t-app-$v" >"$tmp/$v.json"
+    "$bin" --db "$tmp/t.db" ingest "$tmp/$v.json" >/dev/null 2>&1
+    check "$v inspect ingested" $? 0
+done
+want_small=$(jq '.[0].Size' "$tmp/small.json"); want_fat=$(jq '.[0].Size' "$tmp/fat.json")
+got=$("$bin" --db "$tmp/t.db" report --by base --format json |
+      jq -r '.summary.groups | map("\(.key | split("/") | last)=\(.image_size_bytes) n=\(.builds)") | sort | join(" ")')
+check "report --by base: groups with docker's sizes" "$got" "$t-fat=$want_fat n=1 $t-small=$want_small n=1"
+got=$(( want_fat - want_small > 4900000 ))
+check "the fat base's image is 5 MB bigger" "$got" 1
+got=$("$bin" --db "$tmp/t.db" report --by label:variant --top 0 | grep -cE "^  (small|fat) ")
+check "report --by label:variant lists both" "$got" 2
+"$docker" image rm -f "$t-small" "$t-fat" "$t-app-small" "$t-app-fat" >/dev/null 2>&1
+echo "base-images: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
