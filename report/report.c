@@ -9,10 +9,12 @@
 
 extern const struct report_format report_text_format;
 extern const struct report_format report_json_format;
+extern const struct report_format report_markdown_format;
 
 static const struct report_format *const formats[] = {
 	&report_text_format,
 	&report_json_format,
+	&report_markdown_format,
 };
 
 const struct report_format *report_format(const char *name)
@@ -27,7 +29,7 @@ const struct report_format *report_format(const char *name)
 
 const char *report_format_names(void)
 {
-	return "text, json";
+	return "text, json, markdown";
 }
 
 void report_step_label(struct strbuf *sb, const char *stage, int index, int count,
