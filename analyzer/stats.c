@@ -86,6 +86,8 @@ void analyzer_summary_init(struct analyzer_summary *sum, size_t top)
 	sum->cache_hit_rate = NAN;
 	sum->step_seconds = NAN;
 	sum->slowest = xcalloc(top ? top : 1, sizeof(*sum->slowest));
+	analyzer_history_init(&sum->steps);
+	analyzer_history_init(&sum->stages);
 }
 
 static void slow_release(struct analyzer_slow_step *r)
@@ -128,6 +130,56 @@ static void group_add(struct analyzer_summary *sum, const struct bp_build *b,
 	}
 }
 
+/* Every timed step, and each stage's total, for medians over the selection. */
+static void typical_add(struct analyzer_summary *sum, const struct bp_build *b)
+{
+	size_t i, j;
+
+	for (i = 0; i < b->nsteps; i++) {
+		const struct bp_step *s = &b->steps[i];
+		double total = 0;
+		int first = 1, any = 0;
+		if (s->kind != BP_KIND_STEP || isnan(s->duration_s))
+			continue;
+		analyzer_history_add(&sum->steps, s->stage, s->text, s->duration_s);
+		/* the stage's total, counted once: at its first timed step */
+		for (j = 0; j < b->nsteps; j++) {
+			const struct bp_step *t = &b->steps[j];
+			int same_stage = (!t->stage && !s->stage) || (t->stage && s->stage && !strcmp(t->stage, s->stage));
+			if (t->kind != BP_KIND_STEP || isnan(t->duration_s) || !same_stage)
+				continue;
+			if (j < i)
+				first = 0;
+			total += t->duration_s;
+			any = 1;
+		}
+		if (first && any)
+			analyzer_history_add(&sum->stages, s->stage ? s->stage : "(unnamed)", NULL, total);
+	}
+}
+
+static int cmp_typical(const void *a, const void *b)
+{
+	double x = ((const struct analyzer_typical *)a)->median_s, y = ((const struct analyzer_typical *)b)->median_s;
+
+	return x > y ? -1 : x < y;
+}
+
+static struct analyzer_typical *typical_top(const struct analyzer_history *h, size_t top, size_t *n)
+{
+	struct analyzer_typical *t = xcalloc(h->nseries ? h->nseries : 1, sizeof(*t));
+	size_t i;
+
+	for (i = 0; i < h->nseries; i++) {
+		t[i].series = &h->series[i];
+		t[i].median_s = analyzer_median(h->series[i].v, h->series[i].n);
+		t[i].p95_s = analyzer_quantile(h->series[i].v, h->series[i].n, 0.95);
+	}
+	qsort(t, h->nseries, sizeof(*t), cmp_typical);
+	*n = h->nseries < top ? h->nseries : top;
+	return t;
+}
+
 void analyzer_summary_add(struct analyzer_summary *sum, const struct bp_build *b,
 			  const struct analyzer_build_stats *stats)
 {
@@ -141,6 +193,7 @@ void analyzer_summary_add(struct analyzer_summary *sum, const struct bp_build *b
 	add_known(&sum->step_seconds, stats->step_seconds);
 	if (sum->group_by)
 		group_add(sum, b, stats);
+	typical_add(sum, b);
 	for (i = 0; i < b->nsteps; i++) {
 		const struct bp_step *s = &b->steps[i];
 		struct analyzer_slow_step row;
@@ -178,6 +231,10 @@ void analyzer_summary_release(struct analyzer_summary *sum)
 	}
 	free(sum->groups);
 	free(sum->group_by);
+	free(sum->typical_steps);
+	free(sum->typical_stages);
+	analyzer_history_release(&sum->steps);
+	analyzer_history_release(&sum->stages);
 	free(sum->slowest);
 	memset(sum, 0, sizeof(*sum));
 }
@@ -195,6 +252,10 @@ void analyzer_summary_finish(struct analyzer_summary *sum)
 {
 	size_t i;
 
+	free(sum->typical_steps);
+	free(sum->typical_stages);
+	sum->typical_steps = typical_top(&sum->steps, sum->top, &sum->ntypical_steps);
+	sum->typical_stages = typical_top(&sum->stages, sum->top, &sum->ntypical_stages);
 	for (i = 0; i < sum->ngroups; i++) {
 		struct analyzer_group *g = &sum->groups[i];
 		g->median_s = analyzer_median(g->time, g->ntime);

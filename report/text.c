@@ -174,8 +174,32 @@ static void text_end(struct report_state *st, const struct analyzer_summary *sum
 		fprintf(out, "  steps       %ld, %ld cached (%s pooled)   step time %s\n", sum->steps_total,
 			sum->steps_cached, report_percent(sum->cache_hit_rate, a, sizeof(a)),
 			report_seconds(sum->step_seconds, b, sizeof(b)));
+		if (sum->ntypical_stages) {
+			fprintf(out, "  stages (median / p95 over builds)\n");
+			for (i = 0; i < sum->ntypical_stages; i++) {
+				const struct analyzer_typical *t = &sum->typical_stages[i];
+				fprintf(out, "  %9s %9s  %s (%zu build%s)\n", report_seconds(t->median_s, a, sizeof(a)),
+					report_seconds(t->p95_s, b, sizeof(b)), t->series->stage, t->series->n,
+					t->series->n == 1 ? "" : "s");
+			}
+		}
+		if (sum->ntypical_steps) {
+			fprintf(out, "  steps (median / p95 over the runs that were timed)\n");
+			for (i = 0; i < sum->ntypical_steps; i++) {
+				const struct analyzer_typical *t = &sum->typical_steps[i];
+				struct strbuf label = STRBUF_INIT;
+				char cut2[512];
+				if (t->series->stage)
+					strbuf_addf(&label, "[%s] ", t->series->stage);
+				strbuf_addstr(&label, t->series->text ? t->series->text : "");
+				fprintf(out, "  %9s %9s  %s (%zu)\n", report_seconds(t->median_s, a, sizeof(a)),
+					report_seconds(t->p95_s, b, sizeof(b)),
+					report_ellipsize(label.buf, TEXT_WIDTH - 28, cut2, sizeof(cut2)), t->series->n);
+				strbuf_release(&label);
+			}
+		}
 		if (sum->nslowest) {
-			fprintf(out, "  slowest steps\n");
+			fprintf(out, "  slowest single runs\n");
 			for (i = 0; i < sum->nslowest; i++) {
 				const struct analyzer_slow_step *r = &sum->slowest[i];
 				struct strbuf label = STRBUF_INIT;

@@ -48,6 +48,34 @@ struct analyzer_slow_step {
 	double duration_s;
 };
 
+/* A step's durations (known ones) over several builds. */
+struct analyzer_step_series {
+	char *stage;    /* NULL when unnamed */
+	char *text;
+	double *v;
+	size_t n, alloc;
+	long runs;      /* builds the step appeared in */
+};
+
+/* Step durations keyed by (stage, instruction text): the uncached history
+ * of a build name (to price cache hits), or every run in a selection (for
+ * typical times). Functions in analyzer/cache.c. */
+struct analyzer_history {
+	struct analyzer_step_series *series;
+	size_t nseries, alloc_series;
+};
+void analyzer_history_init(struct analyzer_history *h);
+/* Adds one run of a step (stage may be NULL; NAN durations are ignored). */
+void analyzer_history_add(struct analyzer_history *h, const char *stage, const char *text,
+			  double duration_s);
+void analyzer_history_release(struct analyzer_history *h);
+
+/* A step (or stage) over many builds: how long it usually and at worst takes. */
+struct analyzer_typical {
+	const struct analyzer_step_series *series; /* stage, text (NULL for a stage), durations */
+	double median_s, p95_s;
+};
+
 /* Builds grouped by base image or a label's value (`report --by`). */
 struct analyzer_group {
 	char *key;                 /* the base image / label value; "(unknown)" when none */
@@ -71,6 +99,10 @@ struct analyzer_summary {
 	long steps_total, steps_cached;
 	double cache_hit_rate;      /* pooled: sum cached / sum steps; NAN without steps */
 	double step_seconds;        /* sum over builds of known step time */
+	struct analyzer_history steps;  /* every known step duration, by (stage, text) */
+	struct analyzer_history stages; /* per build, each stage's summed step time */
+	struct analyzer_typical *typical_steps, *typical_stages; /* by analyzer_summary_finish: */
+	size_t ntypical_steps, ntypical_stages;                   /* slowest median first, top N */
 	struct analyzer_slow_step *slowest; /* slowest first */
 	size_t nslowest, top;
 };
@@ -102,15 +134,6 @@ int analyzer_median_ci(const double *v, size_t n, double *lo, double *hi);
 double analyzer_mann_whitney(const double *a, size_t na, const double *b, size_t nb);
 
 /* --- before/after (analyzer/compare.c) --- */
-
-/* One side's step: its durations (known ones) over the side's builds. */
-struct analyzer_step_series {
-	char *stage;    /* NULL when unnamed */
-	char *text;
-	double *v;
-	size_t n, alloc;
-	long runs;      /* builds the step appeared in */
-};
 
 struct analyzer_side {
 	double *wall, *steps_s;    /* per build: wall time, sum of step time (NAN unknown) */
@@ -168,19 +191,6 @@ struct analyzer_timeline {
 /* Computes the timeline of b into t (release with analyzer_timeline_release). */
 void analyzer_timeline(const struct bp_build *b, struct analyzer_timeline *t);
 void analyzer_timeline_release(struct analyzer_timeline *t);
-
-/* --- cache effectiveness (analyzer/cache.c) --- */
-
-/* Uncached durations of steps in the history of builds of one name. */
-struct analyzer_history {
-	struct analyzer_step_series *series;
-	size_t nseries, alloc_series;
-};
-void analyzer_history_init(struct analyzer_history *h);
-/* Adds one uncached run of a step (stage may be NULL). */
-void analyzer_history_add(struct analyzer_history *h, const char *stage, const char *text,
-			  double duration_s);
-void analyzer_history_release(struct analyzer_history *h);
 
 struct analyzer_breaker {
 	size_t step;              /* index in the build's steps of the step that broke the cache */
