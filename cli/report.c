@@ -57,8 +57,9 @@ static int report_one(void *vctx, const struct bp_build *b)
 	struct report_run *run = vctx;
 	struct analyzer_analysis a;
 	struct bp_build prev;
+	struct bp_image img;
 	struct bp_error err;
-	int have_prev;
+	int have_prev, have_img;
 
 	bp_error_init(&err);
 	analyzer_build_stats(b, &a.stats);
@@ -69,7 +70,17 @@ static int report_one(void *vctx, const struct bp_build *b)
 		run->failed = 1;
 	}
 	analyzer_cache(b, have_prev == 1 ? &prev : NULL, history_of(run, b->name), &a.cache);
+	have_img = store_build_image(run->st, b, &img, &err);
+	if (have_img < 0) {
+		cli_print_error("report", &err);
+		run->failed = 1;
+	}
+	a.image = have_img == 1 ? &img : NULL;
+	analyzer_sizes(b, a.image, &a.sizes);
 	run->fmt->build(run->state, b, &a);
+	analyzer_sizes_release(&a.sizes);
+	if (have_img == 1)
+		bp_image_release(&img);
 	analyzer_summary_add(&run->sum, b, &a.stats);
 	analyzer_cache_release(&a.cache);
 	analyzer_timeline_release(&a.timeline);

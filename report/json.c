@@ -145,6 +145,28 @@ static void json_build(struct report_state *st, const struct bp_build *b,
 	json_object_set_new(image, "size_bytes", b->image_size >= 0 ? json_integer(b->image_size) : json_null());
 	json_object_set_new(image, "compressed_bytes",
 			    b->image_compressed >= 0 ? json_integer(b->image_compressed) : json_null());
+	json_object_set_new(image, "added_bytes", a->sizes.added_bytes >= 0 ? json_integer(a->sizes.added_bytes) : json_null());
+	json_object_set_new(image, "base_bytes", a->sizes.base_bytes >= 0 ? json_integer(a->sizes.base_bytes) : json_null());
+	if (a->image) {
+		json_t *layers = json_array();
+		for (i = 0; i < a->image->nlayers; i++) {
+			const struct bp_layer *l = &a->image->layers[i];
+			long si = a->sizes.step_of_layer[i];
+			json_t *lo = json_object();
+			struct strbuf label = STRBUF_INIT;
+			if (si >= 0)
+				report_step_label(&label, b->steps[si].stage, b->steps[si].index, b->steps[si].count,
+						  b->steps[si].text);
+			json_object_set_new(lo, "size_bytes", l->size_bytes >= 0 ? json_integer(l->size_bytes) : json_null());
+			json_object_set_new(lo, "compressed_bytes",
+					    l->compressed_bytes >= 0 ? json_integer(l->compressed_bytes) : json_null());
+			json_object_set_new(lo, "created_by", string_or_null(l->created_by));
+			json_object_set_new(lo, "step", si >= 0 ? json_string(label.buf) : json_null());
+			json_array_append_new(layers, lo);
+			strbuf_release(&label);
+		}
+		json_object_set_new(image, "layers", layers);
+	}
 	json_object_set_new(o, "image", image);
 	json_object_set_new(o, "steps", steps);
 	fputs(st->builds++ ? ",\n" : "\n", st->opt.out);

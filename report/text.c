@@ -102,6 +102,37 @@ static void text_build(struct report_state *st, const struct bp_build *b,
 			fprintf(out, "  time        %s\n", t.buf + 3);
 		strbuf_release(&t);
 	}
+	if (an->sizes.known && an->image) {
+		size_t order[3], nord = 0, k, m;
+		/* the largest layers, each with the step that made it */
+		for (k = 0; k < an->image->nlayers; k++) {
+			long long sz = an->image->layers[k].size_bytes;
+			for (m = nord; m > 0 && an->image->layers[order[m - 1]].size_bytes < sz; m--)
+				if (m < 3)
+					order[m] = order[m - 1];
+			if (m < 3 && sz > 0) {
+				order[m] = k;
+				if (nord < 3)
+					nord++;
+			}
+		}
+		fprintf(out, "  bytes       %s added by this build's steps, %s from the base image\n",
+			report_bytes(an->sizes.added_bytes, a, sizeof(a)),
+			report_bytes(an->sizes.base_bytes, c, sizeof(c)));
+		for (k = 0; k < nord; k++) {
+			const struct bp_layer *l = &an->image->layers[order[k]];
+			long si = an->sizes.step_of_layer[order[k]];
+			struct strbuf label = STRBUF_INIT;
+			if (si >= 0)
+				report_step_label(&label, b->steps[si].stage, b->steps[si].index, b->steps[si].count,
+						  b->steps[si].text);
+			else
+				strbuf_addf(&label, "(base) %s", l->created_by ? l->created_by : "?");
+			fprintf(out, "  %9s  %s\n", report_bytes(l->size_bytes, a, sizeof(a)),
+				report_ellipsize(label.buf, TEXT_WIDTH - 13, cut, sizeof(cut)));
+			strbuf_release(&label);
+		}
+	}
 	if (!isnan(an->cache.seconds_saved))
 		fprintf(out, "  cache       saved ~%s (%d cached steps, priced at their median uncached time)\n",
 			report_seconds(an->cache.seconds_saved, a, sizeof(a)), an->cache.steps_priced);

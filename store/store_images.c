@@ -192,3 +192,38 @@ void store_image_iter_free(struct store_image_iter *it)
 	sqlite3_finalize(it->layers);
 	free(it);
 }
+
+int store_build_image(struct bp_store *st, const struct bp_build *b, struct bp_image *img,
+		      struct bp_error *err)
+{
+	static const char sql[] =
+		"SELECT i.id FROM image i, build b WHERE b.id = ? AND (i.build_id = b.id OR "
+		STORE_IMAGE_ID_MATCHES ")"
+		" ORDER BY (SELECT count(*) FROM layer l WHERE l.image_id = i.id AND l.created_by IS NOT NULL) DESC,"
+		" i.id DESC LIMIT 1";
+	struct store_image_iter *it;
+	sqlite3_stmt *q = NULL;
+	char idbuf[32], *refs[1];
+	long id = 0;
+	int rc;
+
+	bp_image_init(img);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return store_fail(st, err, "cannot find a build's image");
+	sqlite3_bind_int64(q, 1, b->id);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		id = (long)sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	if (!id)
+		return 0;
+	snprintf(idbuf, sizeof(idbuf), "%ld", id);
+	refs[0] = idbuf;
+	it = store_select_images(st, refs, 1, err);
+	if (!it)
+		return -1;
+	/* the id also matches refs that start with it; take the image itself */
+	while ((rc = store_image_next(it, img, err)) == 1 && img->id != id)
+		bp_image_release(img);
+	store_image_iter_free(it);
+	return rc;
+}

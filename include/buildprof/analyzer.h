@@ -212,11 +212,34 @@ void analyzer_cache(const struct bp_build *b, const struct bp_build *prev,
 		    const struct analyzer_history *h, struct analyzer_cache *out);
 void analyzer_cache_release(struct analyzer_cache *c);
 
+/* --- sizes (analyzer/sizes.c) --- */
+
+/* "COPY busybox /bin/busybox # buildkit", "/bin/sh -c #(nop) COPY file:ab in
+ * /bin/busybox" and the step "COPY busybox /bin/busybox" all give the key
+ * "COPY ->/bin/busybox"; RUN keys are the command without the /bin/sh -c
+ * wrapper, exec-form arrays joined. Returns a new string. */
+char *analyzer_layer_key(const char *created_by);
+char *analyzer_step_key(const char *step_text);
+
+struct analyzer_sizes {
+	int known;               /* the build's image, with layers, is stored */
+	long long size_bytes;    /* the image's size, -1 unknown */
+	long long added_bytes;   /* layers made by this build's steps, -1 unknown */
+	long long base_bytes;    /* layers that came with the base image, -1 unknown */
+	long *step_of_layer;     /* per layer of the image: the step index that made it, -1 */
+	size_t nlayers;
+};
+/* Attributes img's layers (from docker history or a config) to b's steps. */
+void analyzer_sizes(const struct bp_build *b, const struct bp_image *img, struct analyzer_sizes *out);
+void analyzer_sizes_release(struct analyzer_sizes *s);
+
 /* Everything the report shows about one build. */
 struct analyzer_analysis {
 	struct analyzer_build_stats stats;
 	struct analyzer_timeline timeline;
 	struct analyzer_cache cache;
+	const struct bp_image *image;  /* its stored image with layers, or NULL */
+	struct analyzer_sizes sizes;
 };
 
 #endif

@@ -51,6 +51,12 @@ int store_put_image(struct bp_store *st, long source_id, struct bp_image *img,
  * ingest's transaction, after its builds or images are stored. */
 int store_link_images(struct bp_store *st, struct bp_error *err);
 
+/* The stored image build b produced (linked, or with the id its log named),
+ * preferring one whose layers know their commands (history, config), with
+ * its layers, into *img (bp_image_release it). Returns 1, 0 when none, -1. */
+int store_build_image(struct bp_store *st, const struct bp_build *b, struct bp_image *img,
+		      struct bp_error *err);
+
 /* Iterates the images whose ref or digest starts with one of refs (all when
  * nrefs is 0), oldest first, with their layers. */
 struct store_image_iter;

@@ -73,6 +73,9 @@ got=$("$bin" --db "$tmp/t.db" images --format json "$want_id" |
 check "both images: docker's size, linked to the build" "$got" "$want_size	true,$want_size	true"
 got=$("$bin" --db "$tmp/t.db" report name:buildkit-cold --format json | jq -r '.builds[0].image.size_bytes')
 check "the report shows the image size" "$got" "$want_size"
+got=$("$bin" --db "$tmp/t.db" report name:buildkit-cold --format json |
+      jq -r '.builds[0].image | [(.added_bytes == .size_bytes), ([.layers[] | select(.size_bytes > 0) | .step != null] | all)] | @tsv')
+check "every layer with bytes traced to its step; all bytes added by the build" "$got" "true	true"
 want_layers=$("$docker" history -q --no-trunc "$tag:buildkit-cold" | wc -l)
 got=$("$bin" --db "$tmp/t.db" images --format json "$want_id" | jq '[.images[] | .layers | length] | max')
 check "history: every layer" "$got" "$want_layers"

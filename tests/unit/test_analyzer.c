@@ -237,8 +237,41 @@ static void test_cache(void)
 	bp_build_release(&cur);
 }
 
+/* docker history's created_by from both builders (real strings from this
+ * machine's docker 20.10) reduce to the same key as the Dockerfile step. */
+static void test_layer_keys(void)
+{
+	static const struct { const char *created_by, *step; } pairs[] = {
+		{ "COPY busybox /bin/busybox # buildkit", "COPY busybox /bin/busybox" },
+		{ "/bin/sh -c #(nop) COPY file:7027c77992f5b5a06465828d75ae4ff9adcec5f94bc05d3f683eb205e0ec1ac0 in /bin/busybox ",
+		  "COPY busybox /bin/busybox" },
+		{ "COPY /assets.tar /app/assets.tar # buildkit", "COPY --from=assets /assets.tar /app/assets.tar" },
+		{ "RUN /bin/busybox --install -s /bin # buildkit", "RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]" },
+		{ "/bin/busybox --install -s /bin", "RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]" },
+		{ "RUN /bin/sh -c sh /src/build.sh # buildkit", "RUN sh /src/build.sh" },
+		{ "/bin/sh -c sh /src/build.sh", "RUN sh /src/build.sh" },
+		{ "/bin/sh -c #(nop)  CMD [\"/bin/sh\" \"/app/app\"]", "CMD [\"/bin/sh\", \"/app/app\"]" },
+		{ "/bin/sh -c #(nop)  ENV PATH=/usr/local/bin:/usr/bin", "ENV PATH=/usr/local/bin:/usr/bin" },
+	};
+	size_t i;
+
+	for (i = 0; i < BP_ARRAY_SIZE(pairs); i++) {
+		char *a = analyzer_layer_key(pairs[i].created_by), *b = analyzer_step_key(pairs[i].step);
+		CHECK_STR(a, b);
+		free(a);
+		free(b);
+	}
+	{
+		char *a = analyzer_layer_key("COPY a /x # buildkit"), *b = analyzer_step_key("COPY a /y");
+		CHECK(strcmp(a, b) != 0);
+		free(a);
+		free(b);
+	}
+}
+
 void test_analyzer(void)
 {
+	test_layer_keys();
 	test_cache();
 	test_timeline();
 	test_selector_words();
