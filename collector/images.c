@@ -19,7 +19,13 @@
 static char *str_or_null(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
-	return s ? xstrdup(s) : NULL;
+	char *r;
+
+	if (!s)
+		return NULL;
+	r = xstrdup(s);
+	bp_redact(r); /* created_by holds build commands: credentials included */
+	return r;
 }
 
 /* A JSON number, or a string holding a byte count ("3965955", or docker's

@@ -315,6 +315,9 @@ int line_reader_next(struct line_reader *lr, struct bp_line *line, struct bp_err
 		}
 	}
 	clean_line(lr);
+	/* credentials never get past here: not into a step, an error or the database */
+	if (bp_redact(lr->clean.buf))
+		lr->clean.len = strlen(lr->clean.buf);
 	memset(line, 0, sizeof(*line));
 	line->text = lr->clean.buf;
 	line->len = lr->clean.len;

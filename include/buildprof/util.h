@@ -106,6 +106,14 @@ double bp_now(void);
 /* Seconds from an arbitrary origin, monotonic. */
 double bp_monotonic(void);
 
+/* --- secrets --- */
+/* Replaces credentials in s (NUL-terminated, in place; the text only shrinks)
+ * with "***": passwords in URLs (https://user:***@host), Authorization,
+ * PRIVATE-TOKEN and JOB-TOKEN header values, Bearer tokens, --password/
+ * --token values, `docker login -p` values, and NAME=value assignments whose
+ * name holds TOKEN, PASSWORD, PASSWD or SECRET. Returns 1 when it changed s. */
+int bp_redact(char *s);
+
 /* --- numbers --- */
 /* Parses a whole decimal number in [min, max]; returns 0 or -1. */
 int bp_parse_long(const char *s, long min, long max, long *out);

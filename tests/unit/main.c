@@ -77,6 +77,7 @@ int main(void)
 	test_store();
 	test_analyzer();
 	test_statistics();
+	test_redact();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed ? 1 : 0;
 }

@@ -85,5 +85,6 @@ void test_buildah_kaniko(void);
 void test_store(void);
 void test_analyzer(void);
 void test_statistics(void);
+void test_redact(void);
 
 #endif

@@ -1,0 +1,212 @@
+/*
+ * redact.c - keeps credentials out of the database and every report. Build
+ * logs are full of other people's commands: `docker login -p`, tokens in
+ * clone URLs, `NPM_TOKEN=` assignments, curl's Authorization headers. The
+ * line reader passes every line through here before any parser sees it.
+ */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buildprof/util.h"
+
+#define MASK "***"
+
+/* Replaces s[from, to) with MASK in place: the text never grows (a value
+ * shorter than the mask gets as many stars as it had bytes). Returns the
+ * index just past the mask. */
+static size_t mask(char *s, size_t from, size_t to)
+{
+	size_t len = strlen(s), m = to - from < 3 ? to - from : 3;
+
+	memcpy(s + from, MASK, m);
+	memmove(s + from + m, s + to, len - to + 1);
+	return from + m;
+}
+
+static int is_value_end(char c)
+{
+	/* a backslash ends a value too: in a JSON line (rawjson) it escapes the
+	 * closing quote, which must survive */
+	return !c || isspace((unsigned char)c) || c == '"' || c == '\'' || c == ';' || c == '&' ||
+	       c == '|' || c == ')' || c == '`' || c == '\\';
+}
+
+static size_t value_end(const char *s, size_t i)
+{
+	while (!is_value_end(s[i]))
+		i++;
+	return i;
+}
+
+static int already_masked(const char *s, size_t i)
+{
+	return !strncmp(s + i, MASK, 3) && is_value_end(s[i + 3]);
+}
+
+/* scheme://user:password@host -> scheme://user:***@host */
+static int redact_urls(char *s)
+{
+	char *p = s;
+	int changed = 0;
+
+	while ((p = strstr(p, "://"))) {
+		size_t a = (size_t)(p - s) + 3, i, colon = 0, at = 0;
+		for (i = a; s[i] && !isspace((unsigned char)s[i]) && s[i] != '/' && s[i] != '"' && s[i] != '\''; i++) {
+			if (s[i] == ':' && !colon)
+				colon = i;
+			if (s[i] == '@')
+				at = i;
+		}
+		if (colon && at > colon + 1 && !already_masked(s, colon + 1)) {
+			mask(s, colon + 1, at);
+			changed = 1;
+		}
+		p = s + a;
+	}
+	return changed;
+}
+
+/* "Authorization: Basic abc", "PRIVATE-TOKEN: x", "JOB-TOKEN: x": the rest of the value */
+static int redact_headers(char *s)
+{
+	static const char *const names[] = { "authorization:", "private-token:", "job-token:",
+					     "proxy-authorization:", "x-api-key:" };
+	int changed = 0;
+	size_t k;
+
+	for (k = 0; k < BP_ARRAY_SIZE(names); k++) {
+		size_t n = strlen(names[k]), i;
+		for (i = 0; s[i]; i++) {
+			size_t v, e;
+			if (strncasecmp(s + i, names[k], n))
+				continue;
+			v = i + n;
+			while (s[v] == ' ')
+				v++;
+			/* the whole header value: up to the closing quote or the line's end */
+			for (e = v; s[e] && s[e] != '"' && s[e] != '\'' && s[e] != '\\'; e++)
+				;
+			while (e > v && s[e - 1] == ' ')
+				e--;
+			if (e > v && !already_masked(s, v)) {
+				mask(s, v, e);
+				changed = 1;
+			}
+		}
+	}
+	return changed;
+}
+
+/* "Bearer <token>" anywhere */
+static int redact_bearer(char *s)
+{
+	char *p = s;
+	int changed = 0;
+
+	while ((p = strstr(p, "Bearer "))) {
+		size_t v = (size_t)(p - s) + 7, e = value_end(s, v);
+		if (e > v && !already_masked(s, v)) {
+			mask(s, v, e);
+			changed = 1;
+		}
+		p = s + v;
+	}
+	return changed;
+}
+
+/* --password X, --password=X, --token X; and -p X after "login" */
+static int redact_flags(char *s)
+{
+	static const char *const flags[] = { "--password", "--token", "--passwd" };
+	int changed = 0;
+	size_t k, i;
+
+	for (k = 0; k < BP_ARRAY_SIZE(flags); k++) {
+		size_t n = strlen(flags[k]);
+		for (i = 0; s[i]; i++) {
+			size_t v, e;
+			if (strncmp(s + i, flags[k], n) || (s[i + n] != '=' && s[i + n] != ' '))
+				continue;
+			v = i + n + 1;
+			while (s[v] == ' ')
+				v++;
+			if (s[v] == '"' || s[v] == '\'')
+				v++;
+			e = value_end(s, v);
+			if (e > v && !already_masked(s, v) && s[v] != '-') {
+				mask(s, v, e);
+				changed = 1;
+			}
+		}
+	}
+	if (strstr(s, "login")) {
+		for (i = 0; s[i]; i++) {
+			size_t v, e;
+			if (strncmp(s + i, " -p", 3) || (s[i + 3] != ' ' && s[i + 3] != '='))
+				continue;
+			v = i + 4;
+			while (s[v] == ' ')
+				v++;
+			if (s[v] == '"' || s[v] == '\'')
+				v++;
+			e = value_end(s, v);
+			if (e > v && !already_masked(s, v) && s[v] != '-') {
+				mask(s, v, e);
+				changed = 1;
+			}
+		}
+	}
+	return changed;
+}
+
+/* NPM_TOKEN=abc, DB_PASSWORD="x", GITHUB_TOKEN: the value of a secret-named variable */
+static int redact_assignments(char *s)
+{
+	static const char *const words[] = { "TOKEN", "PASSWORD", "PASSWD", "SECRET" };
+	int changed = 0;
+	size_t i;
+
+	for (i = 1; s[i]; i++) {
+		size_t start = i, v, e, k;
+		int secret = 0;
+		if (s[i] != '=')
+			continue;
+		while (start > 0 && (isalnum((unsigned char)s[start - 1]) || s[start - 1] == '_'))
+			start--;
+		for (k = 0; k < BP_ARRAY_SIZE(words) && !secret; k++) {
+			size_t wl = strlen(words[k]), j;
+			for (j = start; j + wl <= i && !secret; j++)
+				secret = !strncasecmp(s + j, words[k], wl);
+		}
+		if (!secret)
+			continue;
+		v = i + 1;
+		if (s[v] == '"' || s[v] == '\'')
+			v++;
+		e = value_end(s, v);
+		if (e > v && !already_masked(s, v) && s[v] != '$') { /* "$TOKEN" is a reference, not a secret */
+			mask(s, v, e);
+			changed = 1;
+		}
+	}
+	return changed;
+}
+
+int bp_redact(char *s)
+{
+	int changed = 0;
+
+	/* cheap gates first: most lines hold none of these */
+	if (strstr(s, "://"))
+		changed |= redact_urls(s);
+	if (strcasestr(s, "authorization") || strcasestr(s, "-token:") || strcasestr(s, "x-api-key"))
+		changed |= redact_headers(s);
+	if (strstr(s, "Bearer "))
+		changed |= redact_bearer(s);
+	if (strstr(s, "--pass") || strstr(s, "--token") || strstr(s, " -p"))
+		changed |= redact_flags(s);
+	if (strchr(s, '=') && (strcasestr(s, "token") || strcasestr(s, "passw") || strcasestr(s, "secret")))
+		changed |= redact_assignments(s);
+	return changed;
+}
