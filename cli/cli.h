@@ -35,6 +35,7 @@ extern const struct cli_command cli_run;
 extern const struct cli_command cli_images;
 extern const struct cli_command cli_fetch;
 extern const struct cli_command cli_compare;
+extern const struct cli_command cli_post;
 
 /* Prints "buildprof: NAME: message" and a pointer to --help; returns EXIT_USAGE. */
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...) BP_PRINTF(2, 3);
@@ -78,5 +79,14 @@ int cli_parse_selectors(const struct cli_command *cmd, int argc, char *const arg
  * database error. */
 int cli_each_build(struct bp_store *st, const struct bp_selector *sel, int with_steps,
 		   int (*fn)(void *ctx, const struct bp_build *b), void *ctx, long *count);
+
+struct report_format;
+struct report_options;
+/* Renders the report of the builds sel matches (grouped by `by` when not
+ * NULL) through fmt into opt->out. `selected` tells the "no builds" message
+ * whether selectors were given. Returns an exit status. */
+int cli_render_report(struct bp_store *st, const struct bp_selector *sel,
+		      const struct report_format *fmt, const struct report_options *opt,
+		      const char *by, int selected);
 
 #endif

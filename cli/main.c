@@ -20,6 +20,7 @@ static const struct cli_command *const commands[] = {
 	&cli_compare,
 	&cli_images,
 	&cli_fetch,
+	&cli_post,
 };
 
 static const struct cli_command *find_command(const char *name)

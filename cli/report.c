@@ -89,6 +89,42 @@ static int report_one(void *vctx, const struct bp_build *b)
 	return 0;
 }
 
+int cli_render_report(struct bp_store *st, const struct bp_selector *sel,
+		      const struct report_format *fmt, const struct report_options *opt,
+		      const char *by, int selected)
+{
+	struct report_run run = { 0 };
+	long count = 0;
+	int rc = EXIT_INPUT;
+
+	run.fmt = fmt;
+	analyzer_summary_init(&run.sum, opt->top);
+	if (by)
+		analyzer_summary_group_by(&run.sum, by);
+	run.st = st;
+	run.state = run.fmt->begin(opt);
+	if (cli_each_build(st, sel, 1, report_one, &run, &count)) {
+		run.fmt->end(run.state, &run.sum);
+		goto out;
+	}
+	analyzer_summary_finish(&run.sum);
+	run.fmt->end(run.state, &run.sum);
+	if (!count) {
+		error("report: no builds match%s",
+		      selected ? " the selectors" : " (the database is empty)");
+		goto out;
+	}
+	rc = run.failed ? EXIT_INPUT : EXIT_OK;
+out:
+	analyzer_summary_release(&run.sum);
+	for (size_t i = 0; i < run.nhist; i++) {
+		free(run.hist[i].name);
+		analyzer_history_release(&run.hist[i].h);
+	}
+	free(run.hist);
+	return rc;
+}
+
 static int run_report(int argc, char **argv, const struct cli_env *env)
 {
 	static const struct option longopts[] = {
@@ -100,11 +136,11 @@ static int run_report(int argc, char **argv, const struct cli_env *env)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report_options opt = { stdout, 5, 0 };
-	struct report_run run = { 0 };
+	struct { const struct report_format *fmt; } run = { 0 };
 	struct bp_selector sel;
 	struct bp_store *st = NULL;
 	const char *output = NULL, *by = NULL;
-	long top, count = 0;
+	long top;
 	int c, rc;
 
 	bp_selector_init(&sel);
@@ -157,29 +193,7 @@ static int run_report(int argc, char **argv, const struct cli_env *env)
 		goto out;
 	}
 	opt.color = !output && !strcmp(run.fmt->name, "text") && cli_color_wanted(stdout);
-	analyzer_summary_init(&run.sum, opt.top);
-	if (by)
-		analyzer_summary_group_by(&run.sum, by);
-	run.st = st;
-	run.state = run.fmt->begin(&opt);
-	if (cli_each_build(st, &sel, 1, report_one, &run, &count)) {
-		run.fmt->end(run.state, &run.sum);
-		goto out_sum;
-	}
-	analyzer_summary_finish(&run.sum);
-	run.fmt->end(run.state, &run.sum);
-	if (!count) {
-		error("report: no builds match%s", argc > optind ? " the selectors" : " (the database is empty)");
-		goto out_sum;
-	}
-	rc = run.failed ? EXIT_INPUT : EXIT_OK;
-out_sum:
-	analyzer_summary_release(&run.sum);
-	for (size_t i = 0; i < run.nhist; i++) {
-		free(run.hist[i].name);
-		analyzer_history_release(&run.hist[i].h);
-	}
-	free(run.hist);
+	rc = cli_render_report(st, &sel, run.fmt, &opt, by, argc > optind);
 out:
 	if (opt.out && opt.out != stdout && fclose(opt.out))
 		rc = EXIT_INPUT, error("report: cannot write '%s': %m", output);

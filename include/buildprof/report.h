@@ -42,6 +42,25 @@ struct report_compare_format {
 /* Returns the compare format of that name ("text", "json"), or NULL. */
 const struct report_compare_format *report_compare_format(const char *name);
 
+/* --- publishing (report/post.c) --- */
+struct report_post_target {
+	const char *kind;       /* "gitlab-mr", "github-pr", "webhook" */
+	const char *api_url;    /* GitLab: .../api/v4; GitHub: https://api.github.com; webhook: the URL */
+	const char *project;    /* GitLab project id or path; GitHub "owner/name" */
+	const char *number;     /* merge request iid / pull request number */
+	const char *auth_header; /* "PRIVATE-TOKEN: ...", "Authorization: Bearer ..."; NULL for none */
+	const char *token_var;  /* the variable the token came from, for messages */
+	int dry_run;            /* print what would be sent, send nothing */
+};
+
+/* Publishes body: on a merge/pull request, updates the earlier comment that
+ * starts with the buildprof marker (paging through the comments) or creates
+ * one; to a webhook, POSTs it as is (the caller wraps it). Prints one line
+ * saying what happened. Returns 0, or -1 with err set (the target, the HTTP
+ * status, the variable used - never its value). */
+int report_post(const struct report_post_target *t, const char *body, int is_json_payload,
+		struct bp_error *err);
+
 /* --- shared by the formats and the list commands --- */
 /* "[stage i/n] TEXT" (or TEXT for internal vertices) into sb. */
 void report_step_label(struct strbuf *sb, const char *stage, int index, int count,
