@@ -83,11 +83,26 @@ static int sink_image(void *vctx, struct bp_image *img, struct bp_error *err)
 	return 0;
 }
 
+static int sink_pipeline(void *vctx, struct bp_pipeline *pl, struct bp_error *err)
+{
+	struct ingest_ctx *ctx = vctx;
+	char d[32];
+
+	if (store_put_pipeline(ctx->st, ctx->source_id, pl, err))
+		return -1;
+	ctx->images++; /* counts as something stored */
+	strbuf_addf(&ctx->report, "pipeline %ld: %s  %s %s  %s%s%s  %zu jobs, %s\n", pl->id, ctx->display,
+		    pl->provider, pl->external_id, pl->status ? pl->status : "?", pl->ref ? "  " : "",
+		    pl->ref ? pl->ref : "", pl->njobs, report_seconds(pl->duration_s, d, sizeof(d)));
+	return 0;
+}
+
 int cli_store_input(struct bp_store *st, FILE *in, const char *display, const char *kind,
 		    const struct cli_input_opts *opts)
 {
 	struct ingest_ctx ctx = { 0 };
-	struct bp_sink sink = { .build = sink_build, .image = sink_image, .ctx = &ctx };
+	struct bp_sink sink = { .build = sink_build, .image = sink_image, .pipeline = sink_pipeline,
+				.ctx = &ctx };
 	struct collector_result res;
 	struct bp_error err;
 	long existing = 0;
@@ -111,7 +126,7 @@ int cli_store_input(struct bp_store *st, FILE *in, const char *display, const ch
 		goto fail;
 	rc = EXIT_INPUT;
 	if (!ctx.builds && !ctx.images) {
-		bp_error_set(&err, display, 0, "no build or image found in the input");
+		bp_error_set(&err, display, 0, "no build, image or pipeline found in the input");
 		goto fail;
 	}
 	if (store_link_images(st, &err))
@@ -247,6 +262,8 @@ const struct cli_command cli_ingest = {
 	"                       inspect   docker image inspect JSON\n"
 	"                       history   docker history --no-trunc --format '{{json .}}'\n"
 	"                       manifest  registry manifests, indexes, image configs\n"
+	"                       gitlab    GitLab CI REST JSON and webhooks (pipelines, jobs)\n"
+	"                       github    GitHub Actions REST JSON and webhooks (runs, jobs)\n"
 	"  -n, --name N       the build's name (default: the file name without .log)\n"
 	"  -l, --label K=V    attach a label, e.g. --label variant=alpine (repeatable)\n"
 	"  -h, --help         this text\n"

@@ -19,6 +19,7 @@ static const struct cli_command *const commands[] = {
 	&cli_report,
 	&cli_compare,
 	&cli_images,
+	&cli_pipelines,
 	&cli_fetch,
 	&cli_post,
 };

@@ -18,6 +18,8 @@ extern const struct bp_format collector_rawjson_format;
 extern const struct bp_format collector_inspect_format;
 extern const struct bp_format collector_history_format;
 extern const struct bp_format collector_manifest_format;
+extern const struct bp_format collector_gitlab_format;
+extern const struct bp_format collector_github_format;
 
 const struct bp_format *const collector_formats[] = {
 	&collector_buildkit_format,
@@ -28,6 +30,8 @@ const struct bp_format *const collector_formats[] = {
 	&collector_inspect_format,
 	&collector_history_format,
 	&collector_manifest_format,
+	&collector_gitlab_format,
+	&collector_github_format,
 	NULL,
 };
 
@@ -124,6 +128,16 @@ static int count_image(void *ctx, struct bp_image *img, struct bp_error *err)
 	return c->sink->image(c->sink->ctx, img, err);
 }
 
+static int count_pipeline(void *ctx, struct bp_pipeline *pl, struct bp_error *err)
+{
+	struct counting *c = ctx;
+
+	c->res->pipelines++;
+	if (!c->sink->pipeline)
+		return bp_error_set(err, NULL, 0, "pipelines cannot be stored here");
+	return c->sink->pipeline(c->sink->ctx, pl, err);
+}
+
 /* JSON that is not rawjson's one-object-per-line stream: a document. */
 static int looks_like_document(const unsigned char *p, size_t n)
 {
@@ -191,8 +205,8 @@ static int parse_document_input(FILE *in, const char *source, const unsigned cha
 			}
 		}
 		if (!format) {
-			bp_error_set(err, source, 1, "JSON, but not an image inspect, history or "
-						   "manifest document (try --format)");
+			bp_error_set(err, source, 1, "JSON, but not an image, manifest or CI "
+						   "(GitLab, GitHub Actions) document (try --format)");
 			goto out;
 		}
 	}
@@ -210,7 +224,8 @@ int collector_parse_stream(FILE *in, const char *source, const struct bp_format 
 			   struct bp_error *err)
 {
 	struct counting counting = { outer, res };
-	struct bp_sink counted = { .build = count_build, .image = count_image, .ctx = &counting };
+	struct bp_sink counted = { .build = count_build, .image = count_image,
+				   .pipeline = count_pipeline, .ctx = &counting };
 	const struct bp_sink *sink = &counted;
 	unsigned char peek[4096];
 	size_t npeek;

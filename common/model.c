@@ -202,6 +202,67 @@ struct bp_layer *bp_image_add_layer(struct bp_image *img)
 	return l;
 }
 
+void bp_pipeline_init(struct bp_pipeline *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->created_at = p->started_at = p->finished_at = p->duration_s = p->queued_s = NAN;
+}
+
+static void job_release(struct bp_job *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->nsteps; i++) {
+		free(j->steps[i].name);
+		free(j->steps[i].status);
+	}
+	free(j->steps);
+	free(j->external_id);
+	free(j->name);
+	free(j->stage);
+	free(j->status);
+	free(j->runner);
+}
+
+void bp_pipeline_release(struct bp_pipeline *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->njobs; i++)
+		job_release(&p->jobs[i]);
+	free(p->jobs);
+	free(p->provider);
+	free(p->external_id);
+	free(p->project);
+	free(p->name);
+	free(p->ref);
+	free(p->sha);
+	free(p->status);
+	bp_pipeline_init(p);
+}
+
+struct bp_job *bp_pipeline_add_job(struct bp_pipeline *p)
+{
+	struct bp_job *j;
+
+	BP_GROW(p->jobs, p->njobs + 1, p->alloc_jobs);
+	j = &p->jobs[p->njobs++];
+	memset(j, 0, sizeof(*j));
+	j->created_at = j->started_at = j->finished_at = j->duration_s = j->queued_s = NAN;
+	return j;
+}
+
+struct bp_job_step *bp_job_add_step(struct bp_job *j)
+{
+	struct bp_job_step *s;
+
+	BP_GROW(j->steps, j->nsteps + 1, j->alloc_steps);
+	s = &j->steps[j->nsteps++];
+	memset(s, 0, sizeof(*s));
+	s->started_at = s->completed_at = NAN;
+	return s;
+}
+
 void bp_selector_init(struct bp_selector *sel)
 {
 	memset(sel, 0, sizeof(*sel));

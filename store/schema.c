@@ -81,6 +81,31 @@ static const char *const migrations[] = {
 	"  empty INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (image_id, seq)) WITHOUT ROWID;"
 	"CREATE INDEX build_image_id ON build(image_id);",
+
+	/* 2 -> 3: CI pipelines, jobs and job steps */
+	"CREATE TABLE pipeline ("
+	"  id INTEGER PRIMARY KEY,"
+	"  source_id INTEGER REFERENCES source(id) ON DELETE SET NULL,"
+	"  provider TEXT NOT NULL,"
+	"  external_id TEXT NOT NULL,"
+	"  project TEXT, name TEXT, ref TEXT, sha TEXT, status TEXT,"
+	"  created_at REAL, started_at REAL, finished_at REAL, duration_s REAL, queued_s REAL,"
+	"  UNIQUE (provider, external_id));"
+	"CREATE TABLE job ("
+	"  id INTEGER PRIMARY KEY,"
+	"  pipeline_id INTEGER NOT NULL REFERENCES pipeline(id) ON DELETE CASCADE,"
+	"  provider TEXT NOT NULL,"
+	"  external_id TEXT NOT NULL,"
+	"  name TEXT, stage TEXT, status TEXT,"
+	"  created_at REAL, started_at REAL, finished_at REAL, duration_s REAL, queued_s REAL,"
+	"  runner TEXT, attempt INTEGER,"
+	"  UNIQUE (provider, external_id));"
+	"CREATE INDEX job_pipeline ON job(pipeline_id);"
+	"CREATE TABLE job_step ("
+	"  job_id INTEGER NOT NULL REFERENCES job(id) ON DELETE CASCADE,"
+	"  number INTEGER NOT NULL,"
+	"  name TEXT, status TEXT, started_at REAL, completed_at REAL,"
+	"  PRIMARY KEY (job_id, number)) WITHOUT ROWID;",
 };
 
 int store_schema_version(void)

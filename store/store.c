@@ -216,6 +216,8 @@ int store_source_summary(struct bp_store *st, long source_id, struct strbuf *out
 	if (list_ids(st, "SELECT id FROM build WHERE source_id = ? ORDER BY id", source_id, "build",
 		     out, err) ||
 	    list_ids(st, "SELECT id FROM image WHERE source_id = ? ORDER BY id", source_id, "image",
+		     out, err) ||
+	    list_ids(st, "SELECT id FROM pipeline WHERE source_id = ? ORDER BY id", source_id, "pipeline",
 		     out, err))
 		return -1;
 	return 0;

@@ -191,6 +191,8 @@ struct analyzer_timeline {
 /* Computes the timeline of b into t (release with analyzer_timeline_release). */
 void analyzer_timeline(const struct bp_build *b, struct analyzer_timeline *t);
 void analyzer_timeline_release(struct analyzer_timeline *t);
+/* The same over a pipeline's jobs (one entry per job, in p's order). */
+void analyzer_pipeline_timeline(const struct bp_pipeline *p, struct analyzer_timeline *t);
 
 struct analyzer_breaker {
 	size_t step;              /* index in the build's steps of the step that broke the cache */

@@ -32,6 +32,8 @@ struct bp_sink {
 	int (*build)(void *ctx, struct bp_build *build, struct bp_error *err);
 	/* Images (inspect, history, manifests), lent the same way. */
 	int (*image)(void *ctx, struct bp_image *image, struct bp_error *err);
+	/* CI pipelines with their jobs (GitLab, GitHub Actions), lent the same way. */
+	int (*pipeline)(void *ctx, struct bp_pipeline *pipeline, struct bp_error *err);
 	void *ctx;
 };
 
@@ -74,7 +76,7 @@ struct collector_result {
 	long long bytes;                /* input size */
 	long lines;                     /* lines read */
 	long long dropped_bytes;        /* bytes cut from over-long lines */
-	int builds, images;             /* what the input held */
+	int builds, images, pipelines;  /* what the input held */
 };
 
 /* Reads `in` (named `source` in messages) to the end, detecting its format

@@ -126,6 +126,49 @@ void bp_image_release(struct bp_image *img);
 /* Appends a layer (sizes -1) and returns it (borrowed from img). */
 struct bp_layer *bp_image_add_layer(struct bp_image *img);
 
+/* CI pipelines (GitLab pipelines, GitHub workflow runs), their jobs and the
+ * jobs' steps. Times are epoch seconds, NAN when unknown; statuses are
+ * normalised: created, pending, running, success, failed, canceled,
+ * skipped, manual, waiting. */
+struct bp_job_step {
+	int number;                /* position in the job (GitHub's step number) */
+	char *name;
+	char *status;
+	double started_at, completed_at;
+};
+
+struct bp_job {
+	long id;                   /* store id; 0 until stored */
+	char *external_id;         /* the provider's job id */
+	char *name, *stage, *status;
+	double created_at, started_at, finished_at;
+	double duration_s;         /* as the provider says, else finished - started; NAN unknown */
+	double queued_s;           /* as the provider says, else started - created; NAN unknown */
+	char *runner;              /* runner description / name, else NULL */
+	int attempt;               /* run attempt (GitHub) / 0 unknown */
+	struct bp_job_step *steps;
+	size_t nsteps, alloc_steps;
+};
+
+struct bp_pipeline {
+	long id;                   /* store id; 0 until stored */
+	char *provider;            /* "gitlab" or "github" */
+	char *external_id;         /* pipeline id / workflow run id */
+	char *project;             /* project id or path, "owner/name"; NULL unknown */
+	char *name;                /* pipeline name / workflow name, else NULL */
+	char *ref, *sha, *status;
+	double created_at, started_at, finished_at, duration_s, queued_s;
+	struct bp_job *jobs;
+	size_t njobs, alloc_jobs;
+};
+
+void bp_pipeline_init(struct bp_pipeline *p);
+void bp_pipeline_release(struct bp_pipeline *p);
+/* Appends a job (times NAN) and returns it (borrowed from p). */
+struct bp_job *bp_pipeline_add_job(struct bp_pipeline *p);
+/* Appends a step (times NAN) and returns it (borrowed from j). */
+struct bp_job_step *bp_job_add_step(struct bp_job *j);
+
 /* A selection of builds, parsed from the command line's SELECTOR words.
  * Ids and ranges are OR'ed, the filters AND'ed, and last:N keeps the newest N
  * of what matched. */

@@ -76,6 +76,20 @@ int store_uncached_steps(struct bp_store *st, const char *name,
 			 void (*fn)(void *ctx, const char *stage, const char *text, double duration_s),
 			 void *ctx, struct bp_error *err);
 
+/* Stores (or updates: unique on provider and external id) a pipeline and
+ * its jobs and their steps as coming from source_id; known values are never
+ * replaced by unknown ones. Sets p->id and each job's id. */
+int store_put_pipeline(struct bp_store *st, long source_id, struct bp_pipeline *p,
+		       struct bp_error *err);
+/* Iterates pipelines (all, or those whose id, external id, project or ref
+ * is one of refs), oldest first, with jobs (by start) and job steps. */
+struct store_pipeline_iter;
+struct store_pipeline_iter *store_select_pipelines(struct bp_store *st, char *const refs[],
+						   size_t nrefs, struct bp_error *err);
+/* Fills *p (bp_pipeline_release it): 1, 0 at the end, -1. */
+int store_pipeline_next(struct store_pipeline_iter *it, struct bp_pipeline *p, struct bp_error *err);
+void store_pipeline_iter_free(struct store_pipeline_iter *it);
+
 /* Iterates the builds sel matches, oldest first. With with_steps the steps
  * are loaded too. Returns a new iterator or NULL. */
 struct store_iter *store_select_builds(struct bp_store *st, const struct bp_selector *sel,

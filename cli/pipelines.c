@@ -1,0 +1,184 @@
+/*
+ * pipelines.c - `buildprof pipelines`: stored CI pipelines with their jobs
+ * and job steps, and where the pipeline's time went: queue vs run time, the
+ * critical path through the jobs and each job's exclusive time.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <string.h>
+
+#include "buildprof/analyzer.h"
+#include "buildprof/report.h"
+#include "cli.h"
+
+static json_t *num(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *str(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static void print_json(const struct bp_pipeline *p, const struct analyzer_timeline *t, int first)
+{
+	json_t *o = json_object(), *jobs = json_array();
+	char ts[40];
+	size_t i, k;
+
+	for (i = 0; i < p->njobs; i++) {
+		const struct bp_job *j = &p->jobs[i];
+		json_t *jo = json_object(), *steps = json_array();
+		for (k = 0; k < j->nsteps; k++) {
+			json_t *so = json_object();
+			json_object_set_new(so, "name", str(j->steps[k].name));
+			json_object_set_new(so, "status", str(j->steps[k].status));
+			json_object_set_new(so, "duration_s",
+					    num(j->steps[k].completed_at >= j->steps[k].started_at
+							? j->steps[k].completed_at - j->steps[k].started_at : NAN));
+			json_array_append_new(steps, so);
+		}
+		json_object_set_new(jo, "id", str(j->external_id));
+		json_object_set_new(jo, "name", str(j->name));
+		json_object_set_new(jo, "stage", str(j->stage));
+		json_object_set_new(jo, "status", str(j->status));
+		json_object_set_new(jo, "started_at", isfinite(j->started_at)
+						      ? json_string(bp_format_time(j->started_at, ts, sizeof(ts))) : json_null());
+		json_object_set_new(jo, "duration_s", num(j->duration_s));
+		json_object_set_new(jo, "queued_s", num(j->queued_s));
+		json_object_set_new(jo, "exclusive_s", num(t->exclusive_s[i]));
+		json_object_set_new(jo, "critical", json_boolean(t->critical[i]));
+		json_object_set_new(jo, "runner", str(j->runner));
+		json_object_set_new(jo, "steps", steps);
+		json_array_append_new(jobs, jo);
+	}
+	json_object_set_new(o, "provider", str(p->provider));
+	json_object_set_new(o, "id", str(p->external_id));
+	json_object_set_new(o, "project", str(p->project));
+	json_object_set_new(o, "name", str(p->name));
+	json_object_set_new(o, "ref", str(p->ref));
+	json_object_set_new(o, "sha", str(p->sha));
+	json_object_set_new(o, "status", str(p->status));
+	json_object_set_new(o, "duration_s", num(p->duration_s));
+	json_object_set_new(o, "jobs_wall_s", num(t->known ? t->wall_s : NAN));
+	json_object_set_new(o, "queued_s", num(p->queued_s));
+	json_object_set_new(o, "critical_path_s", num(t->critical_path_s));
+	json_object_set_new(o, "parallelism", num(t->parallelism));
+	json_object_set_new(o, "jobs", jobs);
+	fputs(first ? "\n" : ",\n", stdout);
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+	json_decref(o);
+}
+
+static void print_text(const struct bp_pipeline *p, const struct analyzer_timeline *t, int first)
+{
+	char a[32], b[32], c[32], cut[64];
+	size_t i;
+
+	if (!first)
+		putchar('\n');
+	printf("pipeline %ld  %s %s  %s%s%s%s%s  %s\n", p->id, p->provider, p->external_id,
+	       p->project ? p->project : "", p->ref ? "  " : "", p->ref ? p->ref : "", p->name ? "  " : "",
+	       p->name ? p->name : "", p->status ? p->status : "?");
+	if (!isnan(p->duration_s) || !t->known)
+		printf("  time        %s run, %s queued", report_seconds(p->duration_s, a, sizeof(a)),
+		       report_seconds(p->queued_s, b, sizeof(b)));
+	else
+		printf("  time        %s from the first job's start to the last one's end, %s queued",
+		       report_seconds(t->wall_s, a, sizeof(a)), report_seconds(p->queued_s, b, sizeof(b)));
+	if (t->known)
+		printf("; critical path %s, parallelism %.2fx", report_seconds(t->critical_path_s, c, sizeof(c)),
+		       t->parallelism);
+	putchar('\n');
+	if (!p->njobs)
+		return;
+	printf("  %-32s %-12s %-9s %9s %9s %9s\n", "JOB", "STAGE", "STATUS", "RUN", "QUEUED", "ALONE");
+	for (i = 0; i < p->njobs; i++) {
+		const struct bp_job *j = &p->jobs[i];
+		printf("  %-32s %-12s %-9s %9s %9s %9s%s\n", report_ellipsize(j->name ? j->name : "?", 32, cut, sizeof(cut)),
+		       j->stage ? j->stage : "-", j->status ? j->status : "?",
+		       report_seconds(j->duration_s, a, sizeof(a)), report_seconds(j->queued_s, b, sizeof(b)),
+		       report_seconds(t->exclusive_s[i], c, sizeof(c)), t->critical[i] ? "  *" : "");
+	}
+	if (t->known)
+		printf("  (* on the critical path; ALONE: time no other job of the pipeline ran)\n");
+}
+
+static int run_pipelines(int argc, char **argv, const struct cli_env *env)
+{
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct store_pipeline_iter *it = NULL;
+	struct bp_store *st;
+	struct bp_pipeline p;
+	struct bp_error err;
+	int c, json = 0, r, rc = EXIT_INPUT;
+	long n = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+				return cli_usage_error(&cli_pipelines, "unknown format '%s' (text, json)", optarg);
+			json = !strcmp(optarg, "json");
+			break;
+		case 'h':
+			return cli_help(&cli_pipelines);
+		default:
+			return cli_usage_error(&cli_pipelines, "bad option");
+		}
+	}
+	if (!(st = cli_open_store(env)))
+		return EXIT_INPUT;
+	bp_error_init(&err);
+	if (!(it = store_select_pipelines(st, argv + optind, (size_t)(argc - optind), &err)))
+		goto out;
+	if (json)
+		fputs("{\"schema\":\"buildprof.pipelines/1\",\"pipelines\":[", stdout);
+	while ((r = store_pipeline_next(it, &p, &err)) == 1) {
+		struct analyzer_timeline t;
+		analyzer_pipeline_timeline(&p, &t);
+		if (json)
+			print_json(&p, &t, !n);
+		else
+			print_text(&p, &t, !n);
+		analyzer_timeline_release(&t);
+		bp_pipeline_release(&p);
+		n++;
+	}
+	if (json)
+		fputs(n ? "\n]}\n" : "]}\n", stdout);
+	else if (!n && r == 0)
+		printf("no pipelines%s\n", argc > optind ? " match" : " stored yet");
+	rc = r < 0 ? EXIT_INPUT : EXIT_OK;
+out:
+	if (bp_error_isset(&err))
+		cli_print_error("pipelines", &err);
+	store_pipeline_iter_free(it);
+	store_close(st);
+	return rc;
+}
+
+const struct cli_command cli_pipelines = {
+	.name = "pipelines",
+	.run = run_pipelines,
+	.summary = "list stored CI pipelines with their jobs and job steps",
+	.usage =
+	"usage: buildprof pipelines [ID|PIPELINE-ID|PROJECT|REF...] [--format text|json]\n"
+	"\n"
+	"Lists stored CI pipelines (GitLab pipelines, GitHub workflow runs; all, or\n"
+	"those whose id, provider id, project or ref is given), each with its jobs:\n"
+	"stage, status, run time, queue time, and the time each job ran alone; the\n"
+	"critical path through the jobs and the parallelism. Pipelines come from\n"
+	"`ingest` of GitLab or GitHub Actions API JSON or webhook payloads; a later\n"
+	"document about the same pipeline or job updates it.\n"
+	"\n"
+	"  -f, --format F   text (default) or json (schema buildprof.pipelines/1)\n"
+	"  -h, --help       this text\n",
+};

@@ -1,0 +1,296 @@
+/*
+ * store_pipelines.c - CI pipelines, jobs and job steps. A pipeline or job is
+ * unique on (provider, external id): a later document (a re-fetch, a webhook
+ * for a job that finished) updates it, and what it does not know leaves the
+ * stored value alone.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_internal.h"
+
+/* SQL: the new status, unless the stored one is final and the new one is
+ * not - webhooks arrive out of order, and a "queued" event delivered after
+ * "completed" must not bring a job back to life. */
+#define MERGED_STATUS                                                                        \
+	" status = CASE WHEN status IN ('success','failed','canceled','skipped')"            \
+	" AND excluded.status NOT IN ('success','failed','canceled','skipped')"               \
+	" THEN status ELSE coalesce(excluded.status, status) END,"
+
+static void bind_text(sqlite3_stmt *q, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(q, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, i);
+}
+
+static void bind_real(sqlite3_stmt *q, int i, double v)
+{
+	if (isfinite(v))
+		sqlite3_bind_double(q, i, v);
+	else
+		sqlite3_bind_null(q, i);
+}
+
+static long row_id(struct bp_store *st, const char *table, const char *provider, const char *ext,
+		   struct bp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	char sql[128];
+	long id = -1;
+
+	snprintf(sql, sizeof(sql), "SELECT id FROM %s WHERE provider = ? AND external_id = ?", table);
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return store_fail(st, err, "cannot look up a pipeline");
+	bind_text(q, 1, provider);
+	bind_text(q, 2, ext);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		id = (long)sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return id;
+}
+
+static int put_job(struct bp_store *st, long pipeline_id, const char *provider, struct bp_job *j,
+		   struct bp_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO job(pipeline_id, provider, external_id, name, stage, status, created_at,"
+		" started_at, finished_at, duration_s, queued_s, runner, attempt)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+		" ON CONFLICT(provider, external_id) DO UPDATE SET"
+		" pipeline_id = excluded.pipeline_id,"
+		" name = coalesce(excluded.name, name), stage = coalesce(excluded.stage, stage),"
+		MERGED_STATUS
+		" created_at = coalesce(excluded.created_at, created_at),"
+		" started_at = coalesce(excluded.started_at, started_at),"
+		" finished_at = coalesce(excluded.finished_at, finished_at),"
+		" duration_s = coalesce(excluded.duration_s, duration_s),"
+		" queued_s = coalesce(excluded.queued_s, queued_s),"
+		" runner = coalesce(excluded.runner, runner), attempt = coalesce(excluded.attempt, attempt)";
+	sqlite3_stmt *q = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (!j->external_id)
+		return 0; /* a job without an id cannot be merged with anything: skip it */
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return store_fail(st, err, "cannot store a job");
+	sqlite3_bind_int64(q, 1, pipeline_id);
+	bind_text(q, 2, provider);
+	bind_text(q, 3, j->external_id);
+	bind_text(q, 4, j->name);
+	bind_text(q, 5, j->stage);
+	bind_text(q, 6, j->status);
+	bind_real(q, 7, j->created_at);
+	bind_real(q, 8, j->started_at);
+	bind_real(q, 9, j->finished_at);
+	bind_real(q, 10, j->duration_s);
+	bind_real(q, 11, j->queued_s);
+	bind_text(q, 12, j->runner);
+	if (j->attempt > 0)
+		sqlite3_bind_int(q, 13, j->attempt);
+	else
+		sqlite3_bind_null(q, 13);
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		store_fail(st, err, "cannot store a job");
+		goto out;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if ((j->id = row_id(st, "job", provider, j->external_id, err)) < 0)
+		goto out;
+	if (j->nsteps) { /* a document with steps knows all of them: replace */
+		if (sqlite3_prepare_v2(st->db, "DELETE FROM job_step WHERE job_id = ?", -1, &q, NULL) != SQLITE_OK)
+			goto fail;
+		sqlite3_bind_int64(q, 1, j->id);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			goto fail;
+		sqlite3_finalize(q);
+		if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO job_step(job_id, number, name, status,"
+					       " started_at, completed_at) VALUES (?,?,?,?,?,?)", -1, &q, NULL) != SQLITE_OK)
+			goto fail;
+		for (i = 0; i < j->nsteps; i++) {
+			sqlite3_reset(q);
+			sqlite3_bind_int64(q, 1, j->id);
+			sqlite3_bind_int(q, 2, j->steps[i].number ? j->steps[i].number : (int)i + 1);
+			bind_text(q, 3, j->steps[i].name);
+			bind_text(q, 4, j->steps[i].status);
+			bind_real(q, 5, j->steps[i].started_at);
+			bind_real(q, 6, j->steps[i].completed_at);
+			if (sqlite3_step(q) != SQLITE_DONE)
+				goto fail;
+		}
+	}
+	rc = 0;
+	goto out;
+fail:
+	store_fail(st, err, "cannot store job steps");
+out:
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int store_put_pipeline(struct bp_store *st, long source_id, struct bp_pipeline *p, struct bp_error *err)
+{
+	static const char sql[] =
+		"INSERT INTO pipeline(source_id, provider, external_id, project, name, ref, sha, status,"
+		" created_at, started_at, finished_at, duration_s, queued_s)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+		" ON CONFLICT(provider, external_id) DO UPDATE SET"
+		" source_id = excluded.source_id,"
+		" project = coalesce(excluded.project, project), name = coalesce(excluded.name, name),"
+		" ref = coalesce(excluded.ref, ref), sha = coalesce(excluded.sha, sha),"
+		MERGED_STATUS
+		" created_at = coalesce(excluded.created_at, created_at),"
+		" started_at = coalesce(excluded.started_at, started_at),"
+		" finished_at = coalesce(excluded.finished_at, finished_at),"
+		" duration_s = coalesce(excluded.duration_s, duration_s),"
+		" queued_s = coalesce(excluded.queued_s, queued_s)";
+	sqlite3_stmt *q = NULL;
+	size_t i;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return store_fail(st, err, "cannot store a pipeline");
+	sqlite3_bind_int64(q, 1, source_id);
+	bind_text(q, 2, p->provider);
+	bind_text(q, 3, p->external_id);
+	bind_text(q, 4, p->project);
+	bind_text(q, 5, p->name);
+	bind_text(q, 6, p->ref);
+	bind_text(q, 7, p->sha);
+	bind_text(q, 8, p->status);
+	bind_real(q, 9, p->created_at);
+	bind_real(q, 10, p->started_at);
+	bind_real(q, 11, p->finished_at);
+	bind_real(q, 12, p->duration_s);
+	bind_real(q, 13, p->queued_s);
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		sqlite3_finalize(q);
+		return store_fail(st, err, "cannot store a pipeline");
+	}
+	sqlite3_finalize(q);
+	if ((p->id = row_id(st, "pipeline", p->provider, p->external_id, err)) < 0)
+		return -1;
+	for (i = 0; i < p->njobs; i++)
+		if (put_job(st, p->id, p->provider, &p->jobs[i], err))
+			return -1;
+	return 0;
+}
+
+struct store_pipeline_iter {
+	struct bp_store *st;
+	sqlite3_stmt *pipelines, *jobs, *steps;
+};
+
+struct store_pipeline_iter *store_select_pipelines(struct bp_store *st, char *const refs[],
+						   size_t nrefs, struct bp_error *err)
+{
+	struct store_pipeline_iter *it = xcalloc(1, sizeof(*it));
+	struct strbuf sql = STRBUF_INIT;
+	size_t i;
+
+	it->st = st;
+	strbuf_addstr(&sql, "SELECT id, provider, external_id, project, name, ref, sha, status, created_at,"
+			    " started_at, finished_at, duration_s, queued_s FROM pipeline");
+	for (i = 0; i < nrefs; i++)
+		strbuf_addf(&sql, "%sCAST(id AS TEXT) = ?%zu OR external_id = ?%zu OR project = ?%zu OR ref = ?%zu",
+			    i ? " OR " : " WHERE ", i + 1, i + 1, i + 1, i + 1);
+	strbuf_addstr(&sql, " ORDER BY coalesce(created_at, started_at), id");
+	if (sqlite3_prepare_v2(st->db, sql.buf, -1, &it->pipelines, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, "SELECT id, external_id, name, stage, status, created_at, started_at,"
+				       " finished_at, duration_s, queued_s, runner, attempt FROM job"
+				       " WHERE pipeline_id = ? ORDER BY coalesce(started_at, created_at), id",
+			       -1, &it->jobs, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, "SELECT number, name, status, started_at, completed_at FROM job_step"
+				       " WHERE job_id = ? ORDER BY number", -1, &it->steps, NULL) != SQLITE_OK) {
+		store_fail(st, err, "cannot select pipelines");
+		strbuf_release(&sql);
+		store_pipeline_iter_free(it);
+		return NULL;
+	}
+	for (i = 0; i < nrefs; i++)
+		sqlite3_bind_text(it->pipelines, (int)i + 1, refs[i], -1, SQLITE_STATIC);
+	strbuf_release(&sql);
+	return it;
+}
+
+static char *text_at(sqlite3_stmt *q, int i)
+{
+	const unsigned char *s = sqlite3_column_text(q, i);
+	return s ? xstrdup((const char *)s) : NULL;
+}
+
+static double real_at(sqlite3_stmt *q, int i)
+{
+	return sqlite3_column_type(q, i) == SQLITE_NULL ? NAN : sqlite3_column_double(q, i);
+}
+
+int store_pipeline_next(struct store_pipeline_iter *it, struct bp_pipeline *p, struct bp_error *err)
+{
+	sqlite3_stmt *q = it->pipelines;
+	int rc;
+
+	bp_pipeline_init(p);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return store_fail(it->st, err, "cannot read pipelines");
+	p->id = (long)sqlite3_column_int64(q, 0);
+	p->provider = text_at(q, 1);
+	p->external_id = text_at(q, 2);
+	p->project = text_at(q, 3);
+	p->name = text_at(q, 4);
+	p->ref = text_at(q, 5);
+	p->sha = text_at(q, 6);
+	p->status = text_at(q, 7);
+	p->created_at = real_at(q, 8);
+	p->started_at = real_at(q, 9);
+	p->finished_at = real_at(q, 10);
+	p->duration_s = real_at(q, 11);
+	p->queued_s = real_at(q, 12);
+	sqlite3_reset(it->jobs);
+	sqlite3_bind_int64(it->jobs, 1, p->id);
+	while ((rc = sqlite3_step(it->jobs)) == SQLITE_ROW) {
+		struct bp_job *j = bp_pipeline_add_job(p);
+		j->id = (long)sqlite3_column_int64(it->jobs, 0);
+		j->external_id = text_at(it->jobs, 1);
+		j->name = text_at(it->jobs, 2);
+		j->stage = text_at(it->jobs, 3);
+		j->status = text_at(it->jobs, 4);
+		j->created_at = real_at(it->jobs, 5);
+		j->started_at = real_at(it->jobs, 6);
+		j->finished_at = real_at(it->jobs, 7);
+		j->duration_s = real_at(it->jobs, 8);
+		j->queued_s = real_at(it->jobs, 9);
+		j->runner = text_at(it->jobs, 10);
+		j->attempt = sqlite3_column_int(it->jobs, 11);
+		sqlite3_reset(it->steps);
+		sqlite3_bind_int64(it->steps, 1, j->id);
+		while (sqlite3_step(it->steps) == SQLITE_ROW) {
+			struct bp_job_step *s = bp_job_add_step(j);
+			s->number = sqlite3_column_int(it->steps, 0);
+			s->name = text_at(it->steps, 1);
+			s->status = text_at(it->steps, 2);
+			s->started_at = real_at(it->steps, 3);
+			s->completed_at = real_at(it->steps, 4);
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		bp_pipeline_release(p);
+		return store_fail(it->st, err, "cannot read jobs");
+	}
+	return 1;
+}
+
+void store_pipeline_iter_free(struct store_pipeline_iter *it)
+{
+	if (!it)
+		return;
+	sqlite3_finalize(it->pipelines);
+	sqlite3_finalize(it->jobs);
+	sqlite3_finalize(it->steps);
+	free(it);
+}
