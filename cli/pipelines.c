@@ -22,7 +22,84 @@ static json_t *str(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-static void print_json(const struct bp_pipeline *p, const struct analyzer_timeline *t, int first)
+/* What a job's builds say: "build 12 3m55s, slowest [x 2/5] RUN npm ci 2m10s". */
+struct job_build {
+	long id;
+	double wall_s;
+	char *slowest;      /* label of its slowest step, or NULL */
+	double slowest_s;
+};
+
+struct job_builds {
+	struct job_build *b;
+	size_t n, alloc;
+};
+
+static int collect_build(void *ctx, const struct bp_build *b)
+{
+	struct job_builds *jb = ctx;
+	struct job_build *r;
+	size_t idx[1];
+
+	BP_GROW(jb->b, jb->n + 1, jb->alloc);
+	r = &jb->b[jb->n++];
+	r->id = b->id;
+	r->wall_s = b->wall_s;
+	r->slowest = NULL;
+	r->slowest_s = NAN;
+	if (analyzer_slowest_steps(b, idx, 1) == 1) {
+		struct strbuf label = STRBUF_INIT;
+		const struct bp_step *s = &b->steps[idx[0]];
+		report_step_label(&label, s->stage, s->index, s->count, s->text);
+		r->slowest = strbuf_detach(&label, NULL);
+		r->slowest_s = s->duration_s;
+	}
+	return 0;
+}
+
+/* The builds of each job of p (an array of p->njobs lists; free with free_builds). */
+static struct job_builds *builds_of(struct bp_store *st, const struct bp_pipeline *p)
+{
+	struct job_builds *all = xcalloc(p->njobs ? p->njobs : 1, sizeof(*all));
+	struct bp_error err;
+	size_t i, k;
+
+	for (i = 0; i < p->njobs; i++) {
+		struct bp_selector sel;
+		long *ids = NULL, count;
+		size_t n = 0;
+		bp_error_init(&err);
+		if (store_job_builds(st, p, &p->jobs[i], &ids, &n, &err) || !n) {
+			free(ids);
+			continue;
+		}
+		bp_selector_init(&sel);
+		for (k = 0; k < n; k++) {
+			BP_GROW(sel.ranges, sel.nranges + 1, sel.alloc_ranges);
+			sel.ranges[sel.nranges].lo = sel.ranges[sel.nranges].hi = ids[k];
+			sel.nranges++;
+		}
+		cli_each_build(st, &sel, 1, collect_build, &all[i], &count);
+		bp_selector_release(&sel);
+		free(ids);
+	}
+	return all;
+}
+
+static void free_builds(struct job_builds *all, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < all[i].n; k++)
+			free(all[i].b[k].slowest);
+		free(all[i].b);
+	}
+	free(all);
+}
+
+static void print_json(const struct bp_pipeline *p, const struct analyzer_timeline *t,
+		       const struct job_builds *jb, int first)
 {
 	json_t *o = json_object(), *jobs = json_array();
 	char ts[40];
@@ -52,6 +129,18 @@ static void print_json(const struct bp_pipeline *p, const struct analyzer_timeli
 		json_object_set_new(jo, "critical", json_boolean(t->critical[i]));
 		json_object_set_new(jo, "runner", str(j->runner));
 		json_object_set_new(jo, "steps", steps);
+		{
+			json_t *builds = json_array();
+			for (k = 0; k < jb[i].n; k++) {
+				json_t *bo = json_object();
+				json_object_set_new(bo, "id", json_integer(jb[i].b[k].id));
+				json_object_set_new(bo, "wall_s", num(jb[i].b[k].wall_s));
+				json_object_set_new(bo, "slowest_step", str(jb[i].b[k].slowest));
+				json_object_set_new(bo, "slowest_step_s", num(jb[i].b[k].slowest_s));
+				json_array_append_new(builds, bo);
+			}
+			json_object_set_new(jo, "builds", builds);
+		}
 		json_array_append_new(jobs, jo);
 	}
 	json_object_set_new(o, "provider", str(p->provider));
@@ -72,7 +161,8 @@ static void print_json(const struct bp_pipeline *p, const struct analyzer_timeli
 	json_decref(o);
 }
 
-static void print_text(const struct bp_pipeline *p, const struct analyzer_timeline *t, int first)
+static void print_text(const struct bp_pipeline *p, const struct analyzer_timeline *t,
+		       const struct job_builds *jb, int first)
 {
 	char a[32], b[32], c[32], cut[64];
 	size_t i;
@@ -101,6 +191,14 @@ static void print_text(const struct bp_pipeline *p, const struct analyzer_timeli
 		       j->stage ? j->stage : "-", j->status ? j->status : "?",
 		       report_seconds(j->duration_s, a, sizeof(a)), report_seconds(j->queued_s, b, sizeof(b)),
 		       report_seconds(t->exclusive_s[i], c, sizeof(c)), t->critical[i] ? "  *" : "");
+		for (size_t k = 0; k < jb[i].n; k++) {
+			char wide[128];
+			printf("    of which build %ld: %s", jb[i].b[k].id, report_seconds(jb[i].b[k].wall_s, a, sizeof(a)));
+			if (jb[i].b[k].slowest)
+				printf(", slowest %s %s", report_ellipsize(jb[i].b[k].slowest, 60, wide, sizeof(wide)),
+				       report_seconds(jb[i].b[k].slowest_s, b, sizeof(b)));
+			putchar('\n');
+		}
 	}
 	if (t->known)
 		printf("  (* on the critical path; ALONE: time no other job of the pipeline ran)\n");
@@ -143,12 +241,14 @@ static int run_pipelines(int argc, char **argv, const struct cli_env *env)
 		fputs("{\"schema\":\"buildprof.pipelines/1\",\"pipelines\":[", stdout);
 	while ((r = store_pipeline_next(it, &p, &err)) == 1) {
 		struct analyzer_timeline t;
+		struct job_builds *jb = builds_of(st, &p);
 		analyzer_pipeline_timeline(&p, &t);
 		if (json)
-			print_json(&p, &t, !n);
+			print_json(&p, &t, jb, !n);
 		else
-			print_text(&p, &t, !n);
+			print_text(&p, &t, jb, !n);
 		analyzer_timeline_release(&t);
+		free_builds(jb, p.njobs);
 		bp_pipeline_release(&p);
 		n++;
 	}

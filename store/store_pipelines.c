@@ -294,3 +294,33 @@ void store_pipeline_iter_free(struct store_pipeline_iter *it)
 	sqlite3_finalize(it->steps);
 	free(it);
 }
+
+int store_job_builds(struct bp_store *st, const struct bp_pipeline *p, const struct bp_job *j,
+		     long **ids, size_t *n, struct bp_error *err)
+{
+	static const char gitlab[] =
+		"SELECT build_id FROM label WHERE key = 'CI_JOB_ID' AND value = ?1 ORDER BY build_id";
+	static const char github[] =
+		"SELECT r.build_id FROM label r JOIN label k ON k.build_id = r.build_id"
+		" WHERE r.key = 'GITHUB_RUN_ID' AND r.value = ?1 AND k.key = 'GITHUB_JOB' AND k.value = ?2"
+		" ORDER BY r.build_id";
+	sqlite3_stmt *q = NULL;
+	size_t alloc = 0;
+	int gh = p->provider && !strcmp(p->provider, "github"), rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(st->db, gh ? github : gitlab, -1, &q, NULL) != SQLITE_OK)
+		return store_fail(st, err, "cannot join builds to jobs");
+	bind_text(q, 1, gh ? p->external_id : j->external_id);
+	if (gh)
+		bind_text(q, 2, j->name);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		BP_GROW(*ids, *n + 1, alloc);
+		(*ids)[(*n)++] = (long)sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, err, "cannot join builds to jobs");
+	return 0;
+}

@@ -90,6 +90,12 @@ struct store_pipeline_iter *store_select_pipelines(struct bp_store *st, char *co
 int store_pipeline_next(struct store_pipeline_iter *it, struct bp_pipeline *p, struct bp_error *err);
 void store_pipeline_iter_free(struct store_pipeline_iter *it);
 
+/* The ids of the builds that ran inside a CI job, as `buildprof run` labels
+ * them: CI_JOB_ID (GitLab), or GITHUB_RUN_ID and GITHUB_JOB (GitHub).
+ * Appends to *ids (new array; free it). Returns 0 or -1. */
+int store_job_builds(struct bp_store *st, const struct bp_pipeline *p, const struct bp_job *j,
+		     long **ids, size_t *n, struct bp_error *err);
+
 /* Iterates the builds sel matches, oldest first. With with_steps the steps
  * are loaded too. Returns a new iterator or NULL. */
 struct store_iter *store_select_builds(struct bp_store *st, const struct bp_selector *sel,
