@@ -123,6 +123,32 @@ struct registry_options {
 int collector_fetch_registry_image(const char *ref, const struct registry_options *opt,
 				   struct bp_image *img, char fp[65], struct bp_error *err);
 
+/* --- CI API clients (collector/ciapi.c) --- */
+struct ci_fetch_options {
+	const char *api_url;     /* GitLab .../api/v4, GitHub https://api.github.com */
+	const char *project;     /* GitLab project id or path; GitHub "owner/name" */
+	const char *pipeline;    /* one pipeline / run id, or NULL */
+	const char *ref;         /* with last: the branch */
+	const char *workflow;    /* GitHub: the workflow file (with ref/last), or NULL for all */
+	long last;               /* how many recent pipelines / runs */
+	const char *auth_header; /* "PRIVATE-TOKEN: ..." / "Authorization: Bearer ..." */
+	const char *token_var;   /* the variable it came from, for messages */
+};
+
+/* The ids of the `last` most recent pipelines (GitLab) or runs (GitHub,
+ * of `workflow` when set) on `ref` (any when NULL): a new array of new
+ * strings. Returns 0 or -1 with err set. */
+int collector_list_pipelines(const struct ci_fetch_options *o, int github, char ***ids, size_t *n,
+			     struct bp_error *err);
+/* Fetches pipeline / run o->pipeline with all pages of its jobs and hands
+ * each document's pipelines to sink (the same parsers as `ingest`). Adds
+ * every response body to fp. Returns 0, or -1 with err naming the URL and
+ * HTTP status (and the token's variable, never its value). */
+int collector_fetch_gitlab(const struct ci_fetch_options *o, const struct bp_sink *sink,
+			   struct bp_sha256 *fp, struct bp_error *err);
+int collector_fetch_github(const struct ci_fetch_options *o, const struct bp_sink *sink,
+			   struct bp_sha256 *fp, struct bp_error *err);
+
 /* --- helpers shared by the parsers (collector/dockerfile.c) --- */
 /* Returns the canonical upper-case Dockerfile instruction that starts text
  * ("run" -> "RUN"), or NULL when the first word is none. Static string. */
