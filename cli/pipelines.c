@@ -22,6 +22,26 @@ static json_t *str(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* A job's recent history on the same ref: how long it usually takes, how
+ * often it fails, how often it ran more than once (retries). */
+struct job_history {
+	double v[1000];
+	size_t n, runs;
+	long failed;
+	double median_s, p95_s;
+};
+
+static void add_run(void *ctx, const char *status, double d)
+{
+	struct job_history *h = ctx;
+
+	h->runs++;
+	if (status && !strcmp(status, "failed"))
+		h->failed++;
+	if (!isnan(d) && h->n < BP_ARRAY_SIZE(h->v))
+		h->v[h->n++] = d;
+}
+
 /* What a job's builds say: "build 12 3m55s, slowest [x 2/5] RUN npm ci 2m10s". */
 struct job_build {
 	long id;
@@ -99,7 +119,7 @@ static void free_builds(struct job_builds *all, size_t n)
 }
 
 static void print_json(const struct bp_pipeline *p, const struct analyzer_timeline *t,
-		       const struct job_builds *jb, int first)
+		       const struct job_builds *jb, const struct job_history *hist, int first)
 {
 	json_t *o = json_object(), *jobs = json_array();
 	char ts[40];
@@ -128,6 +148,15 @@ static void print_json(const struct bp_pipeline *p, const struct analyzer_timeli
 		json_object_set_new(jo, "exclusive_s", num(t->exclusive_s[i]));
 		json_object_set_new(jo, "critical", json_boolean(t->critical[i]));
 		json_object_set_new(jo, "runner", str(j->runner));
+		json_object_set_new(jo, "attempt", j->attempt > 0 ? json_integer(j->attempt) : json_null());
+		if (hist) {
+			json_t *ho = json_object();
+			json_object_set_new(ho, "runs", json_integer((json_int_t)hist[i].runs));
+			json_object_set_new(ho, "failed", json_integer(hist[i].failed));
+			json_object_set_new(ho, "median_s", num(hist[i].median_s));
+			json_object_set_new(ho, "p95_s", num(hist[i].p95_s));
+			json_object_set_new(jo, "history", ho);
+		}
 		json_object_set_new(jo, "steps", steps);
 		{
 			json_t *builds = json_array();
@@ -162,7 +191,7 @@ static void print_json(const struct bp_pipeline *p, const struct analyzer_timeli
 }
 
 static void print_text(const struct bp_pipeline *p, const struct analyzer_timeline *t,
-		       const struct job_builds *jb, int first)
+		       const struct job_builds *jb, const struct job_history *hist, int first)
 {
 	char a[32], b[32], c[32], cut[64];
 	size_t i;
@@ -191,6 +220,10 @@ static void print_text(const struct bp_pipeline *p, const struct analyzer_timeli
 		       j->stage ? j->stage : "-", j->status ? j->status : "?",
 		       report_seconds(j->duration_s, a, sizeof(a)), report_seconds(j->queued_s, b, sizeof(b)),
 		       report_seconds(t->exclusive_s[i], c, sizeof(c)), t->critical[i] ? "  *" : "");
+		if (hist && hist[i].runs > 1)
+			printf("    last %zu runs on %s: median %s, p95 %s, %ld failed\n", hist[i].runs,
+			       p->ref ? p->ref : "this ref", report_seconds(hist[i].median_s, a, sizeof(a)),
+			       report_seconds(hist[i].p95_s, b, sizeof(b)), hist[i].failed);
 		for (size_t k = 0; k < jb[i].n; k++) {
 			char wide[128];
 			printf("    of which build %ld: %s", jb[i].b[k].id, report_seconds(jb[i].b[k].wall_s, a, sizeof(a)));
@@ -208,6 +241,7 @@ static int run_pipelines(int argc, char **argv, const struct cli_env *env)
 {
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "history", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -216,7 +250,7 @@ static int run_pipelines(int argc, char **argv, const struct cli_env *env)
 	struct bp_pipeline p;
 	struct bp_error err;
 	int c, json = 0, r, rc = EXIT_INPUT;
-	long n = 0;
+	long n = 0, history = 10;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
@@ -225,6 +259,10 @@ static int run_pipelines(int argc, char **argv, const struct cli_env *env)
 			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
 				return cli_usage_error(&cli_pipelines, "unknown format '%s' (text, json)", optarg);
 			json = !strcmp(optarg, "json");
+			break;
+		case 'H':
+			if (bp_parse_long(optarg, 0, 1000, &history))
+				return cli_usage_error(&cli_pipelines, "--history wants a number from 0 to 1000");
 			break;
 		case 'h':
 			return cli_help(&cli_pipelines);
@@ -242,13 +280,27 @@ static int run_pipelines(int argc, char **argv, const struct cli_env *env)
 	while ((r = store_pipeline_next(it, &p, &err)) == 1) {
 		struct analyzer_timeline t;
 		struct job_builds *jb = builds_of(st, &p);
+		struct job_history *hist = NULL;
+		size_t k;
+		if (history > 0) {
+			hist = xcalloc(p.njobs ? p.njobs : 1, sizeof(*hist));
+			for (k = 0; k < p.njobs; k++) {
+				if (p.jobs[k].name &&
+				    store_job_history(st, &p, p.jobs[k].name, history, add_run, &hist[k], &err))
+					cli_print_error("pipelines", &err);
+				hist[k].median_s = analyzer_median(hist[k].v, hist[k].n);
+				hist[k].p95_s = analyzer_quantile(hist[k].v, hist[k].n, 0.95);
+			}
+			bp_error_init(&err);
+		}
 		analyzer_pipeline_timeline(&p, &t);
 		if (json)
-			print_json(&p, &t, jb, !n);
+			print_json(&p, &t, jb, hist, !n);
 		else
-			print_text(&p, &t, jb, !n);
+			print_text(&p, &t, jb, hist, !n);
 		analyzer_timeline_release(&t);
 		free_builds(jb, p.njobs);
+		free(hist);
 		bp_pipeline_release(&p);
 		n++;
 	}
@@ -280,5 +332,7 @@ const struct cli_command cli_pipelines = {
 	"document about the same pipeline or job updates it.\n"
 	"\n"
 	"  -f, --format F   text (default) or json (schema buildprof.pipelines/1)\n"
+	"      --history N  per job: median, p95 and failures over its last N runs in\n"
+	"                   pipelines of the same project and ref (default 10; 0: off)\n"
 	"  -h, --help       this text\n",
 };

@@ -324,3 +324,32 @@ int store_job_builds(struct bp_store *st, const struct bp_pipeline *p, const str
 		return store_fail(st, err, "cannot join builds to jobs");
 	return 0;
 }
+
+int store_job_history(struct bp_store *st, const struct bp_pipeline *p, const char *name, long limit,
+		      void (*fn)(void *ctx, const char *status, double duration_s), void *ctx,
+		      struct bp_error *err)
+{
+	static const char sql[] =
+		"SELECT j.status, j.duration_s FROM job j JOIN pipeline q ON q.id = j.pipeline_id"
+		" WHERE q.provider = ?1 AND q.project IS ?2 AND q.ref IS ?3 AND j.name = ?4"
+		" AND coalesce(q.created_at, q.started_at, 0) <= coalesce(?5, 1e18)"
+		" ORDER BY coalesce(q.created_at, q.started_at) DESC, j.id DESC LIMIT ?6";
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return store_fail(st, err, "cannot read job history");
+	bind_text(q, 1, p->provider);
+	bind_text(q, 2, p->project);
+	bind_text(q, 3, p->ref);
+	bind_text(q, 4, name);
+	bind_real(q, 5, !isnan(p->created_at) ? p->created_at : p->started_at);
+	sqlite3_bind_int64(q, 6, limit);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		fn(ctx, (const char *)sqlite3_column_text(q, 0),
+		   sqlite3_column_type(q, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 1));
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, err, "cannot read job history");
+	return 0;
+}

@@ -96,6 +96,13 @@ void store_pipeline_iter_free(struct store_pipeline_iter *it);
 int store_job_builds(struct bp_store *st, const struct bp_pipeline *p, const struct bp_job *j,
 		     long **ids, size_t *n, struct bp_error *err);
 
+/* The last `limit` runs of the job named `name` in pipelines of the same
+ * provider, project and ref as p (p's own included), newest first: fn gets
+ * each run's status and duration (NAN unknown). Returns 0 or -1. */
+int store_job_history(struct bp_store *st, const struct bp_pipeline *p, const char *name, long limit,
+		      void (*fn)(void *ctx, const char *status, double duration_s), void *ctx,
+		      struct bp_error *err);
+
 /* Iterates the builds sel matches, oldest first. With with_steps the steps
  * are loaded too. Returns a new iterator or NULL. */
 struct store_iter *store_select_builds(struct bp_store *st, const struct bp_selector *sel,
