@@ -23,8 +23,59 @@ struct report_run {
 	struct bp_store *st;
 	struct named_history *hist;
 	size_t nhist, alloc_hist;
+	char **pipelines;           /* CI pipeline ids the builds ran in (their labels) */
+	size_t npipelines, alloc_pipelines;
 	int failed;
 };
+
+/* Remembers the pipeline a build ran in: CI_PIPELINE_ID or GITHUB_RUN_ID. */
+static void note_pipeline(struct report_run *run, const struct bp_build *b)
+{
+	const char *id = bp_build_label(b, "CI_PIPELINE_ID");
+	size_t i;
+
+	if (!id)
+		id = bp_build_label(b, "GITHUB_RUN_ID");
+	if (!id)
+		return;
+	for (i = 0; i < run->npipelines; i++)
+		if (!strcmp(run->pipelines[i], id))
+			return;
+	BP_GROW(run->pipelines, run->npipelines + 1, run->alloc_pipelines);
+	run->pipelines[run->npipelines++] = xstrdup(id);
+}
+
+/* Shows the pipelines of the selected builds, when the format does. */
+static void report_pipelines(struct report_run *run)
+{
+	struct store_pipeline_iter *it;
+	struct bp_pipeline p;
+	struct bp_error err;
+
+	if (!run->fmt->pipeline || !run->npipelines)
+		return;
+	bp_error_init(&err);
+	it = store_select_pipelines(run->st, run->pipelines, run->npipelines, &err);
+	while (it && store_pipeline_next(it, &p, &err) == 1) {
+		struct analyzer_timeline t;
+		/* the label holds the provider's id; refs also match stored ids and refs */
+		size_t i;
+		int ours = 0;
+		for (i = 0; i < run->npipelines; i++)
+			ours |= !strcmp(run->pipelines[i], p.external_id);
+		if (ours) {
+			analyzer_pipeline_timeline(&p, &t);
+			run->fmt->pipeline(run->state, &p, &t);
+			analyzer_timeline_release(&t);
+		}
+		bp_pipeline_release(&p);
+	}
+	if (bp_error_isset(&err)) {
+		cli_print_error("report", &err);
+		run->failed = 1;
+	}
+	store_pipeline_iter_free(it);
+}
 
 static void add_history(void *ctx, const char *stage, const char *text, double d)
 {
@@ -78,6 +129,7 @@ static int report_one(void *vctx, const struct bp_build *b)
 	a.image = have_img == 1 ? &img : NULL;
 	analyzer_sizes(b, a.image, &a.sizes);
 	run->fmt->build(run->state, b, &a);
+	note_pipeline(run, b);
 	analyzer_sizes_release(&a.sizes);
 	if (have_img == 1)
 		bp_image_release(&img);
@@ -108,6 +160,7 @@ int cli_render_report(struct bp_store *st, const struct bp_selector *sel,
 		goto out;
 	}
 	analyzer_summary_finish(&run.sum);
+	report_pipelines(&run);
 	run.fmt->end(run.state, &run.sum);
 	if (!count) {
 		error("report: no builds match%s",
@@ -122,6 +175,9 @@ out:
 		analyzer_history_release(&run.hist[i].h);
 	}
 	free(run.hist);
+	for (size_t i = 0; i < run.npipelines; i++)
+		free(run.pipelines[i]);
+	free(run.pipelines);
 	return rc;
 }
 

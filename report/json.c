@@ -15,6 +15,7 @@
 struct report_state {
 	struct report_options opt;
 	long builds;
+	json_t *pipelines; /* kept until end: they follow the summary in the document */
 };
 
 static json_t *real_or_null(double v)
@@ -72,6 +73,7 @@ static struct report_state *json_begin(const struct report_options *opt)
 	struct report_state *st = xcalloc(1, sizeof(*st));
 
 	st->opt = *opt;
+	st->pipelines = json_array();
 	fputs("{\"schema\":\"buildprof.report/1\",\"builds\":[", opt->out);
 	return st;
 }
@@ -233,14 +235,59 @@ static void json_end(struct report_state *st, const struct analyzer_summary *sum
 	}
 	fputs(st->builds ? "\n],\"summary\":" : "],\"summary\":", st->opt.out);
 	json_dumpf(o, st->opt.out, DUMP_FLAGS);
-	fputs(",\"pipelines\":[]}\n", st->opt.out);
+	fputs(",\"pipelines\":", st->opt.out);
+	json_dumpf(st->pipelines, st->opt.out, DUMP_FLAGS);
+	fputs("}\n", st->opt.out);
+	json_decref(st->pipelines);
 	json_decref(o);
 	free(st);
+}
+
+static void json_pipeline(struct report_state *st, const struct bp_pipeline *p,
+			  const struct analyzer_timeline *t)
+{
+	json_t *o = json_object(), *jobs = json_array();
+	size_t i, k;
+
+	for (i = 0; i < p->njobs; i++) {
+		const struct bp_job *j = &p->jobs[i];
+		json_t *jo = json_object(), *steps = json_array();
+		for (k = 0; k < j->nsteps; k++) {
+			json_t *so = json_object();
+			json_object_set_new(so, "name", string_or_null(j->steps[k].name));
+			json_object_set_new(so, "status", string_or_null(j->steps[k].status));
+			json_object_set_new(so, "duration_s",
+					    real_or_null(j->steps[k].completed_at >= j->steps[k].started_at
+								 ? j->steps[k].completed_at - j->steps[k].started_at : NAN));
+			json_array_append_new(steps, so);
+		}
+		json_object_set_new(jo, "id", string_or_null(j->external_id));
+		json_object_set_new(jo, "name", string_or_null(j->name));
+		json_object_set_new(jo, "stage", string_or_null(j->stage));
+		json_object_set_new(jo, "status", string_or_null(j->status));
+		json_object_set_new(jo, "duration_s", real_or_null(j->duration_s));
+		json_object_set_new(jo, "queued_s", real_or_null(j->queued_s));
+		json_object_set_new(jo, "exclusive_s", real_or_null(t->exclusive_s[i]));
+		json_object_set_new(jo, "steps", steps);
+		json_array_append_new(jobs, jo);
+	}
+	json_object_set_new(o, "provider", string_or_null(p->provider));
+	json_object_set_new(o, "id", string_or_null(p->external_id));
+	json_object_set_new(o, "project", string_or_null(p->project));
+	json_object_set_new(o, "ref", string_or_null(p->ref));
+	json_object_set_new(o, "sha", string_or_null(p->sha));
+	json_object_set_new(o, "status", string_or_null(p->status));
+	json_object_set_new(o, "duration_s", real_or_null(p->duration_s));
+	json_object_set_new(o, "queued_s", real_or_null(p->queued_s));
+	json_object_set_new(o, "critical_path_s", real_or_null(t->critical_path_s));
+	json_object_set_new(o, "jobs", jobs);
+	json_array_append_new(st->pipelines, o);
 }
 
 const struct report_format report_json_format = {
 	.name = "json",
 	.begin = json_begin,
 	.build = json_build,
+	.pipeline = json_pipeline,
 	.end = json_end,
 };

@@ -246,9 +246,34 @@ static void text_end(struct report_state *st, const struct analyzer_summary *sum
 	free(st);
 }
 
+static void text_pipeline(struct report_state *st, const struct bp_pipeline *p,
+			  const struct analyzer_timeline *t)
+{
+	FILE *out = st->opt.out;
+	char a[32], b[32], c[32], cut[64];
+	size_t i;
+
+	fprintf(out, "\npipeline %s %s  %s%s%s  %s\n", p->provider, p->external_id,
+		p->project ? p->project : "", p->ref ? "  " : "", p->ref ? p->ref : "",
+		p->status ? p->status : "?");
+	fprintf(out, "  time        %s run, %s queued", report_seconds(p->duration_s, a, sizeof(a)),
+		report_seconds(p->queued_s, b, sizeof(b)));
+	if (t->known)
+		fprintf(out, "; critical path %s", report_seconds(t->critical_path_s, c, sizeof(c)));
+	fputc('\n', out);
+	for (i = 0; i < p->njobs; i++)
+		fprintf(out, "  %9s run %9s queued %9s alone  %s%s\n",
+			report_seconds(p->jobs[i].duration_s, a, sizeof(a)),
+			report_seconds(p->jobs[i].queued_s, b, sizeof(b)),
+			report_seconds(t->exclusive_s[i], c, sizeof(c)),
+			report_ellipsize(p->jobs[i].name ? p->jobs[i].name : "?", 40, cut, sizeof(cut)),
+			t->critical[i] ? "  *" : "");
+}
+
 const struct report_format report_text_format = {
 	.name = "text",
 	.begin = text_begin,
 	.build = text_build,
+	.pipeline = text_pipeline,
 	.end = text_end,
 };

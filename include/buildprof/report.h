@@ -24,6 +24,10 @@ struct report_format {
 	struct report_state *(*begin)(const struct report_options *opt);
 	void (*build)(struct report_state *st, const struct bp_build *b,
 		      const struct analyzer_analysis *a);
+	/* A CI pipeline the selected builds ran in (called after the builds,
+	 * before end; NULL when the format does not show pipelines). */
+	void (*pipeline)(struct report_state *st, const struct bp_pipeline *p,
+			 const struct analyzer_timeline *t);
 	/* Prints the summary and frees st. */
 	void (*end)(struct report_state *st, const struct analyzer_summary *sum);
 };
