@@ -121,34 +121,12 @@ static void free_builds(struct job_builds *all, size_t n)
 static void print_json(const struct bp_pipeline *p, const struct analyzer_timeline *t,
 		       const struct job_builds *jb, const struct job_history *hist, int first)
 {
-	json_t *o = json_object(), *jobs = json_array();
-	char ts[40];
+	json_t *o = report_pipeline_json(p, t), *jobs = json_object_get(o, "jobs");
 	size_t i, k;
 
+	/* what only this command adds: each job's history and builds */
 	for (i = 0; i < p->njobs; i++) {
-		const struct bp_job *j = &p->jobs[i];
-		json_t *jo = json_object(), *steps = json_array();
-		for (k = 0; k < j->nsteps; k++) {
-			json_t *so = json_object();
-			json_object_set_new(so, "name", str(j->steps[k].name));
-			json_object_set_new(so, "status", str(j->steps[k].status));
-			json_object_set_new(so, "duration_s",
-					    num(j->steps[k].completed_at >= j->steps[k].started_at
-							? j->steps[k].completed_at - j->steps[k].started_at : NAN));
-			json_array_append_new(steps, so);
-		}
-		json_object_set_new(jo, "id", str(j->external_id));
-		json_object_set_new(jo, "name", str(j->name));
-		json_object_set_new(jo, "stage", str(j->stage));
-		json_object_set_new(jo, "status", str(j->status));
-		json_object_set_new(jo, "started_at", isfinite(j->started_at)
-						      ? json_string(bp_format_time(j->started_at, ts, sizeof(ts))) : json_null());
-		json_object_set_new(jo, "duration_s", num(j->duration_s));
-		json_object_set_new(jo, "queued_s", num(j->queued_s));
-		json_object_set_new(jo, "exclusive_s", num(t->exclusive_s[i]));
-		json_object_set_new(jo, "critical", json_boolean(t->critical[i]));
-		json_object_set_new(jo, "runner", str(j->runner));
-		json_object_set_new(jo, "attempt", j->attempt > 0 ? json_integer(j->attempt) : json_null());
+		json_t *jo = json_array_get(jobs, i), *builds = json_array();
 		if (hist) {
 			json_t *ho = json_object();
 			json_object_set_new(ho, "runs", json_integer((json_int_t)hist[i].runs));
@@ -157,34 +135,16 @@ static void print_json(const struct bp_pipeline *p, const struct analyzer_timeli
 			json_object_set_new(ho, "p95_s", num(hist[i].p95_s));
 			json_object_set_new(jo, "history", ho);
 		}
-		json_object_set_new(jo, "steps", steps);
-		{
-			json_t *builds = json_array();
-			for (k = 0; k < jb[i].n; k++) {
-				json_t *bo = json_object();
-				json_object_set_new(bo, "id", json_integer(jb[i].b[k].id));
-				json_object_set_new(bo, "wall_s", num(jb[i].b[k].wall_s));
-				json_object_set_new(bo, "slowest_step", str(jb[i].b[k].slowest));
-				json_object_set_new(bo, "slowest_step_s", num(jb[i].b[k].slowest_s));
-				json_array_append_new(builds, bo);
-			}
-			json_object_set_new(jo, "builds", builds);
+		for (k = 0; k < jb[i].n; k++) {
+			json_t *bo = json_object();
+			json_object_set_new(bo, "id", json_integer(jb[i].b[k].id));
+			json_object_set_new(bo, "wall_s", num(jb[i].b[k].wall_s));
+			json_object_set_new(bo, "slowest_step", str(jb[i].b[k].slowest));
+			json_object_set_new(bo, "slowest_step_s", num(jb[i].b[k].slowest_s));
+			json_array_append_new(builds, bo);
 		}
-		json_array_append_new(jobs, jo);
+		json_object_set_new(jo, "builds", builds);
 	}
-	json_object_set_new(o, "provider", str(p->provider));
-	json_object_set_new(o, "id", str(p->external_id));
-	json_object_set_new(o, "project", str(p->project));
-	json_object_set_new(o, "name", str(p->name));
-	json_object_set_new(o, "ref", str(p->ref));
-	json_object_set_new(o, "sha", str(p->sha));
-	json_object_set_new(o, "status", str(p->status));
-	json_object_set_new(o, "duration_s", num(p->duration_s));
-	json_object_set_new(o, "jobs_wall_s", num(t->known ? t->wall_s : NAN));
-	json_object_set_new(o, "queued_s", num(p->queued_s));
-	json_object_set_new(o, "critical_path_s", num(t->critical_path_s));
-	json_object_set_new(o, "parallelism", num(t->parallelism));
-	json_object_set_new(o, "jobs", jobs);
 	fputs(first ? "\n" : ",\n", stdout);
 	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 	json_decref(o);

@@ -14,17 +14,6 @@
 
 #define MAX_PAGES 1000
 
-static void url_escape(struct strbuf *sb, const char *s)
-{
-	for (; *s; s++) {
-		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		    strchr("-._~", *s))
-			strbuf_addch(sb, *s);
-		else
-			strbuf_addf(sb, "%%%02X", (unsigned char)*s);
-	}
-}
-
 static int get(const struct ci_fetch_options *o, const char *url, struct http_response *res,
 	       struct bp_error *err)
 {
@@ -143,15 +132,15 @@ int collector_list_pipelines(const struct ci_fetch_options *o, int github, char 
 		strbuf_addf(&url, "/runs?per_page=%ld", o->last);
 		if (o->ref) {
 			strbuf_addstr(&url, "&branch=");
-			url_escape(&url, o->ref);
+			strbuf_add_urlencoded(&url, o->ref);
 		}
 	} else {
 		strbuf_addf(&url, "%s/projects/", o->api_url);
-		url_escape(&url, o->project);
+		strbuf_add_urlencoded(&url, o->project);
 		strbuf_addf(&url, "/pipelines?per_page=%ld&order_by=id&sort=desc", o->last);
 		if (o->ref) {
 			strbuf_addstr(&url, "&ref=");
-			url_escape(&url, o->ref);
+			strbuf_add_urlencoded(&url, o->ref);
 		}
 	}
 	if (!get(o, url.buf, &res, err)) {
@@ -176,7 +165,7 @@ static int fetch_one(const struct ci_fetch_options *o, int github, const struct 
 		strbuf_addf(&url, "%s/repos/%s/actions/runs/%s", o->api_url, o->project, o->pipeline);
 	} else {
 		strbuf_addf(&url, "%s/projects/", o->api_url);
-		url_escape(&url, o->project);
+		strbuf_add_urlencoded(&url, o->project);
 		strbuf_addf(&url, "/pipelines/%s", o->pipeline);
 	}
 	if (get(o, url.buf, &res, err))

@@ -107,16 +107,6 @@ static char *challenge_param(const char *ch, const char *key)
 	return NULL;
 }
 
-static void url_escape(struct strbuf *sb, const char *s)
-{
-	for (; *s; s++) {
-		if (isalnum((unsigned char)*s) || strchr("-._~", *s))
-			strbuf_addch(sb, *s);
-		else
-			strbuf_addf(sb, "%%%02X", (unsigned char)*s);
-	}
-}
-
 static char *userpwd(const struct session *s)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -147,7 +137,7 @@ static int get_token(struct session *s, const char *challenge, struct bp_error *
 	strbuf_addch(&url, strchr(realm, '?') ? '&' : '?');
 	if (service) {
 		strbuf_addstr(&url, "service=");
-		url_escape(&url, service);
+		strbuf_add_urlencoded(&url, service);
 	}
 	if (!scope) {
 		struct strbuf sc = STRBUF_INIT;
@@ -155,7 +145,7 @@ static int get_token(struct session *s, const char *challenge, struct bp_error *
 		scope = strbuf_detach(&sc, NULL);
 	}
 	strbuf_addstr(&url, service ? "&scope=" : "scope=");
-	url_escape(&url, scope);
+	strbuf_add_urlencoded(&url, scope);
 	req.url = url.buf;
 	req.userpwd = up;
 	if (http_request(&req, &res, err))

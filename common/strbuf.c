@@ -135,3 +135,14 @@ void strbuf_add_json_escaped(struct strbuf *sb, const char *s)
 		}
 	}
 }
+
+void strbuf_add_urlencoded(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		    strchr("-._~", *s))
+			strbuf_addch(sb, *s);
+		else
+			strbuf_addf(sb, "%%%02X", (unsigned char)*s);
+	}
+}

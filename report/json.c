@@ -243,10 +243,10 @@ static void json_end(struct report_state *st, const struct analyzer_summary *sum
 	free(st);
 }
 
-static void json_pipeline(struct report_state *st, const struct bp_pipeline *p,
-			  const struct analyzer_timeline *t)
+json_t *report_pipeline_json(const struct bp_pipeline *p, const struct analyzer_timeline *t)
 {
 	json_t *o = json_object(), *jobs = json_array();
+	char ts[40];
 	size_t i, k;
 
 	for (i = 0; i < p->njobs; i++) {
@@ -265,23 +265,37 @@ static void json_pipeline(struct report_state *st, const struct bp_pipeline *p,
 		json_object_set_new(jo, "name", string_or_null(j->name));
 		json_object_set_new(jo, "stage", string_or_null(j->stage));
 		json_object_set_new(jo, "status", string_or_null(j->status));
+		json_object_set_new(jo, "started_at", isfinite(j->started_at)
+						      ? json_string(bp_format_time(j->started_at, ts, sizeof(ts))) : json_null());
 		json_object_set_new(jo, "duration_s", real_or_null(j->duration_s));
 		json_object_set_new(jo, "queued_s", real_or_null(j->queued_s));
 		json_object_set_new(jo, "exclusive_s", real_or_null(t->exclusive_s[i]));
+		json_object_set_new(jo, "critical", json_boolean(t->critical[i]));
+		json_object_set_new(jo, "runner", string_or_null(j->runner));
+		json_object_set_new(jo, "attempt", j->attempt > 0 ? json_integer(j->attempt) : json_null());
 		json_object_set_new(jo, "steps", steps);
 		json_array_append_new(jobs, jo);
 	}
 	json_object_set_new(o, "provider", string_or_null(p->provider));
 	json_object_set_new(o, "id", string_or_null(p->external_id));
 	json_object_set_new(o, "project", string_or_null(p->project));
+	json_object_set_new(o, "name", string_or_null(p->name));
 	json_object_set_new(o, "ref", string_or_null(p->ref));
 	json_object_set_new(o, "sha", string_or_null(p->sha));
 	json_object_set_new(o, "status", string_or_null(p->status));
 	json_object_set_new(o, "duration_s", real_or_null(p->duration_s));
+	json_object_set_new(o, "jobs_wall_s", real_or_null(t->known ? t->wall_s : NAN));
 	json_object_set_new(o, "queued_s", real_or_null(p->queued_s));
 	json_object_set_new(o, "critical_path_s", real_or_null(t->critical_path_s));
+	json_object_set_new(o, "parallelism", real_or_null(t->parallelism));
 	json_object_set_new(o, "jobs", jobs);
-	json_array_append_new(st->pipelines, o);
+	return o;
+}
+
+static void json_pipeline(struct report_state *st, const struct bp_pipeline *p,
+			  const struct analyzer_timeline *t)
+{
+	json_array_append_new(st->pipelines, report_pipeline_json(p, t));
 }
 
 const struct report_format report_json_format = {

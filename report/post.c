@@ -18,17 +18,6 @@
 #define MARKER "<!-- buildprof -->"
 #define MAX_PAGES 100
 
-static void url_escape(struct strbuf *sb, const char *s)
-{
-	for (; *s; s++) {
-		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		    strchr("-._~", *s))
-			strbuf_addch(sb, *s);
-		else
-			strbuf_addf(sb, "%%%02X", (unsigned char)*s);
-	}
-}
-
 static int send(const struct report_post_target *t, const char *method, const char *url,
 		const char *body, struct http_response *res, struct bp_error *err)
 {
@@ -157,7 +146,7 @@ static int post_comment(const struct report_post_target *t, const char *body, st
 		strbuf_addf(&create, "%s/repos/%s/issues/%s/comments", t->api_url, t->project, t->number);
 		strbuf_addf(&list, "%s?per_page=100", create.buf);
 	} else {
-		url_escape(&proj, t->project);
+		strbuf_add_urlencoded(&proj, t->project);
 		strbuf_addf(&create, "%s/projects/%s/merge_requests/%s/notes", t->api_url, proj.buf, t->number);
 		strbuf_addf(&list, "%s?per_page=100&sort=asc", create.buf);
 	}

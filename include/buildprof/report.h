@@ -46,6 +46,11 @@ struct report_compare_format {
 /* Returns the compare format of that name ("text", "json"), or NULL. */
 const struct report_compare_format *report_compare_format(const char *name);
 
+/* A pipeline as JSON (DESIGN's pipelines[] element, with start times,
+ * critical flags, runners and attempts): a new jansson object. */
+struct json_t;
+struct json_t *report_pipeline_json(const struct bp_pipeline *p, const struct analyzer_timeline *t);
+
 /* --- publishing (report/post.c) --- */
 struct report_post_target {
 	const char *kind;       /* "gitlab-mr", "github-pr", "webhook" */

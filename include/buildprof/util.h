@@ -57,6 +57,8 @@ void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addch(struct strbuf *sb, int c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) BP_PRINTF(2, 3);
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+/* Appends s percent-encoded for a URL path or query (RFC 3986 unreserved kept). */
+void strbuf_add_urlencoded(struct strbuf *sb, const char *s);
 /* Appends s as the body of a JSON string (no quotes), escaping as JSON needs. */
 void strbuf_add_json_escaped(struct strbuf *sb, const char *s);
 
