@@ -37,6 +37,7 @@ extern const struct cli_command cli_fetch;
 extern const struct cli_command cli_compare;
 extern const struct cli_command cli_post;
 extern const struct cli_command cli_pipelines;
+extern const struct cli_command cli_plot;
 
 /* Prints "buildprof: NAME: message" and a pointer to --help; returns EXIT_USAGE. */
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...) BP_PRINTF(2, 3);

@@ -18,6 +18,7 @@ static const struct cli_command *const commands[] = {
 	&cli_builds,
 	&cli_report,
 	&cli_compare,
+	&cli_plot,
 	&cli_images,
 	&cli_pipelines,
 	&cli_fetch,

@@ -32,5 +32,15 @@ echo "== report: the legacy cold build, with its image size"
 $bp $db report label:builder=legacy label:run=cold
 $bp $db report --format json > out/report.json
 echo
+echo "== charts (out/*.png, out/*.svg)"
+# the timeline needs per-vertex times: the rawjson stream of the cold build
+# (tests/data/rawjson, constructed from samples/logs/buildkit-cold.log)
+$bp $db ingest --name sample-buildkit-rawjson tests/data/rawjson/buildkit-cold.jsonl >/dev/null
+for f in png svg; do
+    $bp $db plot steps label:builder=buildkit -o out/steps.$f
+    $bp $db plot cache -o out/cache.$f
+    $bp $db plot timeline name:sample-buildkit-rawjson -o out/timeline.$f
+done
+echo
 echo "The database is out/demo.db; the JSON report is out/report.json."
 echo "Try: ./buildprof --db out/demo.db report label:run=failed"

@@ -51,6 +51,17 @@ const struct report_compare_format *report_compare_format(const char *name);
 struct json_t;
 struct json_t *report_pipeline_json(const struct bp_pipeline *p, const struct analyzer_timeline *t);
 
+/* --- charts (report/charts.c), drawn through plot.h --- */
+/* Slowest steps over the selected builds: median bars with p95 whiskers. */
+int report_chart_steps(const char *path, int w, int h, const struct analyzer_summary *sum,
+		       struct bp_error *err);
+/* One build's Gantt chart: a row per timed vertex, critical path highlighted. */
+int report_chart_timeline(const char *path, int w, int h, const struct bp_build *b,
+			  const struct analyzer_timeline *t, struct bp_error *err);
+/* Cache hit rate per build (in selection order) with the pooled rate. */
+int report_chart_cache(const char *path, int w, int h, const long *ids, const double *rates, size_t n,
+		       double pooled, struct bp_error *err);
+
 /* --- publishing (report/post.c) --- */
 struct report_post_target {
 	const char *kind;       /* "gitlab-mr", "github-pr", "webhook" */

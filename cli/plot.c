@@ -1,0 +1,165 @@
+/*
+ * plot.c - `buildprof plot KIND [SELECTOR...] -o FILE`: reads the selected
+ * builds, has the analyzer summarise them, and draws the chart kind.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildprof/analyzer.h"
+#include "buildprof/report.h"
+#include "cli.h"
+
+struct plot_data {
+	struct analyzer_summary sum;     /* steps */
+	struct bp_build last;            /* timeline: the newest selected build */
+	int have_last;
+	long *ids;                       /* cache: per build */
+	double *rates;
+	size_t n, alloc;
+};
+
+static int take(void *ctx, const struct bp_build *b)
+{
+	struct plot_data *d = ctx;
+	struct analyzer_build_stats s;
+	size_t i;
+
+	analyzer_build_stats(b, &s);
+	analyzer_summary_add(&d->sum, b, &s);
+	BP_GROW(d->ids, d->n + 1, d->alloc);
+	d->rates = xreallocarray(d->rates, d->alloc, sizeof(*d->rates));
+	d->ids[d->n] = b->id;
+	d->rates[d->n++] = s.cache_hit_rate;
+	/* keep a copy of the newest build for the timeline */
+	if (d->have_last)
+		bp_build_release(&d->last);
+	bp_build_init(&d->last);
+	d->last.id = b->id;
+	d->last.name = xstrdup_or_null(b->name);
+	d->last.format = xstrdup_or_null(b->format);
+	d->last.wall_s = b->wall_s;
+	for (i = 0; i < b->nsteps; i++) {
+		const struct bp_step *src = &b->steps[i];
+		struct bp_step *dst = bp_build_add_step(&d->last);
+		*dst = *src;
+		dst->stage = xstrdup_or_null(src->stage);
+		dst->platform = xstrdup_or_null(src->platform);
+		dst->instruction = xstrdup_or_null(src->instruction);
+		dst->text = xstrdup_or_null(src->text);
+		dst->digest = xstrdup_or_null(src->digest);
+		dst->error = xstrdup_or_null(src->error);
+	}
+	d->have_last = 1;
+	return 0;
+}
+
+static int run_plot(int argc, char **argv, const struct cli_env *env)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "size", required_argument, NULL, 's' },
+		{ "top", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct plot_data d;
+	struct bp_selector sel;
+	struct bp_store *st = NULL;
+	struct bp_error err;
+	const char *out = NULL, *kind;
+	long top = 15, count = 0;
+	int c, w = 1000, h = 600, rc = EXIT_USAGE;
+
+	memset(&d, 0, sizeof(d));
+	bp_selector_init(&sel);
+	bp_error_init(&err);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:s:t:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 's':
+			if (sscanf(optarg, "%dx%d", &w, &h) != 2 || w < 200 || h < 150 || w > 8000 || h > 8000)
+				return cli_usage_error(&cli_plot, "--size wants WIDTHxHEIGHT in pixels, like 1000x600");
+			break;
+		case 't':
+			if (bp_parse_long(optarg, 1, 100, &top))
+				return cli_usage_error(&cli_plot, "--top wants a number from 1 to 100");
+			break;
+		case 'h':
+			return cli_help(&cli_plot);
+		default:
+			return cli_usage_error(&cli_plot, "bad option");
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error(&cli_plot, "which chart? (steps, timeline, cache)");
+	kind = argv[optind++];
+	if (strcmp(kind, "steps") && strcmp(kind, "timeline") && strcmp(kind, "cache"))
+		return cli_usage_error(&cli_plot, "unknown chart '%s' (steps, timeline, cache)", kind);
+	if (!out)
+		return cli_usage_error(&cli_plot, "-o FILE.png or FILE.svg");
+	if ((rc = cli_parse_selectors(&cli_plot, argc - optind, argv + optind, &sel)) != EXIT_OK)
+		goto out;
+	rc = EXIT_INPUT;
+	if (!(st = cli_open_store(env)))
+		goto out;
+	analyzer_summary_init(&d.sum, (size_t)top);
+	if (cli_each_build(st, &sel, 1, take, &d, &count))
+		goto out_data;
+	if (!count) {
+		error("plot: no builds match; nothing to draw");
+		goto out_data;
+	}
+	analyzer_summary_finish(&d.sum);
+	if (!strcmp(kind, "steps")) {
+		rc = report_chart_steps(out, w, h, &d.sum, &err);
+	} else if (!strcmp(kind, "timeline")) {
+		struct analyzer_timeline t;
+		analyzer_timeline(&d.last, &t);
+		rc = report_chart_timeline(out, w, h, &d.last, &t, &err);
+		analyzer_timeline_release(&t);
+	} else {
+		rc = report_chart_cache(out, w, h, d.ids, d.rates, d.n, d.sum.cache_hit_rate, &err);
+	}
+	if (rc) {
+		cli_print_error("plot", &err);
+		remove(out); /* no half-drawn or empty picture left behind */
+		rc = EXIT_INPUT;
+	} else {
+		printf("%s: %s chart of %ld build%s\n", out, kind, count, count == 1 ? "" : "s");
+	}
+out_data:
+	analyzer_summary_release(&d.sum);
+	if (d.have_last)
+		bp_build_release(&d.last);
+	free(d.ids);
+	free(d.rates);
+out:
+	store_close(st);
+	bp_selector_release(&sel);
+	return rc;
+}
+
+const struct cli_command cli_plot = {
+	.name = "plot",
+	.run = run_plot,
+	.summary = "draw a chart (steps, timeline, cache) as PNG or SVG",
+	.usage =
+	"usage: buildprof plot KIND [SELECTOR...] -o FILE.png|FILE.svg [--size WxH] [--top N]\n"
+	"\n"
+	"Draws a chart of the selected builds with libplot; the file's extension\n"
+	"picks PNG or SVG. The same data gives the same bytes.\n"
+	"\n"
+	"Kinds:\n"
+	"  steps      the slowest steps: median time per run, whisker to the p95\n"
+	"  timeline   the newest selected build as a Gantt chart, critical path in red,\n"
+	"             cached vertices hollow (needs start times: run or rawjson)\n"
+	"  cache      cache hit rate per build, with the pooled rate\n"
+	"\n"
+	"  -o, --output F   the file to write (.png or .svg)\n"
+	"  -s, --size WxH   pixels (default 1000x600)\n"
+	"  -t, --top N      steps on the steps chart (default 15)\n",
+};

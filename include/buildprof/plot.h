@@ -1,0 +1,48 @@
+/*
+ * plot.h - the small drawing layer every chart uses, over libplot
+ * (plotutils): a canvas with a title, axes with nice ticks and units, rows
+ * of labelled bars, points, lines and a legend. Charts draw through this
+ * and never their own axes. Output is PNG or SVG by the file's extension,
+ * byte-for-byte the same for the same data.
+ */
+#ifndef BUILDPROF_PLOT_H
+#define BUILDPROF_PLOT_H
+
+#include <stddef.h>
+
+#include "buildprof/util.h"
+
+struct plot;
+
+/* Opens path (".png" or ".svg") at width x height pixels with a title and a
+ * subtitle (may be NULL). Returns a new plot, or NULL with err set. */
+struct plot *plot_open(const char *path, int width, int height, const char *title,
+		       const char *subtitle, struct bp_error *err);
+/* Writes the file and frees p. Returns 0 or -1 with err set. */
+int plot_close(struct plot *p, struct bp_error *err);
+
+/* Formats an axis value ("2m30s", "75%"). */
+typedef const char *(*plot_format)(double v, char *buf, size_t size);
+
+/* A value axis along x from xmin to xmax with nice ticks, a vertical grid
+ * and a label under it. */
+void plot_x_axis(struct plot *p, double xmin, double xmax, const char *label, plot_format fmt);
+/* The same along y. */
+void plot_y_axis(struct plot *p, double ymin, double ymax, const char *label, plot_format fmt);
+/* n category rows, top to bottom, labelled at the left (cut with "..."). */
+void plot_rows(struct plot *p, size_t n, const char *const *labels);
+/* A bar in row r from x0 to x1 (x axis units); outline only when hollow. */
+void plot_bar(struct plot *p, size_t r, double x0, double x1, const char *color, int hollow);
+/* A thin whisker in row r from x0 to x1 (a p95, an interval). */
+void plot_whisker(struct plot *p, size_t r, double x0, double x1, const char *color);
+/* Text right of x in row r (a bar's value). */
+void plot_row_text(struct plot *p, size_t r, double x, const char *s);
+/* A point and a polyline in x/y axis units. */
+void plot_point(struct plot *p, double x, double y, const char *color);
+void plot_line(struct plot *p, const double *x, const double *y, size_t n, const char *color, int dashed);
+/* Text under the x axis at x (a category tick label). */
+void plot_x_text(struct plot *p, double x, const char *s);
+/* A legend in the top right corner. */
+void plot_legend(struct plot *p, const char *const *names, const char *const *colors, size_t n);
+
+#endif

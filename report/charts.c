@@ -1,0 +1,163 @@
+/*
+ * charts.c - the chart kinds, each a picture that reads on its own: title,
+ * axes with units, labelled bars, a legend. All drawing goes through
+ * plot.h; these functions only decide what to show.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildprof/plot.h"
+#include "buildprof/report.h"
+
+static const char *fmt_seconds(double v, char *buf, size_t size)
+{
+	return report_seconds(v, buf, size);
+}
+
+static const char *fmt_percent(double v, char *buf, size_t size)
+{
+	snprintf(buf, size, "%.0f%%", v);
+	return buf;
+}
+
+int report_chart_steps(const char *path, int w, int h, const struct analyzer_summary *sum,
+		       struct bp_error *err)
+{
+	static const char *const names[] = { "median", "p95" };
+	static const char *const colors[] = { "steelblue", "dark orange" };
+	struct plot *p;
+	const char **labels;
+	char subtitle[128], v[32];
+	double max = 0;
+	size_t i, n = 0;
+
+	/* steps that take no measurable time are no news on this chart */
+	while (n < sum->ntypical_steps && sum->typical_steps[n].p95_s > 0)
+		n++;
+	if (!n)
+		return bp_error_set(err, path, 0, "the selected builds have no timed steps to chart");
+	snprintf(subtitle, sizeof(subtitle), "%ld build%s; median of the runs that were timed, whisker to p95",
+		 sum->builds, sum->builds == 1 ? "" : "s");
+	if (!(p = plot_open(path, w, h, "Slowest build steps", subtitle, err)))
+		return -1;
+	labels = xcalloc(n, sizeof(*labels));
+	for (i = 0; i < n; i++) {
+		const struct analyzer_typical *t = &sum->typical_steps[i];
+		struct strbuf sb = STRBUF_INIT;
+		if (t->series->stage)
+			strbuf_addf(&sb, "[%s] ", t->series->stage);
+		strbuf_addstr(&sb, t->series->text ? t->series->text : "");
+		labels[i] = strbuf_detach(&sb, NULL);
+		if (t->p95_s > max)
+			max = t->p95_s;
+	}
+	plot_rows(p, n, labels);
+	plot_x_axis(p, 0, max > 0 ? max * 1.15 : 1, "time per run", fmt_seconds);
+	for (i = 0; i < n; i++) {
+		const struct analyzer_typical *t = &sum->typical_steps[i];
+		plot_bar(p, i, 0, t->median_s, colors[0], 0);
+		if (t->p95_s > t->median_s)
+			plot_whisker(p, i, t->median_s, t->p95_s, colors[1]);
+		plot_row_text(p, i, t->p95_s > t->median_s ? t->p95_s : t->median_s,
+			      report_seconds(t->median_s, v, sizeof(v)));
+		free((char *)labels[i]);
+	}
+	free(labels);
+	plot_legend(p, names, colors, 2);
+	return plot_close(p, err);
+}
+
+int report_chart_timeline(const char *path, int w, int h, const struct bp_build *b,
+			  const struct analyzer_timeline *t, struct bp_error *err)
+{
+	static const char *const names[] = { "on the critical path", "other vertices" };
+	static const char *const colors[] = { "firebrick", "steelblue" };
+	struct plot *p;
+	const char **labels;
+	size_t *rows, n = 0, i;
+	char subtitle[200], a[32], c[32];
+
+	if (!t->known)
+		return bp_error_set(err, path, 0, "build %ld has no start times (a plain log without a clock); "
+						  "record builds with `buildprof run` or --progress=rawjson", b->id);
+	rows = xcalloc(b->nsteps, sizeof(*rows));
+	for (i = 0; i < b->nsteps; i++)
+		if (!isnan(b->steps[i].start_s) && !isnan(t->exclusive_s[i]))
+			rows[n++] = i;
+	snprintf(subtitle, sizeof(subtitle), "build %ld (%s): critical path %s of %s busy, parallelism %.2fx, %s",
+		 b->id, b->name ? b->name : "?", report_seconds(t->critical_path_s, a, sizeof(a)),
+		 report_seconds(t->busy_s, c, sizeof(c)), t->parallelism,
+		 t->measured ? "measured times" : "times from line arrival");
+	if (!(p = plot_open(path, w, h, "Build timeline", subtitle, err))) {
+		free(rows);
+		return -1;
+	}
+	labels = xcalloc(n ? n : 1, sizeof(*labels));
+	for (i = 0; i < n; i++) {
+		const struct bp_step *s = &b->steps[rows[i]];
+		struct strbuf sb = STRBUF_INIT;
+		report_step_label(&sb, s->stage, s->index, s->count, s->text);
+		labels[i] = strbuf_detach(&sb, NULL);
+	}
+	plot_rows(p, n, labels);
+	plot_x_axis(p, 0, t->wall_s, "time since the build started", fmt_seconds);
+	for (i = 0; i < n; i++) {
+		const struct bp_step *s = &b->steps[rows[i]];
+		double d = isnan(s->duration_s) ? 0 : s->duration_s;
+		plot_bar(p, i, s->start_s, s->start_s + d, t->critical[rows[i]] ? colors[0] : colors[1],
+			 s->cached);
+		free((char *)labels[i]);
+	}
+	free(labels);
+	free(rows);
+	plot_legend(p, names, colors, 2);
+	return plot_close(p, err);
+}
+
+int report_chart_cache(const char *path, int w, int h, const long *ids, const double *rates, size_t n,
+		       double pooled, struct bp_error *err)
+{
+	static const char *const names[] = { "per build", "pooled over all" };
+	static const char *const colors[] = { "steelblue", "dark orange" };
+	struct plot *p;
+	double *x, *y, line_x[2], line_y[2];
+	size_t i, m = 0, every;
+	char subtitle[128], buf[32];
+
+	for (i = 0; i < n; i++)
+		m += !isnan(rates[i]);
+	if (!m)
+		return bp_error_set(err, path, 0, "the selected builds have no Dockerfile steps");
+	snprintf(subtitle, sizeof(subtitle), "%zu builds; pooled rate %.0f%% (cached steps / steps)", n, pooled * 100);
+	if (!(p = plot_open(path, w, h, "Layer cache hit rate", subtitle, err)))
+		return -1;
+	plot_x_axis(p, 0.5, (double)n + 0.5, "build (in the order stored)", NULL);
+	plot_y_axis(p, 0, 100, "steps from the cache", fmt_percent);
+	x = xcalloc(n, sizeof(*x));
+	y = xcalloc(n, sizeof(*y));
+	every = n > 20 ? (n + 19) / 20 : 1; /* at most 20 tick labels: said by the axis title */
+	for (i = 0, m = 0; i < n; i++) {
+		if (i % every == 0) {
+			snprintf(buf, sizeof(buf), "%ld", ids[i]);
+			plot_x_text(p, (double)i + 1, buf);
+		}
+		if (isnan(rates[i]))
+			continue;
+		x[m] = (double)i + 1;
+		y[m] = rates[i] * 100;
+		m++;
+	}
+	plot_line(p, x, y, m, colors[0], 0);
+	for (i = 0; i < m; i++)
+		plot_point(p, x[i], y[i], colors[0]);
+	line_x[0] = 0.5;
+	line_x[1] = (double)n + 0.5;
+	line_y[0] = line_y[1] = pooled * 100;
+	plot_line(p, line_x, line_y, 2, colors[1], 1);
+	free(x);
+	free(y);
+	plot_legend(p, names, colors, 2);
+	return plot_close(p, err);
+}

@@ -1,0 +1,289 @@
+/*
+ * plot.c - the drawing layer over libplot (see plot.h). One place decides
+ * margins, fonts, tick spacing and colours, so every chart reads the same.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h> /* plot.h needs FILE */
+#include <plot.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buildprof/plot.h"
+#include "buildprof/report.h"
+
+#define MARGIN_TOP 76
+#define MARGIN_RIGHT 24
+#define MARGIN_BOTTOM 56
+
+struct plot {
+	plPlotter *pl;
+	plPlotterParams *params;
+	FILE *out;
+	char *path;
+	int width, height, svg;
+	double left;              /* left margin: wide when rows carry labels */
+	double xmin, xmax, ymin, ymax;
+	size_t rows;
+	int have_x, have_y;
+};
+
+static double px(const struct plot *p, double x)
+{
+	return p->left + (x - p->xmin) / (p->xmax - p->xmin) * (p->width - p->left - MARGIN_RIGHT);
+}
+
+static double py(const struct plot *p, double y)
+{
+	return MARGIN_BOTTOM + (y - p->ymin) / (p->ymax - p->ymin) * (p->height - MARGIN_TOP - MARGIN_BOTTOM);
+}
+
+/* The vertical middle of row r (rows run top to bottom). */
+static double row_y(const struct plot *p, size_t r)
+{
+	double h = (double)(p->height - MARGIN_TOP - MARGIN_BOTTOM) / (double)(p->rows ? p->rows : 1);
+	return p->height - MARGIN_TOP - h * ((double)r + 0.5);
+}
+
+static double row_h(const struct plot *p)
+{
+	return (double)(p->height - MARGIN_TOP - MARGIN_BOTTOM) / (double)(p->rows ? p->rows : 1);
+}
+
+static void font(struct plot *p, double size)
+{
+	pl_fontname_r(p->pl, p->svg ? "Helvetica" : "HersheySans");
+	pl_ffontsize_r(p->pl, size);
+}
+
+static void text(struct plot *p, double x, double y, int hj, int vj, const char *s)
+{
+	char buf[256];
+	size_t i;
+
+	/* libplot reads backslash sequences; plain text stays plain */
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (i = 0; buf[i]; i++)
+		if (buf[i] == '\\' || (unsigned char)buf[i] >= 0x80)
+			buf[i] = '?';
+	pl_fmove_r(p->pl, x, y);
+	pl_alabel_r(p->pl, hj, vj, buf);
+}
+
+struct plot *plot_open(const char *path, int width, int height, const char *title,
+		       const char *subtitle, struct bp_error *err)
+{
+	const char *dot = strrchr(path, '.');
+	struct plot *p;
+	char size[32];
+
+	if (!dot || (strcmp(dot, ".png") && strcmp(dot, ".svg"))) {
+		bp_error_set(err, path, 0, "the chart's file name must end in .png or .svg");
+		return NULL;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->svg = !strcmp(dot, ".svg");
+	p->width = width;
+	p->height = height;
+	p->left = 70;
+	p->xmin = p->ymin = 0;
+	p->xmax = p->ymax = 1;
+	p->path = xstrdup(path);
+	if (!(p->out = fopen(path, "wb"))) {
+		bp_error_set(err, path, 0, "cannot write: %s", strerror(errno));
+		free(p->path);
+		free(p);
+		return NULL;
+	}
+	p->params = pl_newplparams();
+	snprintf(size, sizeof(size), "%dx%d", width, height);
+	pl_setplparam(p->params, "BITMAPSIZE", size);
+	pl_setplparam(p->params, "BG_COLOR", "white");
+	p->pl = pl_newpl_r(p->svg ? "svg" : "png", NULL, p->out, stderr, p->params);
+	if (!p->pl || pl_openpl_r(p->pl) < 0) {
+		bp_error_set(err, path, 0, "libplot could not start a %s plotter", p->svg ? "SVG" : "PNG");
+		fclose(p->out);
+		free(p->path);
+		free(p);
+		return NULL;
+	}
+	pl_fspace_r(p->pl, 0, 0, width, height);
+	pl_erase_r(p->pl);
+	pl_pencolorname_r(p->pl, "black");
+	font(p, 16);
+	text(p, width / 2.0, height - 20, 'c', 'c', title);
+	if (subtitle) {
+		font(p, 11);
+		pl_pencolorname_r(p->pl, "dim gray");
+		text(p, width / 2.0, height - 38, 'c', 'c', subtitle);
+		pl_pencolorname_r(p->pl, "black");
+	}
+	return p;
+}
+
+int plot_close(struct plot *p, struct bp_error *err)
+{
+	int rc = 0;
+
+	if (pl_closepl_r(p->pl) < 0)
+		rc = bp_error_set(err, p->path, 0, "libplot could not finish the chart");
+	pl_deletepl_r(p->pl);
+	pl_deleteplparams(p->params);
+	if (fclose(p->out) && !rc)
+		rc = bp_error_set(err, p->path, 0, "cannot write: %s", strerror(errno));
+	free(p->path);
+	free(p);
+	return rc;
+}
+
+/* A tick spacing of 1, 2 or 5 times a power of ten giving about 5 ticks. */
+static double nice_step(double span)
+{
+	double raw = span / 5, mag = pow(10, floor(log10(raw))), f = raw / mag;
+
+	return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
+}
+
+void plot_x_axis(struct plot *p, double xmin, double xmax, const char *label, plot_format fmt)
+{
+	double step, t;
+	char buf[32];
+
+	if (!(xmax > xmin))
+		xmax = xmin + 1;
+	step = nice_step(xmax - xmin);
+	p->xmin = xmin;
+	p->xmax = ceil(xmax / step) * step;
+	p->have_x = 1;
+	font(p, 10);
+	for (t = ceil(xmin / step) * step; t <= p->xmax + step / 1000; t += step) {
+		pl_pencolorname_r(p->pl, "light gray");
+		pl_fline_r(p->pl, px(p, t), MARGIN_BOTTOM, px(p, t), p->height - MARGIN_TOP);
+		pl_pencolorname_r(p->pl, "black");
+		text(p, px(p, t), MARGIN_BOTTOM - 12, 'c', 'c', fmt ? fmt(t, buf, sizeof(buf)) : "");
+	}
+	pl_fline_r(p->pl, p->left, MARGIN_BOTTOM, p->width - MARGIN_RIGHT, MARGIN_BOTTOM);
+	font(p, 11);
+	text(p, (p->left + p->width - MARGIN_RIGHT) / 2, 14, 'c', 'c', label);
+}
+
+void plot_y_axis(struct plot *p, double ymin, double ymax, const char *label, plot_format fmt)
+{
+	double step, t;
+	char buf[32];
+
+	if (!(ymax > ymin))
+		ymax = ymin + 1;
+	step = nice_step(ymax - ymin);
+	p->ymin = ymin;
+	p->ymax = ceil(ymax / step) * step;
+	p->have_y = 1;
+	font(p, 10);
+	for (t = ceil(ymin / step) * step; t <= p->ymax + step / 1000; t += step) {
+		pl_pencolorname_r(p->pl, "light gray");
+		pl_fline_r(p->pl, p->left, py(p, t), p->width - MARGIN_RIGHT, py(p, t));
+		pl_pencolorname_r(p->pl, "black");
+		text(p, p->left - 6, py(p, t), 'r', 'c', fmt ? fmt(t, buf, sizeof(buf)) : "");
+	}
+	pl_fline_r(p->pl, p->left, MARGIN_BOTTOM, p->left, p->height - MARGIN_TOP);
+	font(p, 11);
+	pl_fmove_r(p->pl, 14, (MARGIN_BOTTOM + p->height - MARGIN_TOP) / 2.0);
+	pl_textangle_r(p->pl, 90);
+	pl_alabel_r(p->pl, 'c', 'c', label);
+	pl_textangle_r(p->pl, 0);
+}
+
+void plot_rows(struct plot *p, size_t n, const char *const *labels)
+{
+	char cut[128];
+	size_t i;
+
+	p->rows = n;
+	p->left = p->width * 0.42; /* step names are long: give them room */
+	font(p, n > 30 ? 8 : 10);
+	for (i = 0; i < n; i++)
+		text(p, p->left - 6, row_y(p, i), 'r', 'c',
+		     report_ellipsize(labels[i], (size_t)(p->left / 6.5), cut, sizeof(cut)));
+}
+
+void plot_bar(struct plot *p, size_t r, double x0, double x1, const char *color, int hollow)
+{
+	double h = row_h(p) * 0.35, y = row_y(p, r);
+
+	pl_filltype_r(p->pl, hollow ? 0 : 1);
+	pl_fillcolorname_r(p->pl, color);
+	pl_pencolorname_r(p->pl, hollow ? color : "black");
+	pl_fbox_r(p->pl, px(p, x0), y - h, px(p, x1 > x0 ? x1 : x0) + 1, y + h);
+	pl_filltype_r(p->pl, 0);
+	pl_pencolorname_r(p->pl, "black");
+}
+
+void plot_whisker(struct plot *p, size_t r, double x0, double x1, const char *color)
+{
+	double y = row_y(p, r), h = row_h(p) * 0.2;
+
+	pl_pencolorname_r(p->pl, color);
+	pl_fline_r(p->pl, px(p, x0), y, px(p, x1), y);
+	pl_fline_r(p->pl, px(p, x1), y - h, px(p, x1), y + h);
+	pl_pencolorname_r(p->pl, "black");
+}
+
+void plot_row_text(struct plot *p, size_t r, double x, const char *s)
+{
+	font(p, p->rows > 30 ? 8 : 10);
+	text(p, px(p, x) + 6, row_y(p, r), 'l', 'c', s);
+}
+
+void plot_point(struct plot *p, double x, double y, const char *color)
+{
+	pl_filltype_r(p->pl, 1);
+	pl_fillcolorname_r(p->pl, color);
+	pl_pencolorname_r(p->pl, color);
+	pl_fcircle_r(p->pl, px(p, x), py(p, y), 3.5);
+	pl_filltype_r(p->pl, 0);
+	pl_pencolorname_r(p->pl, "black");
+}
+
+void plot_line(struct plot *p, const double *x, const double *y, size_t n, const char *color, int dashed)
+{
+	size_t i;
+
+	if (n < 2)
+		return;
+	pl_pencolorname_r(p->pl, color);
+	pl_linemod_r(p->pl, dashed ? "longdashed" : "solid");
+	pl_flinewidth_r(p->pl, 2);
+	pl_fmove_r(p->pl, px(p, x[0]), py(p, y[0]));
+	for (i = 1; i < n; i++)
+		pl_fcont_r(p->pl, px(p, x[i]), py(p, y[i]));
+	pl_endpath_r(p->pl);
+	pl_flinewidth_r(p->pl, 1);
+	pl_linemod_r(p->pl, "solid");
+	pl_pencolorname_r(p->pl, "black");
+}
+
+void plot_x_text(struct plot *p, double x, const char *s)
+{
+	font(p, 9);
+	text(p, px(p, x), MARGIN_BOTTOM - 26, 'c', 'c', s);
+}
+
+/* One row in the band between the subtitle and the plot, right-aligned. */
+void plot_legend(struct plot *p, const char *const *names, const char *const *colors, size_t n)
+{
+	double x = p->width - MARGIN_RIGHT, y = p->height - MARGIN_TOP + 12;
+	size_t i;
+
+	font(p, 10);
+	for (i = n; i > 0; i--)
+		x -= 20 + 6.5 * (double)strlen(names[i - 1]);
+	for (i = 0; i < n; i++) {
+		pl_filltype_r(p->pl, 1);
+		pl_fillcolorname_r(p->pl, colors[i]);
+		pl_fbox_r(p->pl, x, y - 5, x + 10, y + 5);
+		pl_filltype_r(p->pl, 0);
+		text(p, x + 14, y, 'l', 'c', names[i]);
+		x += 20 + 6.5 * (double)strlen(names[i]);
+	}
+}
