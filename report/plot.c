@@ -20,7 +20,9 @@
 struct plot {
 	plPlotter *pl;
 	plPlotterParams *params;
-	FILE *out;
+	FILE *out;           /* libplot's stream: memory for PNG (see plot_close), else the file */
+	char *mem;           /* the PNG as libplot wrote it */
+	size_t memlen;
 	char *path;
 	int width, height, svg;
 	double left;              /* left margin: wide when rows carry labels */
@@ -90,7 +92,12 @@ struct plot *plot_open(const char *path, int width, int height, const char *titl
 	p->xmin = p->ymin = 0;
 	p->xmax = p->ymax = 1;
 	p->path = xstrdup(path);
-	if (!(p->out = fopen(path, "wb"))) {
+	/* PNGs are drawn into memory first: libplot stamps the time into them */
+	if (!p->svg)
+		p->out = open_memstream(&p->mem, &p->memlen);
+	else
+		p->out = fopen(path, "wb");
+	if (!p->out) {
 		bp_error_set(err, path, 0, "cannot write: %s", strerror(errno));
 		free(p->path);
 		free(p);
@@ -122,6 +129,29 @@ struct plot *plot_open(const char *path, int width, int height, const char *titl
 	return p;
 }
 
+/* Writes the PNG in mem to path without its "Creation Time" text chunk,
+ * so the same chart is the same bytes. Chunks are copied whole (CRCs too). */
+static int write_png(const char *path, const unsigned char *mem, size_t len, struct bp_error *err)
+{
+	FILE *f = fopen(path, "wb");
+	size_t i = 8;
+
+	if (!f)
+		return bp_error_set(err, path, 0, "cannot write: %s", strerror(errno));
+	fwrite(mem, 1, len < 8 ? len : 8, f);
+	while (i + 12 <= len) {
+		size_t n = (size_t)mem[i] << 24 | (size_t)mem[i + 1] << 16 | (size_t)mem[i + 2] << 8 | mem[i + 3];
+		if (n > len - i - 12)
+			break;
+		if (!(memcmp(mem + i + 4, "tEXt", 4) == 0 && n >= 13 && memcmp(mem + i + 8, "Creation Time", 13) == 0))
+			fwrite(mem + i, 1, n + 12, f);
+		i += n + 12;
+	}
+	if (fclose(f))
+		return bp_error_set(err, path, 0, "cannot write: %s", strerror(errno));
+	return 0;
+}
+
 int plot_close(struct plot *p, struct bp_error *err)
 {
 	int rc = 0;
@@ -132,6 +162,9 @@ int plot_close(struct plot *p, struct bp_error *err)
 	pl_deleteplparams(p->params);
 	if (fclose(p->out) && !rc)
 		rc = bp_error_set(err, p->path, 0, "cannot write: %s", strerror(errno));
+	if (!p->svg && !rc)
+		rc = write_png(p->path, (const unsigned char *)p->mem, p->memlen, err);
+	free(p->mem);
 	free(p->path);
 	free(p);
 	return rc;
