@@ -16,8 +16,9 @@ struct plot_data {
 	struct analyzer_summary sum;     /* steps */
 	struct bp_build last;            /* timeline: the newest selected build */
 	int have_last;
-	long *ids;                       /* cache: per build */
+	long *ids;                       /* cache, trend: per build */
 	double *rates;
+	double *times;
 	size_t n, alloc;
 };
 
@@ -31,7 +32,9 @@ static int take(void *ctx, const struct bp_build *b)
 	analyzer_summary_add(&d->sum, b, &s);
 	BP_GROW(d->ids, d->n + 1, d->alloc);
 	d->rates = xreallocarray(d->rates, d->alloc, sizeof(*d->rates));
+	d->times = xreallocarray(d->times, d->alloc, sizeof(*d->times));
 	d->ids[d->n] = b->id;
+	d->times[d->n] = !isnan(b->wall_s) ? b->wall_s : s.step_seconds;
 	d->rates[d->n++] = s.cache_hit_rate;
 	/* keep a copy of the newest build for the timeline */
 	if (d->have_last)
@@ -54,6 +57,43 @@ static int take(void *ctx, const struct bp_build *b)
 	}
 	d->have_last = 1;
 	return 0;
+}
+
+/* `plot pipeline ID`: one stored CI pipeline (its id, provider id, project or ref). */
+static int plot_pipeline(const struct cli_env *env, int argc, char **argv, const char *out, int w, int h)
+{
+	struct store_pipeline_iter *it;
+	struct bp_pipeline p;
+	struct bp_store *st;
+	struct bp_error err;
+	int r, rc = EXIT_INPUT;
+
+	if (argc != 1)
+		return cli_usage_error(&cli_plot, "plot pipeline wants one pipeline id");
+	if (!(st = cli_open_store(env)))
+		return EXIT_INPUT;
+	bp_error_init(&err);
+	it = store_select_pipelines(st, argv, 1, &err);
+	r = it ? store_pipeline_next(it, &p, &err) : -1;
+	if (r == 1) {
+		struct analyzer_timeline t;
+		analyzer_pipeline_timeline(&p, &t);
+		if (report_chart_pipeline(out, w, h, &p, &t, &err) == 0) {
+			printf("%s: pipeline chart of %s %s\n", out, p.provider, p.external_id);
+			rc = EXIT_OK;
+		} else {
+			remove(out);
+		}
+		analyzer_timeline_release(&t);
+		bp_pipeline_release(&p);
+	} else if (r == 0) {
+		error("plot: no pipeline '%s'", argv[0]);
+	}
+	if (bp_error_isset(&err))
+		cli_print_error("plot", &err);
+	store_pipeline_iter_free(it);
+	store_close(st);
+	return rc;
 }
 
 static int run_plot(int argc, char **argv, const struct cli_env *env)
@@ -95,12 +135,15 @@ static int run_plot(int argc, char **argv, const struct cli_env *env)
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error(&cli_plot, "which chart? (steps, timeline, cache)");
+		return cli_usage_error(&cli_plot, "which chart? (steps, timeline, cache, trend, pipeline)");
 	kind = argv[optind++];
-	if (strcmp(kind, "steps") && strcmp(kind, "timeline") && strcmp(kind, "cache"))
-		return cli_usage_error(&cli_plot, "unknown chart '%s' (steps, timeline, cache)", kind);
+	if (strcmp(kind, "steps") && strcmp(kind, "timeline") && strcmp(kind, "cache") &&
+	    strcmp(kind, "trend") && strcmp(kind, "pipeline"))
+		return cli_usage_error(&cli_plot, "unknown chart '%s' (steps, timeline, cache, trend, pipeline)", kind);
 	if (!out)
 		return cli_usage_error(&cli_plot, "-o FILE.png or FILE.svg");
+	if (!strcmp(kind, "pipeline"))
+		return plot_pipeline(env, argc - optind, argv + optind, out, w, h);
 	if ((rc = cli_parse_selectors(&cli_plot, argc - optind, argv + optind, &sel)) != EXIT_OK)
 		goto out;
 	rc = EXIT_INPUT;
@@ -121,6 +164,8 @@ static int run_plot(int argc, char **argv, const struct cli_env *env)
 		analyzer_timeline(&d.last, &t);
 		rc = report_chart_timeline(out, w, h, &d.last, &t, &err);
 		analyzer_timeline_release(&t);
+	} else if (!strcmp(kind, "trend")) {
+		rc = report_chart_trend(out, w, h, d.ids, d.times, d.n, &err);
 	} else {
 		rc = report_chart_cache(out, w, h, d.ids, d.rates, d.n, d.sum.cache_hit_rate, &err);
 	}
@@ -137,6 +182,7 @@ out_data:
 		bp_build_release(&d.last);
 	free(d.ids);
 	free(d.rates);
+	free(d.times);
 out:
 	store_close(st);
 	bp_selector_release(&sel);
@@ -146,9 +192,10 @@ out:
 const struct cli_command cli_plot = {
 	.name = "plot",
 	.run = run_plot,
-	.summary = "draw a chart (steps, timeline, cache) as PNG or SVG",
+	.summary = "draw a chart (steps, timeline, cache, trend, pipeline) as PNG or SVG",
 	.usage =
 	"usage: buildprof plot KIND [SELECTOR...] -o FILE.png|FILE.svg [--size WxH] [--top N]\n"
+	"       buildprof plot pipeline ID -o FILE.png|FILE.svg\n"
 	"\n"
 	"Draws a chart of the selected builds with libplot; the file's extension\n"
 	"picks PNG or SVG. The same data gives the same bytes.\n"
@@ -158,6 +205,10 @@ const struct cli_command cli_plot = {
 	"  timeline   the newest selected build as a Gantt chart, critical path in red,\n"
 	"             cached vertices hollow (needs start times: run or rawjson)\n"
 	"  cache      cache hit rate per build, with the pooled rate\n"
+	"  trend      build time per build (wall clock, else the sum of steps) with a\n"
+	"             rolling median of 5\n"
+	"  pipeline ID  a stored CI pipeline's jobs as a Gantt chart, queue time\n"
+	"             hollow, run time filled, critical path in red\n"
 	"\n"
 	"  -o, --output F   the file to write (.png or .svg)\n"
 	"  -s, --size WxH   pixels (default 1000x600)\n"

@@ -161,3 +161,117 @@ int report_chart_cache(const char *path, int w, int h, const long *ids, const do
 	plot_legend(p, names, colors, 2);
 	return plot_close(p, err);
 }
+
+int report_chart_trend(const char *path, int w, int h, const long *ids, const double *seconds, size_t n,
+		       struct bp_error *err)
+{
+	static const char *const names[] = { "per build", "rolling median of 5" };
+	static const char *const colors[] = { "steelblue", "dark orange" };
+	struct plot *p;
+	double *x, *y, *mx, *my, max = 0;
+	size_t i, m = 0, every;
+	char subtitle[128], buf[32];
+
+	for (i = 0; i < n; i++)
+		if (!isnan(seconds[i])) {
+			m++;
+			if (seconds[i] > max)
+				max = seconds[i];
+		}
+	if (!m)
+		return bp_error_set(err, path, 0, "the selected builds have no known build time");
+	snprintf(subtitle, sizeof(subtitle), "%zu builds, %zu with a known time (wall clock, else the sum of steps)", n, m);
+	if (!(p = plot_open(path, w, h, "Build time", subtitle, err)))
+		return -1;
+	plot_x_axis(p, 0.5, (double)n + 0.5, "build (in the order stored)", NULL);
+	plot_y_axis(p, 0, max > 0 ? max * 1.1 : 1, "build time", fmt_seconds);
+	x = xcalloc(n, sizeof(*x));
+	y = xcalloc(n, sizeof(*y));
+	mx = xcalloc(n, sizeof(*mx));
+	my = xcalloc(n, sizeof(*my));
+	every = n > 20 ? (n + 19) / 20 : 1;
+	for (i = 0, m = 0; i < n; i++) {
+		if (i % every == 0) {
+			snprintf(buf, sizeof(buf), "%ld", ids[i]);
+			plot_x_text(p, (double)i + 1, buf);
+		}
+		if (isnan(seconds[i]))
+			continue;
+		x[m] = (double)i + 1;
+		y[m] = seconds[i];
+		m++;
+	}
+	/* the median of the last five known times at each point */
+	for (i = 0; i < m; i++) {
+		size_t from = i >= 4 ? i - 4 : 0;
+		mx[i] = x[i];
+		my[i] = analyzer_median(y + from, i - from + 1);
+	}
+	for (i = 0; i < m; i++)
+		plot_point(p, x[i], y[i], colors[0]);
+	plot_line(p, mx, my, m, colors[1], 0);
+	free(x);
+	free(y);
+	free(mx);
+	free(my);
+	plot_legend(p, names, colors, 2);
+	return plot_close(p, err);
+}
+
+int report_chart_pipeline(const char *path, int w, int h, const struct bp_pipeline *pl,
+			  const struct analyzer_timeline *t, struct bp_error *err)
+{
+	static const char *const names[] = { "queued", "ran, on the critical path", "ran" };
+	static const char *const colors[] = { "light gray", "firebrick", "steelblue" };
+	struct plot *p;
+	const char **labels;
+	size_t *rows, n = 0, i;
+	double t0 = NAN, t1 = NAN;
+	char subtitle[200], a[32];
+
+	for (i = 0; i < pl->njobs; i++) {
+		const struct bp_job *j = &pl->jobs[i];
+		double q = isnan(j->queued_s) ? 0 : j->queued_s;
+		if (isnan(j->started_at) || isnan(j->duration_s))
+			continue;
+		if (isnan(t0) || j->started_at - q < t0)
+			t0 = j->started_at - q;
+		if (isnan(t1) || j->started_at + j->duration_s > t1)
+			t1 = j->started_at + j->duration_s;
+	}
+	if (isnan(t0))
+		return bp_error_set(err, path, 0, "pipeline %s has no job with known start and duration",
+				    pl->external_id);
+	rows = xcalloc(pl->njobs, sizeof(*rows));
+	for (i = 0; i < pl->njobs; i++)
+		if (!isnan(pl->jobs[i].started_at) && !isnan(pl->jobs[i].duration_s))
+			rows[n++] = i;
+	snprintf(subtitle, sizeof(subtitle), "%s %s%s%s: critical path %s over %zu jobs", pl->provider,
+		 pl->external_id, pl->ref ? " on " : "", pl->ref ? pl->ref : "",
+		 report_seconds(t->critical_path_s, a, sizeof(a)), n);
+	if (!(p = plot_open(path, w, h, "CI pipeline", subtitle, err))) {
+		free(rows);
+		return -1;
+	}
+	labels = xcalloc(n, sizeof(*labels));
+	for (i = 0; i < n; i++) {
+		const struct bp_job *j = &pl->jobs[rows[i]];
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_addf(&sb, "%s%s%s", j->stage ? j->stage : "", j->stage ? ": " : "", j->name ? j->name : "?");
+		labels[i] = strbuf_detach(&sb, NULL);
+	}
+	plot_rows(p, n, labels);
+	plot_x_axis(p, 0, t1 - t0, "time since the first job was queued", fmt_seconds);
+	for (i = 0; i < n; i++) {
+		const struct bp_job *j = &pl->jobs[rows[i]];
+		double start = j->started_at - t0;
+		if (!isnan(j->queued_s) && j->queued_s > 0)
+			plot_bar(p, i, start - j->queued_s, start, colors[0], 0);
+		plot_bar(p, i, start, start + j->duration_s, t->critical[rows[i]] ? colors[1] : colors[2], 0);
+		free((char *)labels[i]);
+	}
+	free(labels);
+	free(rows);
+	plot_legend(p, names, colors, 3);
+	return plot_close(p, err);
+}

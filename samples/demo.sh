@@ -39,6 +39,7 @@ $bp $db ingest --name sample-buildkit-rawjson tests/data/rawjson/buildkit-cold.j
 for f in png svg; do
     $bp $db plot steps label:builder=buildkit -o out/steps.$f
     $bp $db plot cache -o out/cache.$f
+    $bp $db plot trend label:builder=buildkit -o out/trend.$f
     $bp $db plot timeline name:sample-buildkit-rawjson -o out/timeline.$f
 done
 echo

@@ -62,6 +62,14 @@ int report_chart_timeline(const char *path, int w, int h, const struct bp_build 
 int report_chart_cache(const char *path, int w, int h, const long *ids, const double *rates, size_t n,
 		       double pooled, struct bp_error *err);
 
+/* Build time per build (in selection order) with a rolling median of 5. */
+int report_chart_trend(const char *path, int w, int h, const long *ids, const double *seconds, size_t n,
+		       struct bp_error *err);
+/* A CI pipeline's jobs as a Gantt chart: queue time hollow, run time filled,
+ * the critical path in red. */
+int report_chart_pipeline(const char *path, int w, int h, const struct bp_pipeline *p,
+			  const struct analyzer_timeline *t, struct bp_error *err);
+
 /* --- publishing (report/post.c) --- */
 struct report_post_target {
 	const char *kind;       /* "gitlab-mr", "github-pr", "webhook" */
