@@ -208,7 +208,7 @@ const struct cli_command cli_plot = {
 	"  trend      build time per build (wall clock, else the sum of steps) with a\n"
 	"             rolling median of 5\n"
 	"  pipeline ID  a stored CI pipeline's jobs as a Gantt chart, queue time\n"
-	"             hollow, run time filled, critical path in red\n"
+	"             light gray, run time blue, critical path in red\n"
 	"\n"
 	"  -o, --output F   the file to write (.png or .svg)\n"
 	"  -s, --size WxH   pixels (default 1000x600)\n"
