@@ -41,7 +41,7 @@ DEB_TEST = jq sqlite3 curl python3 time libxml2-utils
 FUZZ_SECONDS ?= 120
 FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 
-.PHONY: all deps test-deps demo test asan fuzz install uninstall clean
+.PHONY: all deps test-deps demo test asan bench fuzz install uninstall clean
 
 all: buildprof
 
@@ -87,6 +87,12 @@ asan:
 	@$(MAKE) --no-print-directory O=build-asan \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" build-asan/buildprof build-asan/unit-tests
+
+# Speed and memory as ratios against baselines run alongside (tests/bench/run.sh).
+bench: test-deps
+	@sh tests/install-deps.sh gnuplot-nox bc
+	@$(MAKE) --no-print-directory all
+	@bash tests/bench/run.sh ./buildprof
 
 # libFuzzer targets (clang); each runs FUZZ_SECONDS on a corpus seeded from
 # samples/ and tests/data/corpus/. Crashes land in build-fuzz/ as crash-*.

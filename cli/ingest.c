@@ -179,6 +179,33 @@ static int ingest_one(struct bp_store *st, const char *path, const struct cli_in
 	return rc;
 }
 
+/* Inputs per transaction when ingest is given many files. */
+#define INGEST_BATCH 256
+
+static int batch_begin(struct bp_store *st)
+{
+	struct bp_error err;
+
+	bp_error_init(&err);
+	if (!store_batch_begin(st, &err))
+		return 0;
+	cli_print_error("ingest", &err);
+	return -1;
+}
+
+static int batch_commit(struct bp_store *st)
+{
+	struct bp_error err;
+
+	if (!store_in_batch(st))
+		return 0;
+	bp_error_init(&err);
+	if (!store_batch_commit(st, &err))
+		return 0;
+	cli_print_error("ingest", &err);
+	return -1;
+}
+
 static int run_ingest(int argc, char **argv, const struct cli_env *env)
 {
 	static const struct option longopts[] = {
@@ -233,9 +260,15 @@ static int run_ingest(int argc, char **argv, const struct cli_env *env)
 		rc = EXIT_INPUT;
 		goto out;
 	}
-	for (i = optind; i < argc; i++)
+	for (i = optind; i < argc; i++) {
+		/* Batches bound how long the write lock is held; see store.h. */
+		if ((i - optind) % INGEST_BATCH == 0 && argc - i > 1 && batch_begin(st))
+			rc = EXIT_INPUT;
 		if (ingest_one(st, argv[i], &opts) != EXIT_OK)
 			rc = EXIT_INPUT;
+		if (((i - optind) % INGEST_BATCH == INGEST_BATCH - 1 || i == argc - 1) && batch_commit(st))
+			rc = EXIT_INPUT;
+	}
 	store_close(st);
 out:
 	bp_build_release(&opts.labels);

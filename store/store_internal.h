@@ -14,6 +14,7 @@ struct bp_store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *put_build, *put_step, *put_label; /* reused across builds */
+	int batch;  /* inside store_batch_begin: inputs are savepoints */
 };
 
 /* SQL: image i has the image id that build b's log named - the full

@@ -27,6 +27,13 @@ int store_begin(struct bp_store *st, struct bp_error *err);
 int store_commit(struct bp_store *st, struct bp_error *err);
 void store_rollback(struct bp_store *st);
 
+/* Many inputs in one transaction: between these, begin/commit/rollback of an
+ * input act on a savepoint, so a failed input still leaves nothing behind and
+ * the others are kept, but they reach the disk together at batch_commit. */
+int store_batch_begin(struct bp_store *st, struct bp_error *err);
+int store_batch_commit(struct bp_store *st, struct bp_error *err);
+int store_in_batch(const struct bp_store *st);
+
 /* Records an input being ingested; its fingerprint comes at the end. Returns
  * the new source id, or -1. */
 long store_put_source(struct bp_store *st, const char *kind, const char *path,

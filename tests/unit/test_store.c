@@ -239,6 +239,48 @@ static void test_refusals(void)
 	}
 }
 
+/* In a batch a rolled-back input leaves nothing and its neighbours stay; the
+ * batch reaches the database only at batch_commit. */
+static void test_batch(void)
+{
+	char path[256];
+	struct bp_error err;
+	struct bp_store *st;
+	struct bp_build b;
+	long src, existing = 0;
+	int i;
+
+	path_in(path, sizeof(path), "batch.db");
+	bp_error_init(&err);
+	st = store_open(path, &err);
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	CHECK(store_batch_begin(st, &err) == 0);
+	CHECK(store_in_batch(st));
+	for (i = 0; i < 3; i++) {
+		char hash[16];
+
+		make_build(&b, i == 1 ? "bad" : "good", 0);
+		CHECK(store_begin(st, &err) == 0);
+		src = store_put_source(st, "log", "x.log", &err);
+		CHECK(store_put_build(st, src, &b, &err) == 0);
+		snprintf(hash, sizeof(hash), "h%d", i);
+		CHECK(store_finish_source(st, src, hash, 10, &existing, &err) == 0);
+		if (i == 1)
+			store_rollback(st);
+		else
+			CHECK(store_commit(st, &err) == 0);
+		bp_build_release(&b);
+	}
+	CHECK_INT(count_rows(path, "build"), 0); /* not committed yet */
+	CHECK(store_batch_commit(st, &err) == 0);
+	CHECK(!store_in_batch(st));
+	CHECK_INT(count_rows(path, "build"), 2);
+	CHECK_INT(count_rows(path, "source"), 2);
+	store_close(st);
+}
+
 void test_store(void)
 {
 	char cmd[64];
@@ -250,6 +292,7 @@ void test_store(void)
 	test_roundtrip();
 	test_selectors();
 	test_refusals();
+	test_batch();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);

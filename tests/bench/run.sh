@@ -1,0 +1,143 @@
+#!/bin/bash
+# make bench: speed and memory of buildprof as ratios against baselines
+# measured in the same run (these machines are shared and noisy, so absolute
+# times mean little). Each figure is the median of $BENCH_RUNS runs, with min
+# and max. Prints a table and writes out/bench.json.
+#
+#   BENCH_SIZES   build counts for the ingest corpora (default "1000 10000";
+#                 the issue's 100000 is BENCH_SIZES="1000 10000 100000")
+#   BENCH_BIG_MB  size of the single long BuildKit log (default 1024)
+#   BENCH_PIPELINES  GitLab pipelines (default 10000)
+#   BENCH_RUNS    runs per figure (default 3)
+# Usage: tests/bench/run.sh BUILDPROF_BINARY
+set -euo pipefail
+bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+sizes=${BENCH_SIZES:-1000 10000}
+big_mb=${BENCH_BIG_MB:-1024}
+npipe=${BENCH_PIPELINES:-10000}
+runs=${BENCH_RUNS:-3}
+work=$(mktemp -d "${TMPDIR:-/tmp}/buildprof-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+results=$work/results.tsv
+: >"$results"
+export LC_ALL=C
+
+for tool in sqlite3 python3 jq gnuplot /usr/bin/time; do
+	command -v "$tool" >/dev/null || { echo "bench: needs $tool (make bench installs it)" >&2; exit 2; }
+done
+
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+
+# time_runs SETUP CMD...: prints median min max wall seconds over $runs runs;
+# SETUP (a shell snippet) runs untimed before each run, e.g. to remove a db.
+time_runs() {
+	local setup=$1; shift
+	local i t0 t1 ts=()
+	for ((i = 0; i < runs; i++)); do
+		eval "$setup"
+		t0=$(date +%s.%N)
+		"$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; echo "bench: failed: $*" >&2; exit 1; }
+		t1=$(date +%s.%N)
+		ts+=("$(calc "$t1 - $t0")")
+	done
+	printf '%s\n' "${ts[@]}" | sort -g | awk '{ a[NR] = $1 } END { printf "%s %s %s\n", a[int((NR + 1) / 2)], a[1], a[NR] }'
+}
+
+# record FIGURE UNIT BP_MEDIAN BP_MIN BP_MAX BASE_MEDIAN BASELINE KIND TARGET
+# KIND "rate": higher is better, ratio = bp / base; "cost": ratio = bp / base.
+record() { printf '%s\t' "$@" | sed 's/\t$//' >>"$results"; echo >>"$results"; }
+
+echo "bench: generating inputs in $work" >&2
+for n in $sizes; do
+	python3 "$here/gen.py" builds "$work/b$n" "$n"
+done
+python3 "$here/gen.py" gitlab "$work/gl" "$npipe"
+python3 "$here/gen.py" biglog "$work/big.log" "$big_mb"
+
+# --- ingest of BuildKit corpora, against sqlite3 .import and the peer script
+for n in $sizes; do
+	db=$work/bp$n.db
+	echo "bench: ingest $n builds" >&2
+	read -r med mn mx < <(time_runs "rm -f $db $db-wal $db-shm" \
+		sh -c 'cd "$1" && ls | xargs "$2" --db "$3" ingest' - "$work/b$n" "$bin" "$db")
+	steps=$(sqlite3 "$db" "SELECT count(*) FROM step WHERE kind = 'step' OR kind = 'from'")
+	rows=$(wc -l <"$work/b$n.csv")
+	bytes=$(du -sb "$work/b$n" | cut -f1)
+	read -r imed _ _ < <(time_runs "rm -f $work/imp.db" \
+		sqlite3 "$work/imp.db" "CREATE TABLE step(build_id INT, vertex INT, stage TEXT, idx INT, count INT, instruction TEXT, text TEXT, cached INT, duration REAL, error INT)" \
+		".mode csv" ".import $work/b$n.csv step")
+	read -r pmed _ _ < <(time_runs "rm -f $work/peer.db*" \
+		sh -c 'cd "$1" && ls | xargs python3 "$2" "$3"' - "$work/b$n" "$here/peer_ingest.py" "$work/peer.db")
+	rate() { calc "$1 / $2"; }
+	record "ingest $n builds (steps/s)" "steps/s" "$(rate "$steps" "$med")" "$(rate "$steps" "$mx")" \
+		"$(rate "$steps" "$mn")" "$(rate "$rows" "$imed")" "sqlite3 .import" rate 0.5
+	record "ingest $n builds (steps/s)" "steps/s" "$(rate "$steps" "$med")" "$(rate "$steps" "$mx")" \
+		"$(rate "$steps" "$mn")" "$(rate "$rows" "$pmed")" "peer_ingest.py" rate 3
+	record "ingest $n builds (MB/s)" "MB/s" "$(rate "$bytes / 1048576" "$med")" "$(rate "$bytes / 1048576" "$mx")" \
+		"$(rate "$bytes / 1048576" "$mn")" "" "" info ""
+	record "database size per build ($n)" "bytes" "$(( $(stat -c %s "$db") / n ))" "" "" "" "" info ""
+	last=$n
+done
+
+# --- GitLab jobs JSON against jq + sqlite3
+echo "bench: ingest $npipe GitLab pipelines" >&2
+read -r med mn mx < <(time_runs "rm -f $work/gl.db*" \
+	sh -c 'cd "$1" && ls | xargs "$2" --db "$3" ingest --format gitlab' - "$work/gl" "$bin" "$work/gl.db")
+read -r pmed _ _ < <(time_runs "rm -f $work/glpeer.db*" \
+	sh -c 'cd "$1" && ls | xargs bash "$2" "$3"' - "$work/gl" "$here/peer_gitlab.sh" "$work/glpeer.db")
+record "ingest $npipe GitLab pipelines (s)" "s" "$med" "$mn" "$mx" "$pmed" "peer_gitlab.sh (jq)" speedup 3
+
+# --- peak RSS on one long log: must not grow with the input
+echo "bench: peak RSS on a ${big_mb} MB log" >&2
+rm -f "$work/big.db"
+/usr/bin/time -f %M -o "$work/rss" "$bin" --db "$work/big.db" ingest "$work/big.log" >/dev/null
+record "peak RSS, ${big_mb} MB log (MB)" "MB" "$(calc "$(cat "$work/rss") / 1024")" "" "" \
+	32 "limit" ceiling 1
+
+# --- report and compare over the largest database, against one full scan
+db=$work/bp$last.db
+echo "bench: report over $last builds" >&2
+read -r smed _ _ < <(time_runs : sqlite3 "$db" "SELECT count(*), sum(duration_s), sum(cached) FROM step")
+read -r med mn mx < <(time_runs : "$bin" --db "$db" report)
+record "report over $last builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3
+read -r med mn mx < <(time_runs : "$bin" --db "$db" report --format json)
+record "report --format json over $last builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3
+
+# --- charts over 1000 builds against gnuplot drawing the same numbers
+db=$work/bp$(set -- $sizes; echo "$1").db
+sqlite3 -separator ' ' "$db" "SELECT id, coalesce(wall_s, 0) FROM build ORDER BY id" >"$work/trend.dat"
+for kind in steps cache trend; do
+	read -r med mn mx < <(time_runs "rm -f $work/c.png" "$bin" --db "$db" plot "$kind" -o "$work/c.png")
+	read -r gmed _ _ < <(time_runs "rm -f $work/g.png" gnuplot -e \
+		"set terminal png size 1000,600; set output '$work/g.png'; plot '$work/trend.dat' using 1:2 with linespoints")
+	record "plot $kind, 1000 builds (s)" "s" "$med" "$mn" "$mx" "$gmed" "gnuplot png" cost 1
+done
+
+python3 - "$results" "$root/out/bench.json" <<'EOF'
+import json, sys, os
+rows = []
+for line in open(sys.argv[1]):
+    f = line.rstrip('\n').split('\t')
+    fig, unit, bp, bmin, bmax, base, bname, kind, target = f
+    num = lambda s: float(s) if s else None
+    r = {'figure': fig, 'unit': unit, 'buildprof': num(bp), 'min': num(bmin), 'max': num(bmax),
+         'baseline': num(base), 'baseline_name': bname, 'kind': kind, 'target': num(target)}
+    if kind == 'rate':      # ours / theirs, higher is better
+        r['ratio'] = r['buildprof'] / r['baseline']; r['met'] = r['ratio'] >= r['target']
+    elif kind == 'speedup': # their time / ours
+        r['ratio'] = r['baseline'] / r['buildprof']; r['met'] = r['ratio'] >= r['target']
+    elif kind in ('cost', 'ceiling'):  # ours / theirs, lower is better
+        r['ratio'] = r['buildprof'] / r['baseline']; r['met'] = r['ratio'] <= r['target']
+    rows.append(r)
+os.makedirs(os.path.dirname(sys.argv[2]), exist_ok=True)
+json.dump({'figures': rows}, open(sys.argv[2], 'w'), indent=2)
+g = lambda v: '' if v is None else ('%.3g' % v)
+print('%-42s %12s %12s  %-26s %7s %8s  %s' % ('figure', 'buildprof', 'baseline', '(baseline)', 'ratio', 'target', 'met'))
+for r in rows:
+    tgt = '' if r['target'] is None else ('>= ' if r['kind'] in ('rate', 'speedup') else '<= ') + g(r['target'])
+    print('%-42s %12s %12s  %-26s %7s %8s  %s' % (r['figure'], g(r['buildprof']), g(r['baseline']),
+          r['baseline_name'], g(r.get('ratio')), tgt, {True: 'yes', False: 'NO'}.get(r.get('met'), '')))
+print('written to %s' % sys.argv[2])
+EOF
