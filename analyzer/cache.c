@@ -21,15 +21,58 @@ void analyzer_history_init(struct analyzer_history *h)
 	memset(h, 0, sizeof(*h));
 }
 
-static struct analyzer_step_series *find(const struct analyzer_history *h, const char *stage,
-					 const char *text)
+/* FNV-1a over stage, a separator NULL cannot produce, and text. */
+static size_t series_hash(const char *stage, const char *text)
+{
+	size_t h = 1469598103934665603ULL;
+	const char *p;
+
+	for (p = stage ? stage : ""; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = (h ^ (stage ? 0x1f : 0x1e)) * 1099511628211ULL;
+	for (p = text ? text : ""; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h;
+}
+
+/* The slot holding (stage, text), or the free slot where it belongs. A
+ * year of history has tens of thousands of distinct steps (build ids and
+ * commit SHAs end up in RUN lines); a linear search made report quadratic. */
+static size_t *slot_of(const struct analyzer_history *h, const char *stage, const char *text)
+{
+	size_t i = series_hash(stage, text) & (h->nslots - 1);
+
+	for (;; i = (i + 1) & (h->nslots - 1)) {
+		const struct analyzer_step_series *s;
+
+		if (!h->slots[i])
+			return &h->slots[i];
+		s = &h->series[h->slots[i] - 1];
+		if (same(s->stage, stage) && same(s->text, text))
+			return &h->slots[i];
+	}
+}
+
+static void grow_slots(struct analyzer_history *h)
 {
 	size_t i;
 
+	free(h->slots);
+	h->nslots = h->nslots ? h->nslots * 2 : 64;
+	h->slots = xcalloc(h->nslots, sizeof(*h->slots));
 	for (i = 0; i < h->nseries; i++)
-		if (same(h->series[i].stage, stage) && same(h->series[i].text, text))
-			return &h->series[i];
-	return NULL;
+		*slot_of(h, h->series[i].stage, h->series[i].text) = i + 1;
+}
+
+static struct analyzer_step_series *find(const struct analyzer_history *h, const char *stage,
+					 const char *text)
+{
+	size_t *slot;
+
+	if (!h->nslots)
+		return NULL;
+	slot = slot_of(h, stage, text);
+	return *slot ? &h->series[*slot - 1] : NULL;
 }
 
 void analyzer_history_add(struct analyzer_history *h, const char *stage, const char *text,
@@ -45,6 +88,10 @@ void analyzer_history_add(struct analyzer_history *h, const char *stage, const c
 		memset(s, 0, sizeof(*s));
 		s->stage = xstrdup_or_null(stage);
 		s->text = xstrdup_or_null(text);
+		if (2 * h->nseries > h->nslots)  /* keep the table at most half full */
+			grow_slots(h);
+		else
+			*slot_of(h, stage, text) = h->nseries;
 	}
 	BP_GROW(s->v, s->n + 1, s->alloc);
 	s->v[s->n++] = duration_s;
@@ -60,6 +107,7 @@ void analyzer_history_release(struct analyzer_history *h)
 		free(h->series[i].v);
 	}
 	free(h->series);
+	free(h->slots);
 	analyzer_history_init(h);
 }
 

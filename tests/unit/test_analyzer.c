@@ -2,6 +2,7 @@
  * test_analyzer.c - selector parsing and the per-build and summary metrics
  * (DESIGN.md, Metrics) on hand-made builds whose answers are counted by hand.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "buildprof/analyzer.h"
@@ -269,8 +270,36 @@ static void test_layer_keys(void)
 	}
 }
 
+/* The history's hash index: many distinct steps, NULL stage distinct from
+ * "", each step found again after the table has grown. */
+static void test_history_index(void)
+{
+	struct analyzer_history h;
+	char text[32];
+	int i, ok = 1;
+
+	analyzer_history_init(&h);
+	for (i = 0; i < 5000; i++) {
+		snprintf(text, sizeof(text), "RUN step %d", i % 2500);
+		analyzer_history_add(&h, i < 2500 ? NULL : "build", text, i);
+	}
+	analyzer_history_add(&h, "", "RUN step 0", 1);
+	analyzer_history_add(&h, NULL, "RUN step 0", 2);
+	CHECK_INT(h.nseries, 5001);
+	for (i = 0; i < (int)h.nseries; i++)
+		if (h.series[i].n != (i == 0 ? 2u : 1u))
+			ok = 0;
+	CHECK(ok);
+	analyzer_history_add(&h, "build", NULL, 1);
+	analyzer_history_add(&h, "build", NULL, 2);
+	CHECK_INT(h.nseries, 5002);
+	CHECK_INT(h.series[5001].n, 2);
+	analyzer_history_release(&h);
+}
+
 void test_analyzer(void)
 {
+	test_history_index();
 	test_layer_keys();
 	test_cache();
 	test_timeline();
