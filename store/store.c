@@ -65,6 +65,10 @@ void store_close(struct bp_store *st)
 	sqlite3_finalize(st->put_build);
 	sqlite3_finalize(st->put_step);
 	sqlite3_finalize(st->put_label);
+	sqlite3_finalize(st->put_source);
+	sqlite3_finalize(st->find_source);
+	sqlite3_finalize(st->finish_source);
+	sqlite3_finalize(st->link_images);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
@@ -124,7 +128,7 @@ void store_rollback(struct bp_store *st)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static int prepare(struct bp_store *st, sqlite3_stmt **stmt, const char *sql, struct bp_error *err)
+int store_prepare(struct bp_store *st, sqlite3_stmt **stmt, const char *sql, struct bp_error *err)
 {
 	if (*stmt) {
 		sqlite3_reset(*stmt);
@@ -165,54 +169,42 @@ static int run_done(struct bp_store *st, sqlite3_stmt *stmt, struct bp_error *er
 long store_put_source(struct bp_store *st, const char *kind, const char *path,
 		      struct bp_error *err)
 {
-	sqlite3_stmt *stmt = NULL;
-	long id;
-
-	if (sqlite3_prepare_v2(st->db,
-			       "INSERT INTO source(kind, path, ingested_at) VALUES (?, ?, ?)", -1,
-			       &stmt, NULL) != SQLITE_OK)
-		return store_fail(st, err, "cannot record the input");
-	bind_text(stmt, 1, kind);
-	bind_text(stmt, 2, path);
-	sqlite3_bind_double(stmt, 3, bp_now());
-	if (run_done(st, stmt, err, "cannot record the input")) {
-		sqlite3_finalize(stmt);
+	if (store_prepare(st, &st->put_source,
+			  "INSERT INTO source(kind, path, ingested_at) VALUES (?, ?, ?)", err))
 		return -1;
-	}
-	sqlite3_finalize(stmt);
-	id = (long)sqlite3_last_insert_rowid(st->db);
-	return id;
+	bind_text(st->put_source, 1, kind);
+	bind_text(st->put_source, 2, path);
+	sqlite3_bind_double(st->put_source, 3, bp_now());
+	if (run_done(st, st->put_source, err, "cannot record the input"))
+		return -1;
+	return (long)sqlite3_last_insert_rowid(st->db);
 }
 
 int store_finish_source(struct bp_store *st, long source_id, const char *sha256,
 			long long size, long *existing, struct bp_error *err)
 {
-	sqlite3_stmt *stmt = NULL;
+	sqlite3_stmt *find;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "SELECT id FROM source WHERE sha256 = ? AND id != ?", -1,
-			       &stmt, NULL) != SQLITE_OK)
-		return store_fail(st, err, "cannot look up the input");
-	bind_text(stmt, 1, sha256);
-	sqlite3_bind_int64(stmt, 2, source_id);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		*existing = (long)sqlite3_column_int64(stmt, 0);
-		sqlite3_finalize(stmt);
+	if (store_prepare(st, &st->find_source, "SELECT id FROM source WHERE sha256 = ? AND id != ?", err))
+		return -1;
+	find = st->find_source;
+	bind_text(find, 1, sha256);
+	sqlite3_bind_int64(find, 2, source_id);
+	rc = sqlite3_step(find);
+	if (rc == SQLITE_ROW)
+		*existing = (long)sqlite3_column_int64(find, 0);
+	sqlite3_reset(find);
+	if (rc == SQLITE_ROW)
 		return 1;
-	}
-	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)
 		return store_fail(st, err, "cannot look up the input");
-	if (sqlite3_prepare_v2(st->db, "UPDATE source SET sha256 = ?, size = ? WHERE id = ?", -1,
-			       &stmt, NULL) != SQLITE_OK)
-		return store_fail(st, err, "cannot record the input");
-	bind_text(stmt, 1, sha256);
-	sqlite3_bind_int64(stmt, 2, size);
-	sqlite3_bind_int64(stmt, 3, source_id);
-	rc = run_done(st, stmt, err, "cannot record the input");
-	sqlite3_finalize(stmt);
-	return rc;
+	if (store_prepare(st, &st->finish_source, "UPDATE source SET sha256 = ?, size = ? WHERE id = ?", err))
+		return -1;
+	bind_text(st->finish_source, 1, sha256);
+	sqlite3_bind_int64(st->finish_source, 2, size);
+	sqlite3_bind_int64(st->finish_source, 3, source_id);
+	return run_done(st, st->finish_source, err, "cannot record the input");
 }
 
 static int list_ids(struct bp_store *st, const char *sql, long source_id, const char *what,
@@ -259,7 +251,7 @@ static int put_step(struct bp_store *st, long build_id, size_t seq, const struct
 {
 	sqlite3_stmt *q;
 
-	if (prepare(st, &st->put_step,
+	if (store_prepare(st, &st->put_step,
 		    "INSERT INTO step(build_id, seq, vertex, stage, platform, idx, count, instruction,"
 		    " text, digest, kind, cached, status, start_s, duration_s, error, output_lines)"
 		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err))
@@ -290,7 +282,7 @@ int store_put_build(struct bp_store *st, long source_id, struct bp_build *b, str
 	sqlite3_stmt *q;
 	size_t i;
 
-	if (prepare(st, &st->put_build,
+	if (store_prepare(st, &st->put_build,
 		    "INSERT INTO build(source_id, name, format, status, started_at, wall_s,"
 		    " image_ref, image_id, base_image, error) VALUES (?,?,?,?,?,?,?,?,?,?)", err))
 		return -1;
@@ -312,7 +304,7 @@ int store_put_build(struct bp_store *st, long source_id, struct bp_build *b, str
 		if (put_step(st, b->id, i, &b->steps[i], err))
 			return -1;
 	for (i = 0; i < b->nlabels; i++) {
-		if (prepare(st, &st->put_label,
+		if (store_prepare(st, &st->put_label,
 			    "INSERT OR REPLACE INTO label(build_id, key, value) VALUES (?,?,?)", err))
 			return -1;
 		sqlite3_bind_int64(st->put_label, 1, b->id);

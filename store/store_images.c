@@ -91,7 +91,13 @@ int store_link_images(struct bp_store *st, struct bp_error *err)
 		"UPDATE image AS i SET build_id = (SELECT b.id FROM build b WHERE " STORE_IMAGE_ID_MATCHES
 		" ORDER BY b.id LIMIT 1) WHERE i.build_id IS NULL AND i.image_id IS NOT NULL";
 
-	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+	int rc;
+
+	if (store_prepare(st, &st->link_images, sql, err))
+		return -1;
+	rc = sqlite3_step(st->link_images);
+	sqlite3_reset(st->link_images);
+	if (rc != SQLITE_DONE)
 		return store_fail(st, err, "cannot link images to builds");
 	return 0;
 }
