@@ -21,58 +21,37 @@ void analyzer_history_init(struct analyzer_history *h)
 	memset(h, 0, sizeof(*h));
 }
 
-/* FNV-1a over stage, a separator NULL cannot produce, and text. */
-static size_t series_hash(const char *stage, const char *text)
-{
-	size_t h = 1469598103934665603ULL;
-	const char *p;
+struct series_key {
+	const struct analyzer_history *h;
+	const char *stage, *text;
+};
 
-	for (p = stage ? stage : ""; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	h = (h ^ (stage ? 0x1f : 0x1e)) * 1099511628211ULL;
-	for (p = text ? text : ""; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	return h;
+static uint64_t key_hash(const char *stage, const char *text)
+{
+	return bp_hash_str(bp_hash_str(BP_HASH_INIT, stage), text);
 }
 
-/* The slot holding (stage, text), or the free slot where it belongs. A
- * year of history has tens of thousands of distinct steps (build ids and
- * commit SHAs end up in RUN lines); a linear search made report quadratic. */
-static size_t *slot_of(const struct analyzer_history *h, const char *stage, const char *text)
+static uint64_t series_hash(const void *ctx, size_t pos)
 {
-	size_t i = series_hash(stage, text) & (h->nslots - 1);
+	const struct analyzer_step_series *s = &((const struct analyzer_history *)ctx)->series[pos];
 
-	for (;; i = (i + 1) & (h->nslots - 1)) {
-		const struct analyzer_step_series *s;
-
-		if (!h->slots[i])
-			return &h->slots[i];
-		s = &h->series[h->slots[i] - 1];
-		if (same(s->stage, stage) && same(s->text, text))
-			return &h->slots[i];
-	}
+	return key_hash(s->stage, s->text);
 }
 
-static void grow_slots(struct analyzer_history *h)
+static int series_is(const void *ctx, size_t pos)
 {
-	size_t i;
+	const struct series_key *k = ctx;
 
-	free(h->slots);
-	h->nslots = h->nslots ? h->nslots * 2 : 64;
-	h->slots = xcalloc(h->nslots, sizeof(*h->slots));
-	for (i = 0; i < h->nseries; i++)
-		*slot_of(h, h->series[i].stage, h->series[i].text) = i + 1;
+	return same(k->h->series[pos].stage, k->stage) && same(k->h->series[pos].text, k->text);
 }
 
 static struct analyzer_step_series *find(const struct analyzer_history *h, const char *stage,
 					 const char *text)
 {
-	size_t *slot;
+	struct series_key k = { h, stage, text };
+	long pos = bp_hash_index_find(&h->index, key_hash(stage, text), series_is, &k);
 
-	if (!h->nslots)
-		return NULL;
-	slot = slot_of(h, stage, text);
-	return *slot ? &h->series[*slot - 1] : NULL;
+	return pos < 0 ? NULL : &h->series[pos];
 }
 
 void analyzer_history_add(struct analyzer_history *h, const char *stage, const char *text,
@@ -88,10 +67,8 @@ void analyzer_history_add(struct analyzer_history *h, const char *stage, const c
 		memset(s, 0, sizeof(*s));
 		s->stage = xstrdup_or_null(stage);
 		s->text = xstrdup_or_null(text);
-		if (2 * h->nseries > h->nslots)  /* keep the table at most half full */
-			grow_slots(h);
-		else
-			*slot_of(h, stage, text) = h->nseries;
+		bp_hash_index_add(&h->index, h->nseries - 1, key_hash(stage, text), h->nseries,
+				  series_hash, h);
 	}
 	BP_GROW(s->v, s->n + 1, s->alloc);
 	s->v[s->n++] = duration_s;
@@ -107,7 +84,7 @@ void analyzer_history_release(struct analyzer_history *h)
 		free(h->series[i].v);
 	}
 	free(h->series);
-	free(h->slots);
+	bp_hash_index_release(&h->index);
 	analyzer_history_init(h);
 }
 

@@ -23,6 +23,7 @@ struct report_run {
 	struct bp_store *st;
 	struct named_history *hist;
 	size_t nhist, alloc_hist;
+	struct bp_hash_index hist_index; /* hist by name */
 	char **pipelines;           /* CI pipeline ids the builds ran in (their labels) */
 	size_t npipelines, alloc_pipelines;
 	int failed;
@@ -82,18 +83,37 @@ static void add_history(void *ctx, const char *stage, const char *text, double d
 	analyzer_history_add(ctx, stage, text, d);
 }
 
+struct name_key {
+	const struct report_run *run;
+	const char *name;
+};
+
+static int history_is(const void *ctx, size_t pos)
+{
+	const struct name_key *k = ctx;
+
+	return !strcmp(k->run->hist[pos].name, k->name);
+}
+
+static uint64_t history_hash(const void *ctx, size_t pos)
+{
+	return bp_hash_str(BP_HASH_INIT, ((const struct report_run *)ctx)->hist[pos].name);
+}
+
 static const struct analyzer_history *history_of(struct report_run *run, const char *name)
 {
+	struct name_key k = { run, name };
+	uint64_t hash = bp_hash_str(BP_HASH_INIT, name);
+	long pos = bp_hash_index_find(&run->hist_index, hash, history_is, &k);
 	struct bp_error err;
 	struct named_history *nh;
-	size_t i;
 
-	for (i = 0; i < run->nhist; i++)
-		if (!strcmp(run->hist[i].name, name))
-			return &run->hist[i].h;
+	if (pos >= 0)
+		return &run->hist[pos].h;
 	BP_GROW(run->hist, run->nhist + 1, run->alloc_hist);
 	nh = &run->hist[run->nhist++];
 	nh->name = xstrdup(name);
+	bp_hash_index_add(&run->hist_index, run->nhist - 1, hash, run->nhist, history_hash, run);
 	analyzer_history_init(&nh->h);
 	bp_error_init(&err);
 	if (store_uncached_steps(run->st, name, add_history, &nh->h, &err)) {
@@ -175,6 +195,7 @@ out:
 		analyzer_history_release(&run.hist[i].h);
 	}
 	free(run.hist);
+	bp_hash_index_release(&run.hist_index);
 	for (size_t i = 0; i < run.npipelines; i++)
 		free(run.pipelines[i]);
 	free(run.pipelines);

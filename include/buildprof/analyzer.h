@@ -63,7 +63,7 @@ struct analyzer_step_series {
 struct analyzer_history {
 	struct analyzer_step_series *series;
 	size_t nseries, alloc_series;
-	size_t *slots, nslots; /* open-addressing index into series: 1 + i, 0 free */
+	struct bp_hash_index index; /* series by (stage, text) */
 };
 void analyzer_history_init(struct analyzer_history *h);
 /* Adds one run of a step (stage may be NULL; NAN durations are ignored). */
