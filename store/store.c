@@ -70,6 +70,10 @@ void store_close(struct bp_store *st)
 	sqlite3_finalize(st->finish_source);
 	sqlite3_finalize(st->link_images);
 	sqlite3_finalize(st->build_image);
+	sqlite3_finalize(st->put_pipeline);
+	sqlite3_finalize(st->put_job);
+	sqlite3_finalize(st->pipeline_id);
+	sqlite3_finalize(st->job_id);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
