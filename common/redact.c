@@ -115,48 +115,41 @@ static int redact_bearer(char *s)
 	return changed;
 }
 
+/* Masks the value after each "FLAG=value" or "FLAG value" in s, quoted or
+ * not; a value starting with '-' is the next option, not a secret. */
+static int mask_flag_values(char *s, const char *flag)
+{
+	size_t n = strlen(flag), i, v, e;
+	int changed = 0;
+
+	for (i = 0; s[i]; i++) {
+		if (strncmp(s + i, flag, n) || (s[i + n] != '=' && s[i + n] != ' '))
+			continue;
+		v = i + n + 1;
+		while (s[v] == ' ')
+			v++;
+		if (s[v] == '"' || s[v] == '\'')
+			v++;
+		e = value_end(s, v);
+		if (e > v && !already_masked(s, v) && s[v] != '-') {
+			mask(s, v, e);
+			changed = 1;
+		}
+	}
+	return changed;
+}
+
 /* --password X, --password=X, --token X; and -p X after "login" */
 static int redact_flags(char *s)
 {
 	static const char *const flags[] = { "--password", "--token", "--passwd" };
 	int changed = 0;
-	size_t k, i;
+	size_t k;
 
-	for (k = 0; k < BP_ARRAY_SIZE(flags); k++) {
-		size_t n = strlen(flags[k]);
-		for (i = 0; s[i]; i++) {
-			size_t v, e;
-			if (strncmp(s + i, flags[k], n) || (s[i + n] != '=' && s[i + n] != ' '))
-				continue;
-			v = i + n + 1;
-			while (s[v] == ' ')
-				v++;
-			if (s[v] == '"' || s[v] == '\'')
-				v++;
-			e = value_end(s, v);
-			if (e > v && !already_masked(s, v) && s[v] != '-') {
-				mask(s, v, e);
-				changed = 1;
-			}
-		}
-	}
-	if (strstr(s, "login")) {
-		for (i = 0; s[i]; i++) {
-			size_t v, e;
-			if (strncmp(s + i, " -p", 3) || (s[i + 3] != ' ' && s[i + 3] != '='))
-				continue;
-			v = i + 4;
-			while (s[v] == ' ')
-				v++;
-			if (s[v] == '"' || s[v] == '\'')
-				v++;
-			e = value_end(s, v);
-			if (e > v && !already_masked(s, v) && s[v] != '-') {
-				mask(s, v, e);
-				changed = 1;
-			}
-		}
-	}
+	for (k = 0; k < BP_ARRAY_SIZE(flags); k++)
+		changed |= mask_flag_values(s, flags[k]);
+	if (strstr(s, "login"))
+		changed |= mask_flag_values(s, " -p");
 	return changed;
 }
 
