@@ -8,12 +8,8 @@
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 docker=${DOCKER:-/usr/bin/docker}
-pass=0 fail=0
-check() { if [ "$2" = "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: got '$2', want '$3'"; fi; }
-if ! "$docker" info >/dev/null 2>&1 || [ ! -x /bin/busybox ]; then
-    if [ "${CI:-}" = true ]; then echo "base-images: 0 passed, 1 failed (no Docker engine)"; exit 1; fi
-    echo "base-images: 0 passed, 0 failed, 1 skipped (no Docker engine or busybox-static)"; exit 0
-fi
+. "$(dirname "$0")/lib/common.sh"
+need_docker base-images
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT INT TERM
 t=bpit$$
 mkdir -p "$tmp/small" "$tmp/fat" "$tmp/app"

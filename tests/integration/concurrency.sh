@@ -9,8 +9,7 @@
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/../.." && pwd)
-pass=0 fail=0
-check() { if [ "$2" = "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: got '$2', want '$3'"; fi; }
+. "$(dirname "$0")/lib/common.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT INT TERM
 db=$tmp/shared.db
 

@@ -6,8 +6,7 @@
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/../.." && pwd)
-pass=0 fail=0
-check() { if [ "$2" = "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: got '$2', want '$3'"; fi; }
+. "$(dirname "$0")/lib/common.sh"
 [ -x /usr/bin/time ] || { echo "huge-line: 0 passed, 1 failed (GNU time missing)"; exit 1; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT INT TERM
 limit=32768; case $bin in *asan*) limit=262144 ;; esac

@@ -10,8 +10,7 @@ set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 docker=${DOCKER:-/usr/bin/docker}
-pass=0 fail=0
-check() { if [ "$2" = "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: got '$2', want '$3'"; fi; }
+. "$(dirname "$0")/lib/common.sh"
 missing=
 for c in docker-registry htpasswd python3 curl jq; do command -v $c >/dev/null 2>&1 || missing="$missing $c"; done
 "$docker" info >/dev/null 2>&1 || missing="$missing dockerd"

@@ -6,8 +6,7 @@
 # build stored as a timed command. Usage: tests/integration/run-wrapper.sh BINARY
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-pass=0 fail=0
-check() { if [ "$2" = "$3" ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1: got '$2', want '$3'"; fi; }
+. "$(dirname "$0")/lib/common.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT INT TERM
 bp() { "$bin" --db "$tmp/t.db" "$@"; }
 
