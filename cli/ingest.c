@@ -282,9 +282,10 @@ const struct cli_command cli_ingest = {
 	.usage =
 	"usage: buildprof ingest [--format F] [--name N] [--label K=V]... FILE...\n"
 	"\n"
-	"Parses each FILE (- for stdin) and stores the build(s) it holds, one\n"
-	"transaction per file: a file that fails leaves nothing behind, the others\n"
-	"are still stored. The same bytes ingested again are recognised and skipped.\n"
+	"Parses each FILE (- for stdin) and stores the build(s) it holds. Each file\n"
+	"is all or nothing: a file that fails leaves nothing behind, the others are\n"
+	"still stored (committed together, up to 256 files per transaction). The\n"
+	"same bytes ingested again are recognised and skipped.\n"
 	"\n"
 	"  -f, --format F     the input format instead of detecting it:\n"
 	"                       buildkit  BuildKit --progress=plain (docker build, buildx)\n"
