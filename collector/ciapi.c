@@ -75,15 +75,8 @@ static int get_all(const struct ci_fetch_options *o, const char *format, const c
 			struct strbuf sb = STRBUF_INIT;
 			strbuf_addf(&sb, "%s&page=%s", first, res.next_page);
 			next = strbuf_detach(&sb, NULL);
-		} else if (res.link) {
-			const char *p = strstr(res.link, "rel=\"next\"");
-			const char *lt = p ? res.link : NULL, *q;
-			/* the <...> just before rel="next" */
-			for (q = res.link; lt && q < p; q++)
-				if (*q == '<')
-					lt = q;
-			if (lt && strchr(lt, '>') && strchr(lt, '>') < p)
-				next = xstrndup(lt + 1, (size_t)(strchr(lt, '>') - lt - 1));
+		} else {
+			next = http_link_next(res.link);
 		}
 		http_response_release(&res);
 		free(url);

@@ -4,20 +4,30 @@
  * registry, GitLab, GitHub and webhook clients all behave alike.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <curl/curl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buildprof/http.h"
 
 struct transfer {
 	struct http_response *res;
 	int too_big;
-	double retry_after; /* seconds, -1 when not given */
 };
+
+void http_response_init(struct http_response *res)
+{
+	memset(res, 0, sizeof(*res));
+	strbuf_init(&res->body, 0);
+	res->retry_after = -1;
+	res->ratelimit_remaining = -1;
+	res->ratelimit_reset = -1;
+}
 
 void http_response_release(struct http_response *res)
 {
@@ -27,8 +37,7 @@ void http_response_release(struct http_response *res)
 	free(res->docker_content_digest);
 	free(res->link);
 	free(res->next_page);
-	memset(res, 0, sizeof(*res));
-	strbuf_init(&res->body, 0);
+	http_response_init(res);
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *ctx)
@@ -63,25 +72,40 @@ static char *header_value(const char *line, size_t len, const char *name)
 	return xstrndup(line, end);
 }
 
-static size_t on_header(char *p, size_t size, size_t n, void *ctx)
+/* A header's value as a finite number >= 0, or -1 when absent or not one. */
+static double header_number(const char *line, size_t len, const char *name)
 {
-	struct transfer *t = ctx;
-	struct http_response *res = t->res;
-	size_t len = size * n;
+	char *v = header_value(line, len, name), *end;
+	double x = -1;
+
+	if (v) {
+		x = strtod(v, &end);
+		if (end == v || *end || !isfinite(x) || x < 0)
+			x = -1;
+		free(v);
+	}
+	return x;
+}
+
+void http_take_header(struct http_response *res, const char *p, size_t len)
+{
+	double x;
 	char *v;
 
 	/* a new status line (a redirect, or 100 Continue) starts a new header set */
 	if (len > 5 && !strncmp(p, "HTTP/", 5)) {
 		free(res->www_authenticate);
 		res->www_authenticate = NULL;
-		t->retry_after = -1;
-		return len;
+		res->retry_after = -1;
+		res->ratelimit_remaining = -1;
+		res->ratelimit_reset = -1;
+		return;
 	}
 #define TAKE(field, name)                                  \
 	if ((v = header_value(p, len, name))) {            \
 		free(res->field);                          \
 		res->field = v;                            \
-		return len;                                \
+		return;                                    \
 	}
 	TAKE(content_type, "Content-Type")
 	TAKE(www_authenticate, "WWW-Authenticate")
@@ -89,14 +113,49 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 	TAKE(link, "Link")
 	TAKE(next_page, "X-Next-Page")
 #undef TAKE
-	if ((v = header_value(p, len, "Retry-After"))) {
-		char *end;
-		double s = strtod(v, &end);
-		if (end != v && !*end && isfinite(s) && s >= 0)
-			t->retry_after = s;
-		free(v);
-	}
-	return len;
+	if ((x = header_number(p, len, "Retry-After")) >= 0)
+		res->retry_after = x;
+	else if ((x = header_number(p, len, "RateLimit-Remaining")) >= 0 ||
+		 (x = header_number(p, len, "X-RateLimit-Remaining")) >= 0)
+		res->ratelimit_remaining = x > 1e9 ? 1000000000L : (long)x;
+	else if ((x = header_number(p, len, "RateLimit-Reset")) >= 0 ||
+		 (x = header_number(p, len, "X-RateLimit-Reset")) >= 0)
+		res->ratelimit_reset = x;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ctx)
+{
+	struct transfer *t = ctx;
+
+	http_take_header(t->res, p, size * n);
+	return size * n;
+}
+
+char *http_link_next(const char *link)
+{
+	const char *p, *lt = NULL, *gt, *q;
+
+	if (!link || !(p = strstr(link, "rel=\"next\"")))
+		return NULL;
+	/* the <...> just before rel="next" */
+	for (q = link; q < p; q++)
+		if (*q == '<')
+			lt = q;
+	if (!lt || !(gt = strchr(lt, '>')) || gt > p)
+		return NULL;
+	return xstrndup(lt + 1, (size_t)(gt - lt - 1));
+}
+
+double http_ratelimit_wait(const struct http_response *res, double now)
+{
+	double reset = res->ratelimit_reset;
+
+	if (res->ratelimit_remaining != 0 || reset < 0)
+		return 0;
+	/* GitLab and GitHub send Unix time; the IETF draft sends seconds from now */
+	if (reset < 1e9)
+		return reset;
+	return reset > now ? reset - now + 1 : 0;
 }
 
 double http_backoff(int attempt, double retry_after)
@@ -117,6 +176,49 @@ static void sleep_s(double s)
 	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
 	while (nanosleep(&ts, &ts))
 		;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Longest wait for a used-up rate limit: $BUILDPROF_HTTP_MAX_WAIT, else 120 s. */
+static double max_wait_s(void)
+{
+	const char *env = getenv("BUILDPROF_HTTP_MAX_WAIT");
+	long v;
+
+	return env && !bp_parse_long(env, 0, 86400, &v) ? (double)v : 120;
+}
+
+/* Sleeps until a used-up quota comes back, or fails when that is further
+ * away than the longest wait: hammering a rate-limited API only extends the
+ * block, and waiting an hour silently would look like a hang. */
+static int wait_for_quota(double until, const char *where, struct bp_error *err)
+{
+	double wait = until - now_s(), limit = max_wait_s();
+	time_t t = (time_t)until;
+	struct tm tm;
+	char when[32];
+
+	if (wait <= 0)
+		return 0;
+	if (wait > limit) {
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+		return bp_error_set(err, where, 0,
+				    "API rate limit used up until %s (%.0f s from now, more than "
+				    "BUILDPROF_HTTP_MAX_WAIT=%.0f s); try again later",
+				    when, wait, limit);
+	}
+	if (isatty(2))
+		fprintf(stderr, "buildprof: rate limit used up, waiting %.0f s\n", wait);
+	sleep_s(wait);
+	return 0;
 }
 
 /* The URL without credentials or query, for messages. */
@@ -144,6 +246,7 @@ static void safe_url(const char *url, char *buf, size_t size)
 int http_request(const struct http_request *req, struct http_response *res, struct bp_error *err)
 {
 	static int initialised;
+	static double quota_back_at; /* the last response used the quota up until then */
 	struct transfer t;
 	struct curl_slist *hdrs = NULL;
 	char errbuf[CURL_ERROR_SIZE], where[1024];
@@ -158,9 +261,10 @@ int http_request(const struct http_request *req, struct http_response *res, stru
 
 	if (req->timeout_s <= 0 && env && !bp_parse_long(env, 1, 3600, &v))
 		timeout = v;
-	memset(res, 0, sizeof(*res));
-	strbuf_init(&res->body, 0);
+	http_response_init(res);
 	safe_url(req->url, where, sizeof(where));
+	if (wait_for_quota(quota_back_at, where, err))
+		return -1;
 	if (!initialised) {
 		curl_global_init(CURL_GLOBAL_DEFAULT);
 		initialised = 1;
@@ -172,9 +276,12 @@ int http_request(const struct http_request *req, struct http_response *res, stru
 		hdrs = curl_slist_append(hdrs, req->headers[i]);
 	for (i = 1; i <= attempts; i++) {
 		long status = 0;
+		double quota_wait;
 		memset(&t, 0, sizeof(t));
 		t.res = res;
-		t.retry_after = -1;
+		res->retry_after = -1;
+		res->ratelimit_remaining = -1;
+		res->ratelimit_reset = -1;
 		strbuf_reset(&res->body);
 		errbuf[0] = '\0';
 		curl_easy_reset(curl);
@@ -213,17 +320,29 @@ int http_request(const struct http_request *req, struct http_response *res, stru
 			bp_error_set(err, where, 0, "response larger than %ld MiB", HTTP_BODY_MAX >> 20);
 			goto out;
 		}
+		quota_wait = http_ratelimit_wait(res, now_s());
 		if (rc == CURLE_OK) {
+			int limited;
 			curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 			res->status = status;
-			if ((status != 429 && status < 500) || i == attempts) {
+			/* GitHub answers a used-up quota with 403 and Remaining: 0 */
+			limited = status == 429 || (status == 403 && res->ratelimit_remaining == 0);
+			if ((!limited && status < 500) || i == attempts) {
+				if (quota_wait > 0)
+					quota_back_at = now_s() + quota_wait;
 				ret = 0;
 				goto out;
 			}
 		}
 		/* transient: a refused connection, a timeout, 429 or 5xx */
-		if (i < attempts)
-			sleep_s(http_backoff(i, t.retry_after));
+		if (i < attempts) {
+			if (res->retry_after < 0 && quota_wait > 0) {
+				if (wait_for_quota(now_s() + quota_wait, where, err))
+					goto out;
+			} else {
+				sleep_s(http_backoff(i, res->retry_after));
+			}
+		}
 	}
 	bp_error_set(err, where, 0, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
 out:

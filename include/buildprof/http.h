@@ -34,10 +34,26 @@ struct http_response {
 	char *docker_content_digest;
 	char *link;
 	char *next_page;           /* X-Next-Page (GitLab) */
+	double retry_after;        /* Retry-After seconds, -1 when not given */
+	long ratelimit_remaining;  /* RateLimit-Remaining / X-RateLimit-Remaining, -1 unknown */
+	double ratelimit_reset;    /* when the quota comes back (Unix time), -1 unknown */
 	int attempts;              /* how many requests were sent */
 };
 
 void http_response_release(struct http_response *res);
+/* Resets res to an empty response (no headers seen yet). */
+void http_response_init(struct http_response *res);
+/* Takes one raw response header line ("Name: value\r\n") into res: the
+ * fields above, the rate-limit headers of GitLab (RateLimit-*) and GitHub
+ * (X-RateLimit-*), Retry-After. A status line starts a new header set.
+ * Exposed for the fuzz target and tests. */
+void http_take_header(struct http_response *res, const char *line, size_t len);
+/* The URL of rel="next" in an RFC 8288 Link header (a new string), or NULL. */
+char *http_link_next(const char *link);
+/* Seconds to wait before the next request to a server whose last response
+ * was res, at Unix time now: until the quota resets when it is used up, else
+ * 0. */
+double http_ratelimit_wait(const struct http_response *res, double now);
 /* Sends req, retrying transient failures. Returns 0 when a response came
  * (any status: the caller judges it), or -1 with err set ("URL: what went
  * wrong") when none did. */

@@ -3,7 +3,11 @@
 tests/data/corpus) over real HTTP on 127.0.0.1, split into pages with the real
 pagination headers (GitLab X-Next-Page, GitHub Link), rate-limit headers, and
 injected faults: the second page of GitLab jobs answers 429 with Retry-After: 1
-once, the GitLab pipelines list answers 500 once. Tokens are checked
+once, the GitLab pipelines list answers 500 once, the GitHub jobs' second page
+answers GitHub's used-up quota (403, X-RateLimit-Remaining: 0, a reset 2 s
+away) once, the GitLab pipeline object says its quota is used up
+(RateLimit-Remaining: 0, reset 2 s away) so the next request must wait, and
+the repository Limited/Repo is out of quota for an hour. Tokens are checked
 (PRIVATE-TOKEN, Authorization: Bearer). GitLab jobs come from the docs' and
 gitlab4j's job samples, re-parented to pipeline 46 (gitlab4j's pipeline), the
 latter renumbered 8 (both samples use id 7).
@@ -20,7 +24,9 @@ for j in jobs46: j["pipeline"]["id"] = 46
 jobs46[2]["id"] = 8  # gitlab4j's sample job has the docs' job id 7; a distinct job here
 run = load("github-jobs/pygithub-get-run-3881497935.json")
 run_jobs = load("github-jobs/pygithub-list-jobs-run-3881497935.json")
-stats = {"requests": [], "fault_429_at": None, "retry_after_429_at": None, "fault_500": 0, "bad_token": 0}
+stats = {"requests": [], "fault_429_at": None, "retry_after_429_at": None, "fault_500": 0, "bad_token": 0,
+         "gh_403_at": None, "gh_403_reset": None, "gh_after_403_at": None,
+         "gl_quota_reset": None, "gl_after_quota_at": None}
 
 class H(BaseHTTPRequestHandler):
     def log_message(self, *a): pass
@@ -44,11 +50,18 @@ class H(BaseHTTPRequestHandler):
                 if stats["fault_500"] == 0:
                     stats["fault_500"] += 1; return self.reply(500, {"message": "500 Internal Server Error"})
                 return self.reply(200, [{"id": 46, "status": "success", "ref": "main"}])
-            if p == "/projects/1/pipelines/46": return self.reply(200, pipeline46)
+            if p == "/projects/1/pipelines/46":
+                if stats["gl_quota_reset"] is None:
+                    stats["gl_quota_reset"] = int(time.time()) + 2
+                    return self.reply(200, pipeline46, [("RateLimit-Remaining", "0"),
+                                                        ("RateLimit-Reset", str(stats["gl_quota_reset"]))])
+                return self.reply(200, pipeline46)
             if p == "/projects/1/pipelines/46/jobs":
                 if page == 2 and stats["fault_429_at"] is None:
                     stats["fault_429_at"] = time.time()
                     return self.reply(429, {"message": "429 Too Many Requests"}, [("Retry-After", "1")])
+                if page == 1 and stats["gl_after_quota_at"] is None:
+                    stats["gl_after_quota_at"] = time.time()
                 if page == 2 and stats["retry_after_429_at"] is None:
                     stats["retry_after_429_at"] = time.time()
                 nxt = str(page + 1) if page < len(jobs46) else ""
@@ -57,10 +70,19 @@ class H(BaseHTTPRequestHandler):
         if u.path.startswith("/repos/"):
             if self.headers.get("Authorization") != "Bearer " + GH:
                 stats["bad_token"] += 1; return self.reply(401, {"message": "Bad credentials"})
+            if u.path.startswith("/repos/Limited/Repo/"):
+                return self.reply(403, {"message": "API rate limit exceeded"},
+                                  [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", str(int(time.time()) + 3600))])
             base = "/repos/PyGithub/PyGithub/actions"
             if u.path == base + "/runs": return self.reply(200, {"total_count": 1, "workflow_runs": [run]})
             if u.path == base + "/runs/3881497935": return self.reply(200, run)
             if u.path == base + "/runs/3881497935/jobs":
+                if page == 2 and stats["gh_403_at"] is None:
+                    stats["gh_403_at"] = time.time(); stats["gh_403_reset"] = int(time.time()) + 2
+                    return self.reply(403, {"message": "API rate limit exceeded"},
+                                      [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", str(stats["gh_403_reset"]))])
+                if page == 2 and stats["gh_after_403_at"] is None:
+                    stats["gh_after_403_at"] = time.time()
                 jobs = run_jobs["jobs"]; per = 2
                 chunk = jobs[(page - 1) * per: page * per]
                 hdr = []

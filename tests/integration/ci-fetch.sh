@@ -26,6 +26,8 @@ got=$(bp pipelines 46 --format json | jq -r '.pipelines[0] | [.status, (.jobs | 
 check "gitlab: pipeline 46, 3 jobs over 3 pages" "$got" "success	3	123"
 got=$(curl -s "$api/stats" | jq '[.fault_500, ((.retry_after_429_at - .fault_429_at) >= 0.9)]' -c)
 check "the 500 and the 429 (honouring Retry-After) were retried" "$got" "[1,true]"
+got=$(curl -s "$api/stats" | jq '.gl_after_quota_at >= .gl_quota_reset' -c)
+check "a used-up RateLimit-Remaining waits for RateLimit-Reset before the next request" "$got" true
 GITLAB_TOKEN=$gl bp fetch gitlab --url "$api/api/v4" --project 1 --pipeline 46 >"$tmp/o2" 2>&1
 check "fetching again stores nothing new" "$?$(grep -c 'already ingested' "$tmp/o2")" 01
 check "still one pipeline, 3 jobs" "$(sqlite3 "$tmp/t.db" 'SELECT count(*) FROM pipeline; SELECT count(*) FROM job' | tr '\n' ' ')" "1 3 "
@@ -38,6 +40,8 @@ check "an unknown project fails" "$?$(grep -c 'HTTP 404' "$tmp/o4")" 11
 
 GITHUB_TOKEN=$gh bp fetch github --url "$api" --repo PyGithub/PyGithub --last 1 --branch feat/workflow-run >"$tmp/o5" 2>&1
 check "github --last" $? 0
+got=$(curl -s "$api/stats" | jq '.gh_after_403_at >= .gh_403_reset' -c)
+check "github: a 403 with X-RateLimit-Remaining 0 is retried after X-RateLimit-Reset" "$got" true
 got=$(bp pipelines 3881497935 --format json | jq -r '.pipelines[0] | [(.jobs | length), ([.jobs[].steps | length] | add)] | @tsv')
 check "github: 5 jobs over 3 pages, with their steps" "$got" "5	$(jq '[.jobs[].steps | length] | add' "$root/tests/data/corpus/github-jobs/pygithub-list-jobs-run-3881497935.json")"
 # what fetch stored is what ingest of the same responses stores
@@ -46,5 +50,10 @@ check "github: 5 jobs over 3 pages, with their steps" "$got" "5	$(jq '[.jobs[].s
 a=$(bp pipelines 3881497935 --format json | jq -c '.pipelines[0] | del(.jobs[].builds)')
 b=$("$bin" --db "$tmp/i.db" pipelines 3881497935 --format json | jq -c '.pipelines[0] | del(.jobs[].builds)')
 check "fetch and ingest store the same" "$a" "$b"
+start=$(date +%s)
+GITHUB_TOKEN=$gh bp fetch github --url "$api" --repo Limited/Repo --run 1 >"$tmp/o6" 2>&1
+check "a quota used up for an hour fails at once" "$?$(( $(date +%s) - start < 5 ))" 11
+grep -q "API rate limit used up until .* UTC (3[56][0-9][0-9] s from now" "$tmp/o6"
+check "saying until when" $? 0
 echo "ci-fetch: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

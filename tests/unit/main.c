@@ -78,6 +78,7 @@ int main(void)
 	test_analyzer();
 	test_statistics();
 	test_redact();
+	test_http();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed ? 1 : 0;
 }

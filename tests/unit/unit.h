@@ -86,5 +86,6 @@ void test_store(void);
 void test_analyzer(void);
 void test_statistics(void);
 void test_redact(void);
+void test_http(void);
 
 #endif
