@@ -33,6 +33,8 @@ UNIT_SRC = $(wildcard tests/unit/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(O)/%.o)
 UNIT_OBJ = $(UNIT_SRC:%.c=$(O)/%.o)
+FUZZ_TARGETS = collector http selector
+FUZZ_REPLAY = $(FUZZ_TARGETS:%=$(O)/fuzz-replay-%)
 
 # Debian packages the build, the demo and the tests need.
 DEB_BUILD = gcc make pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev libplot-dev
@@ -58,6 +60,10 @@ $(O)/libbuildprof.a: $(LIB_OBJ)
 $(O)/unit-tests: $(UNIT_OBJ) $(O)/libbuildprof.a
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+# each fuzz target with a plain main that replays files (tests/fuzz/replay.c)
+$(O)/fuzz-replay-%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay.o $(O)/libbuildprof.a
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -77,10 +83,11 @@ demo: deps
 
 # The whole suite, then the whole suite again under AddressSanitizer and UBSan.
 test: test-deps
-	@$(MAKE) --no-print-directory DEVELOPER=1 all $(O)/unit-tests
+	@$(MAKE) --no-print-directory DEVELOPER=1 all $(O)/unit-tests $(FUZZ_REPLAY)
 	@$(MAKE) --no-print-directory DEVELOPER=1 O=build-asan \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" build-asan/buildprof build-asan/unit-tests
+		LDFLAGS="-fsanitize=address,undefined" build-asan/buildprof build-asan/unit-tests \
+		$(FUZZ_TARGETS:%=build-asan/fuzz-replay-%)
 	@sh tests/run-all.sh
 
 asan:
@@ -94,15 +101,19 @@ bench: test-deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/bench/run.sh ./buildprof
 
-# libFuzzer targets (clang); each runs FUZZ_SECONDS on a corpus seeded from
-# samples/ and tests/data/corpus/. Crashes land in build-fuzz/ as crash-*.
-fuzz: build-fuzz/fuzz_collector
-	@mkdir -p build-fuzz/corpus-collector
-	@cp -n samples/logs/*.log tests/data/corpus/*/*.log build-fuzz/corpus-collector/ 2>/dev/null || true
-	cd build-fuzz && ./fuzz_collector -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-		-timeout=10 -rss_limit_mb=2048 corpus-collector
+# libFuzzer targets (clang), FUZZ_SECONDS each, on corpora seeded from
+# samples/, tests/data/ and the kept regressions in tests/fuzz/regressions/.
+# Findings land in build-fuzz/ as crash-*; copy each into
+# tests/fuzz/regressions/TARGET/ once fixed, and `make test` replays it.
+fuzz: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+	@sh tests/fuzz/seed.sh build-fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+		(cd build-fuzz && ./fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 corpus-$$t) || exit 1; \
+	done
 
-build-fuzz/fuzz_collector: tests/fuzz/fuzz_collector.c $(LIB_SRC)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
 	@mkdir -p build-fuzz
 	clang $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -o $@ $^ $(LIBS)
 

@@ -31,6 +31,9 @@ for build in build build-asan; do
     "$build/unit-tests" >"$log" 2>&1; tally unit "$build"
     sh tests/run-cases.sh "$bin" >"$log" 2>&1; tally cases "$build"
     sh tests/conformance.sh "$bin" >"$log" 2>&1; tally conformance "$build"
+    for t in collector http selector; do # kept fuzz findings and hostile seeds
+        "$build/fuzz-replay-$t" tests/fuzz/regressions/$t/* >"$log" 2>&1; tally "fuzz-$t" "$build"
+    done
     for t in tests/integration/*.sh; do
         [ -f "$t" ] || continue
         sh "$t" "$bin" >"$log" 2>&1; tally "$(basename "$t" .sh)" "$build"
