@@ -60,7 +60,7 @@ static int take(void *ctx, const struct bp_build *b)
 }
 
 /* `plot pipeline ID`: one stored CI pipeline (its id, provider id, project or ref). */
-static int plot_pipeline(const struct cli_env *env, int argc, char **argv, const char *out, int w, int h)
+static int plot_pipeline(const struct cli_env *env, int argc, char **argv, const struct plot_dest *dest)
 {
 	struct store_pipeline_iter *it;
 	struct bp_pipeline p;
@@ -78,11 +78,9 @@ static int plot_pipeline(const struct cli_env *env, int argc, char **argv, const
 	if (r == 1) {
 		struct analyzer_timeline t;
 		analyzer_pipeline_timeline(&p, &t);
-		if (report_chart_pipeline(out, w, h, &p, &t, &err) == 0) {
-			printf("%s: pipeline chart of %s %s\n", out, p.provider, p.external_id);
+		if (report_chart_pipeline(dest, &p, &t, &err) == 0) {
+			printf("%s: pipeline chart of %s %s\n", dest->path, p.provider, p.external_id);
 			rc = EXIT_OK;
-		} else {
-			remove(out);
 		}
 		analyzer_timeline_release(&t);
 		bp_pipeline_release(&p);
@@ -106,6 +104,7 @@ static int run_plot(int argc, char **argv, const struct cli_env *env)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct plot_data d;
+	struct plot_dest dest = { 0 };
 	struct bp_selector sel;
 	struct bp_store *st = NULL;
 	struct bp_error err;
@@ -142,8 +141,11 @@ static int run_plot(int argc, char **argv, const struct cli_env *env)
 		return cli_usage_error(&cli_plot, "unknown chart '%s' (steps, timeline, cache, trend, pipeline)", kind);
 	if (!out)
 		return cli_usage_error(&cli_plot, "-o FILE.png or FILE.svg");
+	dest.path = out;
+	dest.width = w;
+	dest.height = h;
 	if (!strcmp(kind, "pipeline"))
-		return plot_pipeline(env, argc - optind, argv + optind, out, w, h);
+		return plot_pipeline(env, argc - optind, argv + optind, &dest);
 	if ((rc = cli_parse_selectors(&cli_plot, argc - optind, argv + optind, &sel)) != EXIT_OK)
 		goto out;
 	rc = EXIT_INPUT;
@@ -158,20 +160,19 @@ static int run_plot(int argc, char **argv, const struct cli_env *env)
 	}
 	analyzer_summary_finish(&d.sum);
 	if (!strcmp(kind, "steps")) {
-		rc = report_chart_steps(out, w, h, &d.sum, &err);
+		rc = report_chart_steps(&dest, &d.sum, &err);
 	} else if (!strcmp(kind, "timeline")) {
 		struct analyzer_timeline t;
 		analyzer_timeline(&d.last, &t);
-		rc = report_chart_timeline(out, w, h, &d.last, &t, &err);
+		rc = report_chart_timeline(&dest, &d.last, &t, &err);
 		analyzer_timeline_release(&t);
 	} else if (!strcmp(kind, "trend")) {
-		rc = report_chart_trend(out, w, h, d.ids, d.times, d.n, &err);
+		rc = report_chart_trend(&dest, d.ids, d.times, d.n, &err);
 	} else {
-		rc = report_chart_cache(out, w, h, d.ids, d.rates, d.n, d.sum.cache_hit_rate, &err);
+		rc = report_chart_cache(&dest, d.ids, d.rates, d.n, d.sum.cache_hit_rate, &err);
 	}
 	if (rc) {
-		cli_print_error("plot", &err);
-		remove(out); /* no half-drawn or empty picture left behind */
+		cli_print_error("plot", &err); /* and no half-drawn picture was left behind */
 		rc = EXIT_INPUT;
 	} else {
 		printf("%s: %s chart of %ld build%s\n", out, kind, count, count == 1 ? "" : "s");

@@ -216,6 +216,8 @@ static int run_report(int argc, char **argv, const struct cli_env *env)
 	struct { const struct report_format *fmt; } run = { 0 };
 	struct bp_selector sel;
 	struct bp_store *st = NULL;
+	struct bp_output file = { 0 };
+	struct bp_error err;
 	const char *output = NULL, *by = NULL;
 	long top;
 	int c, rc;
@@ -265,15 +267,22 @@ static int run_report(int argc, char **argv, const struct cli_env *env)
 	st = cli_open_store(env);
 	if (!st)
 		goto out;
-	if (output && !(opt.out = fopen(output, "w"))) {
-		error("report: cannot write '%s': %m", output);
-		goto out;
+	bp_error_init(&err);
+	if (output) {
+		if (bp_output_open(&file, output, &err)) {
+			cli_print_error("report", &err);
+			goto out;
+		}
+		opt.out = file.f;
 	}
 	opt.color = !output && !strcmp(run.fmt->name, "text") && cli_color_wanted(stdout);
 	rc = cli_render_report(st, &sel, run.fmt, &opt, by, argc > optind);
 out:
-	if (opt.out && opt.out != stdout && fclose(opt.out))
-		rc = EXIT_INPUT, error("report: cannot write '%s': %m", output);
+	/* a report that failed half way leaves the old file as it was */
+	if (file.f && rc != EXIT_OK)
+		bp_output_abort(&file);
+	else if (file.f && bp_output_commit(&file, &err))
+		rc = EXIT_INPUT, cli_print_error("report", &err);
 	store_close(st);
 	bp_selector_release(&sel);
 	return rc;

@@ -22,7 +22,7 @@ static const char *fmt_percent(double v, char *buf, size_t size)
 	return buf;
 }
 
-int report_chart_steps(const char *path, int w, int h, const struct analyzer_summary *sum,
+int report_chart_steps(const struct plot_dest *dest, const struct analyzer_summary *sum,
 		       struct bp_error *err)
 {
 	static const char *const names[] = { "median", "p95" };
@@ -37,10 +37,10 @@ int report_chart_steps(const char *path, int w, int h, const struct analyzer_sum
 	while (n < sum->ntypical_steps && sum->typical_steps[n].p95_s > 0)
 		n++;
 	if (!n)
-		return bp_error_set(err, path, 0, "the selected builds have no timed steps to chart");
+		return bp_error_set(err, dest->path, 0, "the selected builds have no timed steps to chart");
 	snprintf(subtitle, sizeof(subtitle), "%ld build%s; median of the runs that were timed, whisker to p95",
 		 sum->builds, sum->builds == 1 ? "" : "s");
-	if (!(p = plot_open(path, w, h, "Slowest build steps", subtitle, err)))
+	if (!(p = plot_open(dest, "Slowest build steps", subtitle, err)))
 		return -1;
 	labels = xcalloc(n, sizeof(*labels));
 	for (i = 0; i < n; i++) {
@@ -69,7 +69,7 @@ int report_chart_steps(const char *path, int w, int h, const struct analyzer_sum
 	return plot_close(p, err);
 }
 
-int report_chart_timeline(const char *path, int w, int h, const struct bp_build *b,
+int report_chart_timeline(const struct plot_dest *dest, const struct bp_build *b,
 			  const struct analyzer_timeline *t, struct bp_error *err)
 {
 	static const char *const names[] = { "on the critical path", "other vertices" };
@@ -80,7 +80,7 @@ int report_chart_timeline(const char *path, int w, int h, const struct bp_build 
 	char subtitle[200], a[32], c[32];
 
 	if (!t->known)
-		return bp_error_set(err, path, 0, "build %ld has no start times (a plain log without a clock); "
+		return bp_error_set(err, dest->path, 0, "build %ld has no start times (a plain log without a clock); "
 						  "record builds with `buildprof run` or --progress=rawjson", b->id);
 	rows = xcalloc(b->nsteps, sizeof(*rows));
 	for (i = 0; i < b->nsteps; i++)
@@ -90,7 +90,7 @@ int report_chart_timeline(const char *path, int w, int h, const struct bp_build 
 		 b->id, b->name ? b->name : "?", report_seconds(t->critical_path_s, a, sizeof(a)),
 		 report_seconds(t->busy_s, c, sizeof(c)), t->parallelism,
 		 t->measured ? "measured times" : "times from line arrival");
-	if (!(p = plot_open(path, w, h, "Build timeline", subtitle, err))) {
+	if (!(p = plot_open(dest, "Build timeline", subtitle, err))) {
 		free(rows);
 		return -1;
 	}
@@ -116,7 +116,7 @@ int report_chart_timeline(const char *path, int w, int h, const struct bp_build 
 	return plot_close(p, err);
 }
 
-int report_chart_cache(const char *path, int w, int h, const long *ids, const double *rates, size_t n,
+int report_chart_cache(const struct plot_dest *dest, const long *ids, const double *rates, size_t n,
 		       double pooled, struct bp_error *err)
 {
 	static const char *const names[] = { "per build", "pooled over all" };
@@ -129,9 +129,9 @@ int report_chart_cache(const char *path, int w, int h, const long *ids, const do
 	for (i = 0; i < n; i++)
 		m += !isnan(rates[i]);
 	if (!m)
-		return bp_error_set(err, path, 0, "the selected builds have no Dockerfile steps");
+		return bp_error_set(err, dest->path, 0, "the selected builds have no Dockerfile steps");
 	snprintf(subtitle, sizeof(subtitle), "%zu builds; pooled rate %.0f%% (cached steps / steps)", n, pooled * 100);
-	if (!(p = plot_open(path, w, h, "Layer cache hit rate", subtitle, err)))
+	if (!(p = plot_open(dest, "Layer cache hit rate", subtitle, err)))
 		return -1;
 	plot_x_axis(p, 0.5, (double)n + 0.5, "build (in the order stored)", NULL);
 	plot_y_axis(p, 0, 100, "steps from the cache", fmt_percent);
@@ -162,7 +162,7 @@ int report_chart_cache(const char *path, int w, int h, const long *ids, const do
 	return plot_close(p, err);
 }
 
-int report_chart_trend(const char *path, int w, int h, const long *ids, const double *seconds, size_t n,
+int report_chart_trend(const struct plot_dest *dest, const long *ids, const double *seconds, size_t n,
 		       struct bp_error *err)
 {
 	static const char *const names[] = { "per build", "rolling median of 5" };
@@ -179,9 +179,9 @@ int report_chart_trend(const char *path, int w, int h, const long *ids, const do
 				max = seconds[i];
 		}
 	if (!m)
-		return bp_error_set(err, path, 0, "the selected builds have no known build time");
+		return bp_error_set(err, dest->path, 0, "the selected builds have no known build time");
 	snprintf(subtitle, sizeof(subtitle), "%zu builds, %zu with a known time (wall clock, else the sum of steps)", n, m);
-	if (!(p = plot_open(path, w, h, "Build time", subtitle, err)))
+	if (!(p = plot_open(dest, "Build time", subtitle, err)))
 		return -1;
 	plot_x_axis(p, 0.5, (double)n + 0.5, "build (in the order stored)", NULL);
 	plot_y_axis(p, 0, max > 0 ? max * 1.1 : 1, "build time", fmt_seconds);
@@ -218,7 +218,7 @@ int report_chart_trend(const char *path, int w, int h, const long *ids, const do
 	return plot_close(p, err);
 }
 
-int report_chart_pipeline(const char *path, int w, int h, const struct bp_pipeline *pl,
+int report_chart_pipeline(const struct plot_dest *dest, const struct bp_pipeline *pl,
 			  const struct analyzer_timeline *t, struct bp_error *err)
 {
 	static const char *const names[] = { "queued", "ran, on the critical path", "ran" };
@@ -240,7 +240,7 @@ int report_chart_pipeline(const char *path, int w, int h, const struct bp_pipeli
 			t1 = j->started_at + j->duration_s;
 	}
 	if (isnan(t0))
-		return bp_error_set(err, path, 0, "pipeline %s has no job with known start and duration",
+		return bp_error_set(err, dest->path, 0, "pipeline %s has no job with known start and duration",
 				    pl->external_id);
 	rows = xcalloc(pl->njobs, sizeof(*rows));
 	for (i = 0; i < pl->njobs; i++)
@@ -249,7 +249,7 @@ int report_chart_pipeline(const char *path, int w, int h, const struct bp_pipeli
 	snprintf(subtitle, sizeof(subtitle), "%s %s%s%s: critical path %s over %zu jobs", pl->provider,
 		 pl->external_id, pl->ref ? " on " : "", pl->ref ? pl->ref : "",
 		 report_seconds(t->critical_path_s, a, sizeof(a)), n);
-	if (!(p = plot_open(path, w, h, "CI pipeline", subtitle, err))) {
+	if (!(p = plot_open(dest, "CI pipeline", subtitle, err))) {
 		free(rows);
 		return -1;
 	}

@@ -20,10 +20,11 @@
 struct plot {
 	plPlotter *pl;
 	plPlotterParams *params;
-	FILE *out;           /* libplot's stream: memory for PNG (see plot_close), else the file */
-	char *mem;           /* the PNG as libplot wrote it */
+	FILE *out;           /* libplot's stream, into mem (see plot_close) */
+	char *mem;           /* the chart as libplot wrote it */
 	size_t memlen;
 	char *path;
+	struct strbuf *dest_mem; /* the caller's buffer, or NULL for the file */
 	int width, height, svg;
 	double left;              /* left margin: wide when rows carry labels */
 	double xmin, xmax, ymin, ymax;
@@ -73,10 +74,11 @@ static void text(struct plot *p, double x, double y, int hj, int vj, const char 
 	pl_alabel_r(p->pl, hj, vj, buf);
 }
 
-struct plot *plot_open(const char *path, int width, int height, const char *title,
-		       const char *subtitle, struct bp_error *err)
+struct plot *plot_open(const struct plot_dest *dest, const char *title, const char *subtitle,
+		       struct bp_error *err)
 {
-	const char *dot = strrchr(path, '.');
+	const char *path = dest->path, *dot = strrchr(path, '.');
+	int width = dest->width, height = dest->height;
 	struct plot *p;
 	char size[32];
 
@@ -92,13 +94,12 @@ struct plot *plot_open(const char *path, int width, int height, const char *titl
 	p->xmin = p->ymin = 0;
 	p->xmax = p->ymax = 1;
 	p->path = xstrdup(path);
-	/* PNGs are drawn into memory first: libplot stamps the time into them */
-	if (!p->svg)
-		p->out = open_memstream(&p->mem, &p->memlen);
-	else
-		p->out = fopen(path, "wb");
+	p->dest_mem = dest->mem;
+	/* drawn into memory first: libplot stamps the time into PNGs, and the
+	 * file is only written once the chart is whole */
+	p->out = open_memstream(&p->mem, &p->memlen);
 	if (!p->out) {
-		bp_error_set(err, path, 0, "cannot write: %s", strerror(errno));
+		bp_error_set(err, path, 0, "cannot draw: %s", strerror(errno));
 		free(p->path);
 		free(p);
 		return NULL;
@@ -111,6 +112,7 @@ struct plot *plot_open(const char *path, int width, int height, const char *titl
 	if (!p->pl || pl_openpl_r(p->pl) < 0) {
 		bp_error_set(err, path, 0, "libplot could not start a %s plotter", p->svg ? "SVG" : "PNG");
 		fclose(p->out);
+		free(p->mem);
 		free(p->path);
 		free(p);
 		return NULL;
@@ -129,31 +131,36 @@ struct plot *plot_open(const char *path, int width, int height, const char *titl
 	return p;
 }
 
-/* Writes the PNG in mem to path without its "Creation Time" text chunk,
+/* Appends the PNG in mem to out without its "Creation Time" text chunk,
  * so the same chart is the same bytes. Chunks are copied whole (CRCs too). */
-static int write_png(const char *path, const unsigned char *mem, size_t len, struct bp_error *err)
+static void add_png_timeless(struct strbuf *out, const unsigned char *mem, size_t len)
 {
-	FILE *f = fopen(path, "wb");
 	size_t i = 8;
 
-	if (!f)
-		return bp_error_set(err, path, 0, "cannot write: %s", strerror(errno));
-	fwrite(mem, 1, len < 8 ? len : 8, f);
+	strbuf_add(out, mem, len < 8 ? len : 8);
 	while (i + 12 <= len) {
 		size_t n = (size_t)mem[i] << 24 | (size_t)mem[i + 1] << 16 | (size_t)mem[i + 2] << 8 | mem[i + 3];
 		if (n > len - i - 12)
 			break;
 		if (!(memcmp(mem + i + 4, "tEXt", 4) == 0 && n >= 13 && memcmp(mem + i + 8, "Creation Time", 13) == 0))
-			fwrite(mem + i, 1, n + 12, f);
+			strbuf_add(out, mem + i, n + 12);
 		i += n + 12;
 	}
-	if (fclose(f))
-		return bp_error_set(err, path, 0, "cannot write: %s", strerror(errno));
-	return 0;
+}
+
+static int write_file(const char *path, const struct strbuf *bytes, struct bp_error *err)
+{
+	struct bp_output o;
+
+	if (bp_output_open(&o, path, err))
+		return -1;
+	fwrite(bytes->buf, 1, bytes->len, o.f);
+	return bp_output_commit(&o, err);
 }
 
 int plot_close(struct plot *p, struct bp_error *err)
 {
+	struct strbuf chart = STRBUF_INIT;
 	int rc = 0;
 
 	if (pl_closepl_r(p->pl) < 0)
@@ -161,9 +168,18 @@ int plot_close(struct plot *p, struct bp_error *err)
 	pl_deletepl_r(p->pl);
 	pl_deleteplparams(p->params);
 	if (fclose(p->out) && !rc)
-		rc = bp_error_set(err, p->path, 0, "cannot write: %s", strerror(errno));
-	if (!p->svg && !rc)
-		rc = write_png(p->path, (const unsigned char *)p->mem, p->memlen, err);
+		rc = bp_error_set(err, p->path, 0, "cannot draw: %s", strerror(errno));
+	if (!rc) {
+		if (p->svg)
+			strbuf_add(&chart, p->mem, p->memlen);
+		else
+			add_png_timeless(&chart, (const unsigned char *)p->mem, p->memlen);
+		if (p->dest_mem)
+			strbuf_add(p->dest_mem, chart.buf, chart.len);
+		else
+			rc = write_file(p->path, &chart, err);
+	}
+	strbuf_release(&chart);
 	free(p->mem);
 	free(p->path);
 	free(p);

@@ -14,11 +14,20 @@
 
 struct plot;
 
-/* Opens path (".png" or ".svg") at width x height pixels with a title and a
- * subtitle (may be NULL). Returns a new plot, or NULL with err set. */
-struct plot *plot_open(const char *path, int width, int height, const char *title,
-		       const char *subtitle, struct bp_error *err);
-/* Writes the file and frees p. Returns 0 or -1 with err set. */
+/* Where a chart goes: the file path (its extension, ".png" or ".svg", picks
+ * the format), or, when mem is set, the bytes appended to mem with path only
+ * naming the chart (an SVG inlined in the HTML report). */
+struct plot_dest {
+	const char *path;
+	int width, height;    /* pixels */
+	struct strbuf *mem;
+};
+/* Opens a canvas for dest with a title and a subtitle (may be NULL).
+ * Returns a new plot, or NULL with err set. */
+struct plot *plot_open(const struct plot_dest *dest, const char *title, const char *subtitle,
+		       struct bp_error *err);
+/* Writes the file (atomically: no half chart is ever left) or the buffer,
+ * and frees p. Returns 0 or -1 with err set. */
 int plot_close(struct plot *p, struct bp_error *err);
 
 /* Formats an axis value ("2m30s", "75%"). */

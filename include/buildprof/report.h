@@ -10,6 +10,7 @@
 
 #include "buildprof/analyzer.h"
 #include "buildprof/model.h"
+#include "buildprof/plot.h"
 
 struct report_options {
 	FILE *out;
@@ -53,21 +54,21 @@ struct json_t *report_pipeline_json(const struct bp_pipeline *p, const struct an
 
 /* --- charts (report/charts.c), drawn through plot.h --- */
 /* Slowest steps over the selected builds: median bars with p95 whiskers. */
-int report_chart_steps(const char *path, int w, int h, const struct analyzer_summary *sum,
+int report_chart_steps(const struct plot_dest *dest, const struct analyzer_summary *sum,
 		       struct bp_error *err);
 /* One build's Gantt chart: a row per timed vertex, critical path highlighted. */
-int report_chart_timeline(const char *path, int w, int h, const struct bp_build *b,
+int report_chart_timeline(const struct plot_dest *dest, const struct bp_build *b,
 			  const struct analyzer_timeline *t, struct bp_error *err);
 /* Cache hit rate per build (in selection order) with the pooled rate. */
-int report_chart_cache(const char *path, int w, int h, const long *ids, const double *rates, size_t n,
+int report_chart_cache(const struct plot_dest *dest, const long *ids, const double *rates, size_t n,
 		       double pooled, struct bp_error *err);
 
 /* Build time per build (in selection order) with a rolling median of 5. */
-int report_chart_trend(const char *path, int w, int h, const long *ids, const double *seconds, size_t n,
+int report_chart_trend(const struct plot_dest *dest, const long *ids, const double *seconds, size_t n,
 		       struct bp_error *err);
 /* A CI pipeline's jobs as a Gantt chart: queue time hollow, run time filled,
  * the critical path in red. */
-int report_chart_pipeline(const char *path, int w, int h, const struct bp_pipeline *p,
+int report_chart_pipeline(const struct plot_dest *dest, const struct bp_pipeline *p,
 			  const struct analyzer_timeline *t, struct bp_error *err);
 
 /* --- publishing (report/post.c) --- */

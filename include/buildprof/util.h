@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define BP_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #define BP_NORETURN __attribute__((noreturn))
@@ -138,5 +139,22 @@ long bp_hash_index_find(const struct bp_hash_index *ix, uint64_t hash,
 void bp_hash_index_add(struct bp_hash_index *ix, size_t pos, uint64_t hash, size_t n,
 		       uint64_t (*hash_of)(const void *ctx, size_t pos), const void *ctx);
 void bp_hash_index_release(struct bp_hash_index *ix);
+
+/* --- output files: written beside the target, then renamed over it ---
+ * A failed report or chart never leaves half a file, and a symbolic link at
+ * the target (planted in a shared directory, say) is replaced, never
+ * written through. */
+struct bp_output {
+	FILE *f;
+	char *path, *tmp;
+};
+/* Opens a temporary file next to path (mode 0666 less the umask). Returns
+ * 0, or -1 with err naming path. */
+int bp_output_open(struct bp_output *o, const char *path, struct bp_error *err);
+/* Closes the file and renames it over path; on any failure removes it.
+ * Returns 0, or -1 with err naming path. */
+int bp_output_commit(struct bp_output *o, struct bp_error *err);
+/* Closes and removes the temporary file; path is untouched. */
+void bp_output_abort(struct bp_output *o);
 
 #endif
