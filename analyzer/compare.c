@@ -93,6 +93,13 @@ static void add_row(struct analyzer_compare *c, const struct analyzer_step_serie
 	r->before_median_s = before ? analyzer_median(before->v, before->n) : NAN;
 	r->after_median_s = after ? analyzer_median(after->v, after->n) : NAN;
 	r->speedup = r->after_median_s > 0 ? r->before_median_s / r->after_median_s : NAN;
+	r->lo[0] = r->hi[0] = r->lo[1] = r->hi[1] = NAN;
+	if (before)
+		analyzer_median_ci(before->v, before->n, &r->lo[0], &r->hi[0]);
+	if (after)
+		analyzer_median_ci(after->v, after->n, &r->lo[1], &r->hi[1]);
+	r->p_value = before && after ? analyzer_mann_whitney(before->v, before->n, after->v, after->n) : NAN;
+	r->significant = !isnan(r->p_value) && r->p_value < 0.05;
 }
 
 /* The known values of a metric column, in a new array. */

@@ -85,7 +85,7 @@ static void print_text(FILE *out, const struct analyzer_compare *c, const char *
 			!r->before ? "added" : !r->after ? "removed"
 			: r->after_median_s == 0 && r->before_median_s > 0 ? "no time after"
 			: r->after_median_s == r->before_median_s ? "same"
-			: isnan(r->speedup) ? "?" : change(r->speedup, 1, 0, ch, sizeof(ch)));
+			: isnan(r->speedup) ? "?" : change(r->speedup, r->significant, !isnan(r->p_value), ch, sizeof(ch)));
 	}
 	if (c->nrows > STEP_ROWS_MAX)
 		fprintf(out, "  (%zu more steps: --format json lists them all)\n", c->nrows - STEP_ROWS_MAX);
@@ -135,6 +135,10 @@ static void print_json(FILE *out, const struct analyzer_compare *c, const char *
 		json_object_set_new(row, "before_median_s", num(r->before_median_s));
 		json_object_set_new(row, "after_median_s", num(r->after_median_s));
 		json_object_set_new(row, "speedup", num(r->speedup));
+		json_object_set_new(row, "before_ci_s", json_pack("[oo]", num(r->lo[0]), num(r->hi[0])));
+		json_object_set_new(row, "after_ci_s", json_pack("[oo]", num(r->lo[1]), num(r->hi[1])));
+		json_object_set_new(row, "p_value", num(r->p_value));
+		json_object_set_new(row, "significant", isnan(r->p_value) ? json_null() : json_boolean(r->significant));
 		json_array_append_new(steps, row);
 	}
 	for (w = 0; w < c->nwarnings; w++)

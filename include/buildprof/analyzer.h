@@ -149,6 +149,9 @@ struct analyzer_side {
 struct analyzer_compare_row {
 	const struct analyzer_step_series *before, *after; /* either may be NULL (added/removed) */
 	double before_median_s, after_median_s, speedup; /* NAN when unknown */
+	double lo[2], hi[2];      /* 95% intervals of each side's median, NAN below 6 runs */
+	double p_value;           /* Mann-Whitney U of the step's runs; NAN below 4 a side */
+	int significant;          /* p_value < 0.05 */
 };
 
 struct analyzer_compare {

@@ -33,6 +33,13 @@ got=$(jq -r '[.metric, .before.n, .after.n, .significant, (.p_value < 0.01), (.s
 check "6 vs 6: significant speedup with intervals" "$got" "wall_s	6	6	true	true	true	2	2"
 got=$(jq -r '.steps[] | select(.text | contains("sleep")) | [.change, (.before_median_s >= 0.9)] | @tsv' "$tmp/c.json")
 check "the sleeping step paired, ~1 s before" "$got" "paired	true"
+got=$(jq -c '.steps[] | select(.text | contains("sleep")) | [(.before_ci_s | length), .after_ci_s[0], .significant]' "$tmp/c.json")
+check "per step: an interval before (6 runs), none after (cached), no test" "$got" "[2,null,null]"
+"$bin" --db "$tmp/t.db" plot compare label:kind=cold label:kind=warm -o "$tmp/c.svg" >/dev/null
+check "plot compare exit" $? 0
+xmllint --noout "$tmp/c.svg"; check "the compare chart is well-formed SVG" $? 0
+got=$(grep -o '>[^<]*</text>' "$tmp/c.svg" | sed 's/^>//; s/<.*//' | grep -E '^(whole build|[0-9.]+x faster|not timed after)' | sort -u | sed 's/^[0-9.]*x/Nx/' | tr '\n' '|')
+check "the chart: the whole build significantly faster, the cached step not timed after" "$got" "Nx faster|not timed after (cached?)|whole build (wall clock)|"
 "$bin" --db "$tmp/t.db" compare --fail-on-regression 20 label:kind=warm label:kind=cold >"$tmp/out" 2>&1
 check "a significant regression beyond 20% exits 3" $? 3
 grep -q "AFTER is .*% slower than BEFORE" "$tmp/out"; check "and says by how much" $? 0

@@ -297,8 +297,60 @@ static void test_history_index(void)
 	analyzer_history_release(&h);
 }
 
+/* compare: per-step medians, intervals and the per-step test, by hand */
+static void test_compare_steps(void)
+{
+	static const double make_before[] = { 10, 11, 12, 13, 14, 15 };
+	static const double make_after[] = { 5, 5.5, 6, 6.5, 7, 7.5 };
+	static const double copy_s[] = { 2, 3, 2, 3, 2, 3 };
+	struct analyzer_compare c;
+	const struct analyzer_compare_row *make = NULL, *copy = NULL, *added = NULL;
+	size_t i;
+	int side;
+
+	analyzer_compare_init(&c);
+	for (side = 0; side < 2; side++)
+		for (i = 0; i < 6; i++) {
+			struct bp_build b;
+			bp_build_init(&b);
+			add(&b, BP_KIND_STEP, "RUN make", 0, side ? make_after[i] : make_before[i], BP_STEP_DONE);
+			add(&b, BP_KIND_STEP, "COPY . .", 0, copy_s[side ? 5 - i : i], BP_STEP_DONE);
+			if (side)
+				add(&b, BP_KIND_STEP, "RUN new", 0, 1, BP_STEP_DONE);
+			b.wall_s = side ? make_after[i] + 3 : make_before[i] + 3;
+			analyzer_compare_add(&c, side, &b);
+			bp_build_release(&b);
+		}
+	analyzer_compare_finish(&c);
+	for (i = 0; i < c.nrows; i++) {
+		const struct analyzer_compare_row *r = &c.rows[i];
+		const char *text = (r->before ? r->before : r->after)->text;
+		if (!strcmp(text, "RUN make"))
+			make = r;
+		else if (!strcmp(text, "COPY . ."))
+			copy = r;
+		else if (!strcmp(text, "RUN new"))
+			added = r;
+	}
+	CHECK(make && copy && added);
+	if (make && copy && added) {
+		CHECK_NEAR(make->speedup, 12.5 / 6.25, 1e-12);
+		/* n = 6: the 95% interval of the median is [min, max] */
+		CHECK(make->lo[0] == 10 && make->hi[0] == 15 && make->lo[1] == 5 && make->hi[1] == 7.5);
+		/* every before above every after, 6 and 6, no ties: exact p = 2 / C(12, 6) */
+		CHECK_NEAR(make->p_value, 2.0 / 924, 1e-12);
+		CHECK(make->significant);
+		CHECK(!copy->significant && copy->p_value > 0.5);
+		CHECK(added->before == NULL && isnan(added->p_value) && !added->significant);
+		CHECK(isnan(added->lo[0]) && added->lo[1] == 1);
+	}
+	CHECK(c.significant);
+	analyzer_compare_release(&c);
+}
+
 void test_analyzer(void)
 {
+	test_compare_steps();
 	test_history_index();
 	test_layer_keys();
 	test_cache();
