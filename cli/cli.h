@@ -82,6 +82,13 @@ int cli_parse_selectors(const struct cli_command *cmd, int argc, char *const arg
 int cli_each_build(struct bp_store *st, const struct bp_selector *sel, int with_steps,
 		   int (*fn)(void *ctx, const struct bp_build *b), void *ctx, long *count);
 
+struct analyzer_compare;
+/* Loads the two selections of `compare` (each one argument of selector
+ * words) into c (analyzer_compare_init'd by the caller) and finishes it.
+ * cmd names the command in messages. Returns an exit status. */
+int cli_load_compare(const struct cli_env *env, const struct cli_command *cmd, char *const sides[2],
+		     struct analyzer_compare *c);
+
 struct report_format;
 struct report_options;
 /* Renders the report of the builds sel matches (grouped by `by` when not

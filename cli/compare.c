@@ -28,15 +28,51 @@ static int add_build(void *vctx, const struct bp_build *b)
 }
 
 /* "label:v=old name:app*" or "label:v=old,name:app*" -> selector words */
-static int parse_side(const char *arg, struct bp_selector *sel)
+static int parse_side(const struct cli_command *cmd, const char *arg, struct bp_selector *sel)
 {
 	char *copy = xstrdup(arg), *words[64], *w, *save = NULL;
 	int n = 0, rc;
 
 	for (w = strtok_r(copy, " ,", &save); w && n < 64; w = strtok_r(NULL, " ,", &save))
 		words[n++] = w;
-	rc = cli_parse_selectors(&cli_compare, n, words, sel);
+	rc = cli_parse_selectors(cmd, n, words, sel);
 	free(copy);
+	return rc;
+}
+
+int cli_load_compare(const struct cli_env *env, const struct cli_command *cmd, char *const sides[2],
+		     struct analyzer_compare *c)
+{
+	struct bp_selector sel[2];
+	struct bp_store *st = NULL;
+	struct side_ctx ctx;
+	long count;
+	int k, rc = EXIT_USAGE;
+
+	bp_selector_init(&sel[0]);
+	bp_selector_init(&sel[1]);
+	for (k = 0; k < 2; k++)
+		if ((rc = parse_side(cmd, sides[k], &sel[k])) != EXIT_OK)
+			goto out;
+	rc = EXIT_INPUT;
+	if (!(st = cli_open_store(env)))
+		goto out;
+	for (k = 0; k < 2; k++) {
+		ctx.c = c;
+		ctx.side = k;
+		if (cli_each_build(st, &sel[k], 1, add_build, &ctx, &count))
+			goto out;
+		if (!count) {
+			error("%s: no builds match %s '%s'", cmd->name, k ? "AFTER" : "BEFORE", sides[k]);
+			goto out;
+		}
+	}
+	analyzer_compare_finish(c);
+	rc = EXIT_OK;
+out:
+	bp_selector_release(&sel[0]);
+	bp_selector_release(&sel[1]);
+	store_close(st);
 	return rc;
 }
 
@@ -50,15 +86,9 @@ static int run_compare(int argc, char **argv, const struct cli_env *env)
 	};
 	const struct report_compare_format *fmt = report_compare_format("text");
 	struct analyzer_compare c;
-	struct bp_selector sel[2];
-	struct bp_store *st = NULL;
-	struct side_ctx ctx;
 	double fail_pct = NAN;
-	long count;
-	int ch, k, rc = EXIT_USAGE;
+	int ch, rc = EXIT_USAGE;
 
-	bp_selector_init(&sel[0]);
-	bp_selector_init(&sel[1]);
 	analyzer_compare_init(&c);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
@@ -90,23 +120,8 @@ static int run_compare(int argc, char **argv, const struct cli_env *env)
 		rc = cli_usage_error(&cli_compare, "wants two selections, BEFORE and AFTER");
 		goto out;
 	}
-	for (k = 0; k < 2; k++)
-		if ((rc = parse_side(argv[optind + k], &sel[k])) != EXIT_OK)
-			goto out;
-	rc = EXIT_INPUT;
-	if (!(st = cli_open_store(env)))
+	if ((rc = cli_load_compare(env, &cli_compare, argv + optind, &c)) != EXIT_OK)
 		goto out;
-	for (k = 0; k < 2; k++) {
-		ctx.c = &c;
-		ctx.side = k;
-		if (cli_each_build(st, &sel[k], 1, add_build, &ctx, &count))
-			goto out;
-		if (!count) {
-			error("compare: no builds match %s '%s'", k ? "AFTER" : "BEFORE", argv[optind + k]);
-			goto out;
-		}
-	}
-	analyzer_compare_finish(&c);
 	fmt->print(stdout, &c, argv[optind], argv[optind + 1], cli_color_wanted(stdout));
 	rc = EXIT_OK;
 	/* slower by more than the allowed percentage, and the test says it is real */
@@ -117,9 +132,6 @@ static int run_compare(int argc, char **argv, const struct cli_env *env)
 	}
 out:
 	analyzer_compare_release(&c);
-	bp_selector_release(&sel[0]);
-	bp_selector_release(&sel[1]);
-	store_close(st);
 	return rc;
 }
 

@@ -12,6 +12,8 @@
 #include "buildprof/report.h"
 #include "cli.h"
 
+#define KINDS "steps, timeline, cache, trend, sizes, compare, pipeline"
+
 struct plot_data {
 	struct analyzer_summary sum;     /* steps */
 	struct bp_build last;            /* timeline: the newest selected build */
@@ -20,7 +22,55 @@ struct plot_data {
 	double *rates;
 	double *times;
 	size_t n, alloc;
+	struct bp_store *st;             /* sizes: where the builds' images are */
+	struct report_image_bar *bars;   /* sizes: per build with a stored image */
+	size_t nbars, alloc_bars;
+	int failed;
 };
+
+/* sizes: the build's stored image as base bytes and the layers it added */
+static int take_image(struct plot_data *d, const struct bp_build *b)
+{
+	struct report_image_bar *bar;
+	struct analyzer_sizes sz;
+	struct bp_image img;
+	struct bp_error err;
+	struct strbuf label = STRBUF_INIT;
+	size_t i;
+	int r;
+
+	bp_error_init(&err);
+	r = store_build_image(d->st, b, &img, &err);
+	if (r < 0) {
+		cli_print_error("plot", &err);
+		return d->failed = -1;
+	}
+	if (r == 0)
+		return 0;
+	analyzer_sizes(b, &img, &sz);
+	if (sz.known) {
+		BP_GROW(d->bars, d->nbars + 1, d->alloc_bars);
+		bar = memset(&d->bars[d->nbars++], 0, sizeof(*bar));
+		bar->image_id = img.id;
+		bar->total_bytes = img.size_bytes;
+		bar->base_bytes = sz.base_bytes > 0 ? sz.base_bytes : 0;
+		for (i = 0; i < img.nlayers; i++) {
+			const struct bp_layer *l = &img.layers[i];
+			long long bytes = l->size_bytes >= 0 ? l->size_bytes : l->compressed_bytes;
+			if (sz.step_of_layer[i] < 0 && sz.base_bytes >= 0)
+				continue; /* counted in base_bytes */
+			BP_GROW(bar->added, bar->nadded + 1, bar->alloc_added);
+			bar->added[bar->nadded++] = bytes > 0 ? bytes : 0;
+		}
+		strbuf_addf(&label, "build %ld %s", b->id, b->name ? b->name : "");
+		if (b->base_image || img.base_image)
+			strbuf_addf(&label, " (FROM %s)", b->base_image ? b->base_image : img.base_image);
+		bar->label = strbuf_detach(&label, NULL);
+	}
+	analyzer_sizes_release(&sz);
+	bp_image_release(&img);
+	return 0;
+}
 
 static int take(void *ctx, const struct bp_build *b)
 {
@@ -28,6 +78,8 @@ static int take(void *ctx, const struct bp_build *b)
 	struct analyzer_build_stats s;
 	size_t i;
 
+	if (d->st)
+		return take_image(d, b);
 	analyzer_build_stats(b, &s);
 	analyzer_summary_add(&d->sum, b, &s);
 	BP_GROW(d->ids, d->n + 1, d->alloc);
@@ -57,6 +109,57 @@ static int take(void *ctx, const struct bp_build *b)
 	}
 	d->have_last = 1;
 	return 0;
+}
+
+/* sizes: the newest image first, each image once (warm builds remake the
+ * same one), at most top of them. */
+static int draw_sizes(const struct plot_dest *dest, struct plot_data *d, size_t top, size_t *drawn,
+		      struct bp_error *err)
+{
+	struct report_image_bar *shown = xcalloc(d->nbars ? d->nbars : 1, sizeof(*shown));
+	size_t i, j, n = 0, more = 0;
+	int rc;
+
+	for (i = d->nbars; i > 0; i--) {
+		const struct report_image_bar *bar = &d->bars[i - 1];
+		for (j = 0; j < n && shown[j].image_id != bar->image_id; j++)
+			;
+		if (j < n)
+			continue;
+		if (n == top)
+			more++;
+		else
+			shown[n++] = *bar;
+	}
+	rc = report_chart_sizes(dest, shown, n, more, err);
+	*drawn = n;
+	free(shown);
+	return rc;
+}
+
+/* `plot compare BEFORE AFTER`: the two selections of `compare`. */
+static int plot_compare(const struct cli_env *env, int argc, char **argv, const struct plot_dest *dest,
+			size_t top)
+{
+	struct analyzer_compare c;
+	struct bp_error err;
+	int rc;
+
+	if (argc != 2)
+		return cli_usage_error(&cli_plot, "plot compare wants two selections, BEFORE and AFTER");
+	analyzer_compare_init(&c);
+	bp_error_init(&err);
+	rc = cli_load_compare(env, &cli_plot, argv, &c);
+	if (rc == EXIT_OK) {
+		if (report_chart_compare(dest, &c, argv[0], argv[1], top, &err) == 0) {
+			printf("%s: compare chart of %zu and %zu builds\n", dest->path, c.side[0].n, c.side[1].n);
+		} else {
+			cli_print_error("plot", &err);
+			rc = EXIT_INPUT;
+		}
+	}
+	analyzer_compare_release(&c);
+	return rc;
 }
 
 /* `plot pipeline ID`: one stored CI pipeline (its id, provider id, project or ref). */
@@ -110,6 +213,7 @@ static int run_plot(int argc, char **argv, const struct cli_env *env)
 	struct bp_error err;
 	const char *out = NULL, *kind;
 	long top = 15, count = 0;
+	size_t i;
 	int c, w = 1000, h = 600, rc = EXIT_USAGE;
 
 	memset(&d, 0, sizeof(d));
@@ -134,11 +238,11 @@ static int run_plot(int argc, char **argv, const struct cli_env *env)
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error(&cli_plot, "which chart? (steps, timeline, cache, trend, pipeline)");
+		return cli_usage_error(&cli_plot, "which chart? (%s)", KINDS);
 	kind = argv[optind++];
 	if (strcmp(kind, "steps") && strcmp(kind, "timeline") && strcmp(kind, "cache") &&
-	    strcmp(kind, "trend") && strcmp(kind, "pipeline"))
-		return cli_usage_error(&cli_plot, "unknown chart '%s' (steps, timeline, cache, trend, pipeline)", kind);
+	    strcmp(kind, "trend") && strcmp(kind, "sizes") && strcmp(kind, "compare") && strcmp(kind, "pipeline"))
+		return cli_usage_error(&cli_plot, "unknown chart '%s' (%s)", kind, KINDS);
 	if (!out)
 		return cli_usage_error(&cli_plot, "-o FILE.png or FILE.svg");
 	dest.path = out;
@@ -146,13 +250,17 @@ static int run_plot(int argc, char **argv, const struct cli_env *env)
 	dest.height = h;
 	if (!strcmp(kind, "pipeline"))
 		return plot_pipeline(env, argc - optind, argv + optind, &dest);
+	if (!strcmp(kind, "compare"))
+		return plot_compare(env, argc - optind, argv + optind, &dest, (size_t)top);
 	if ((rc = cli_parse_selectors(&cli_plot, argc - optind, argv + optind, &sel)) != EXIT_OK)
 		goto out;
 	rc = EXIT_INPUT;
 	if (!(st = cli_open_store(env)))
 		goto out;
 	analyzer_summary_init(&d.sum, (size_t)top);
-	if (cli_each_build(st, &sel, 1, take, &d, &count))
+	if (!strcmp(kind, "sizes"))
+		d.st = st;
+	if (cli_each_build(st, &sel, 1, take, &d, &count) || d.failed)
 		goto out_data;
 	if (!count) {
 		error("plot: no builds match; nothing to draw");
@@ -166,6 +274,14 @@ static int run_plot(int argc, char **argv, const struct cli_env *env)
 		analyzer_timeline(&d.last, &t);
 		rc = report_chart_timeline(&dest, &d.last, &t, &err);
 		analyzer_timeline_release(&t);
+	} else if (!strcmp(kind, "sizes")) {
+		size_t images = 0;
+		rc = draw_sizes(&dest, &d, (size_t)top, &images, &err);
+		if (!rc) {
+			printf("%s: sizes chart of %zu image%s, from %ld build%s\n", out, images,
+			       images == 1 ? "" : "s", count, count == 1 ? "" : "s");
+			goto out_data;
+		}
 	} else if (!strcmp(kind, "trend")) {
 		rc = report_chart_trend(&dest, d.ids, d.times, d.n, &err);
 	} else {
@@ -184,6 +300,11 @@ out_data:
 	free(d.ids);
 	free(d.rates);
 	free(d.times);
+	for (i = 0; i < d.nbars; i++) {
+		free(d.bars[i].label);
+		free(d.bars[i].added);
+	}
+	free(d.bars);
 out:
 	store_close(st);
 	bp_selector_release(&sel);
@@ -193,9 +314,10 @@ out:
 const struct cli_command cli_plot = {
 	.name = "plot",
 	.run = run_plot,
-	.summary = "draw a chart (steps, timeline, cache, trend, pipeline) as PNG or SVG",
+	.summary = "draw a chart (" KINDS ") as PNG or SVG",
 	.usage =
 	"usage: buildprof plot KIND [SELECTOR...] -o FILE.png|FILE.svg [--size WxH] [--top N]\n"
+	"       buildprof plot compare BEFORE AFTER -o FILE.png|FILE.svg\n"
 	"       buildprof plot pipeline ID -o FILE.png|FILE.svg\n"
 	"\n"
 	"Draws a chart of the selected builds with libplot; the file's extension\n"
@@ -208,10 +330,17 @@ const struct cli_command cli_plot = {
 	"  cache      cache hit rate per build, with the pooled rate\n"
 	"  trend      build time per build (wall clock, else the sum of steps) with a\n"
 	"             rolling median of 5\n"
+	"  sizes      the images of the selected builds, newest first, as stacked bars:\n"
+	"             the base image's bytes, then each layer the build added\n"
+	"  compare BEFORE AFTER\n"
+	"             the two selections of `compare`: the whole build and the slowest\n"
+	"             paired steps, medians with 95% intervals, the change beside each\n"
+	"             and ~ where it is not significant\n"
 	"  pipeline ID  a stored CI pipeline's jobs as a Gantt chart, queue time\n"
 	"             light gray, run time blue, critical path in red\n"
 	"\n"
 	"  -o, --output F   the file to write (.png or .svg)\n"
 	"  -s, --size WxH   pixels (default 1000x600)\n"
-	"  -t, --top N      steps on the steps chart (default 15)\n",
+	"  -t, --top N      steps on the steps and compare charts, images on the\n"
+	"                   sizes chart (default 15)\n",
 };

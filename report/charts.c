@@ -16,6 +16,11 @@ static const char *fmt_seconds(double v, char *buf, size_t size)
 	return report_seconds(v, buf, size);
 }
 
+static const char *fmt_bytes(double v, char *buf, size_t size)
+{
+	return report_bytes((long long)v, buf, size);
+}
+
 static const char *fmt_percent(double v, char *buf, size_t size)
 {
 	snprintf(buf, size, "%.0f%%", v);
@@ -273,5 +278,180 @@ int report_chart_pipeline(const struct plot_dest *dest, const struct bp_pipeline
 	free(labels);
 	free(rows);
 	plot_legend(p, names, colors, 3);
+	return plot_close(p, err);
+}
+
+int report_chart_sizes(const struct plot_dest *dest, const struct report_image_bar *bars, size_t n,
+		       size_t more, struct bp_error *err)
+{
+	static const char *const names[] = { "base image", "layers the build added" };
+	static const char *const colors[] = { "light gray", "steelblue" };
+	static const char *const shades[] = { "steelblue", "light sky blue" };
+	const char **labels;
+	struct plot *p;
+	double max = 0;
+	char subtitle[160], a[32], b[32];
+	size_t i, j;
+
+	if (!n)
+		return bp_error_set(err, dest->path, 0,
+				    "no selected build has a stored image with layers (ingest `docker history` "
+				    "or `docker image inspect` output, or fetch its manifest)");
+	for (i = 0; i < n; i++) {
+		double sum = (double)bars[i].base_bytes;
+		for (j = 0; j < bars[i].nadded; j++)
+			sum += (double)bars[i].added[j];
+		if (sum > max)
+			max = sum;
+	}
+	snprintf(subtitle, sizeof(subtitle), "%zu image%s, newest first%s; added layers alternate in shade",
+		 n, n == 1 ? "" : "s", more ? " (older ones left off)" : "");
+	if (!(p = plot_open(dest, "Image size by layer", subtitle, err)))
+		return -1;
+	labels = xcalloc(n, sizeof(*labels));
+	for (i = 0; i < n; i++)
+		labels[i] = bars[i].label;
+	plot_rows(p, n, labels);
+	free(labels);
+	plot_x_axis(p, 0, max > 0 ? max * 1.2 : 1, "uncompressed size", fmt_bytes);
+	for (i = 0; i < n; i++) {
+		const struct report_image_bar *r = &bars[i];
+		double x = 0;
+		long long added = 0;
+		if (r->base_bytes > 0)
+			plot_bar(p, i, 0, x = (double)r->base_bytes, colors[0], 0);
+		for (j = 0; j < r->nadded; j++) {
+			if (r->added[j] <= 0)
+				continue;
+			plot_bar(p, i, x, x + (double)r->added[j], shades[j % 2], 0);
+			x += (double)r->added[j];
+			added += r->added[j];
+		}
+		snprintf(subtitle, sizeof(subtitle), "%s (+%s)",
+			 report_bytes(r->total_bytes >= 0 ? r->total_bytes : (long long)x, a, sizeof(a)),
+			 report_bytes(added, b, sizeof(b)));
+		plot_row_text(p, i, x, subtitle);
+	}
+	plot_legend(p, names, colors, 2);
+	return plot_close(p, err);
+}
+
+/* "2.00x faster", "1.30x slower", "~ 1.04x" (not significant), "same",
+ * or what is missing */
+static const char *change_label(const double median[2], double p_value, int significant, char *buf,
+				size_t size)
+{
+	double speedup = median[0] / median[1];
+
+	if (isnan(median[0]) || isnan(median[1]))
+		snprintf(buf, size, "not timed %s (cached?)", isnan(median[0]) ? "before" : "after");
+	else if (median[1] == 0)
+		snprintf(buf, size, median[0] == 0 ? "no time either side" : "no time after");
+	else if (!isnan(p_value) && !significant)
+		snprintf(buf, size, "~ %.2fx", speedup);
+	else if (speedup == 1)
+		snprintf(buf, size, "same");
+	else
+		snprintf(buf, size, "%.2fx %s", speedup >= 1 ? speedup : 1 / speedup,
+			 speedup >= 1 ? "faster" : "slower");
+	return buf;
+}
+
+/* Where a before/after row's drawing ends: its longer bar or interval. */
+static double row_end(const double median[2], const double hi[2])
+{
+	double end = 0;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		if (median[k] > end)
+			end = median[k];
+		if (hi[k] > end) /* false for NAN */
+			end = hi[k];
+	}
+	return end;
+}
+
+int report_chart_compare(const struct plot_dest *dest, const struct analyzer_compare *c,
+			 const char *before, const char *after, size_t top, struct bp_error *err)
+{
+	static const char *const names[] = { "before", "after" };
+	static const char *const colors[] = { "dark gray", "steelblue" };
+	const struct analyzer_compare_row **rows;
+	const char **labels;
+	struct plot *p;
+	size_t i, j, n = 0;
+	double max = 0;
+	char subtitle[256], buf[64];
+
+	if (isnan(c->median[0]) || isnan(c->median[1]))
+		return bp_error_set(err, dest->path, 0, "a side has no build with a known time to compare");
+	/* the paired steps that took time, slowest (on either side) first */
+	rows = xcalloc(c->npaired + 1, sizeof(*rows));
+	for (i = 0; i < c->npaired; i++) {
+		const struct analyzer_compare_row *r = &c->rows[i];
+		double t = fmax(r->before_median_s, r->after_median_s);
+		if (!(t > 0))
+			continue;
+		for (j = n; j > 0 && fmax(rows[j - 1]->before_median_s, rows[j - 1]->after_median_s) < t; j--)
+			rows[j] = rows[j - 1];
+		rows[j] = r;
+		n++;
+	}
+	if (n > top)
+		n = top;
+	snprintf(subtitle, sizeof(subtitle), "%s (%zu build%s) vs %s (%zu build%s); median, bar to its 95%% "
+		 "interval; ~ not significant", before, c->n[0], c->n[0] == 1 ? "" : "s", after, c->n[1],
+		 c->n[1] == 1 ? "" : "s");
+	if (!(p = plot_open(dest, "Before and after", subtitle, err))) {
+		free(rows);
+		return -1;
+	}
+	labels = xcalloc(n + 1, sizeof(*labels));
+	labels[0] = !strcmp(c->metric, "wall_s") ? "whole build (wall clock)" : "whole build (sum of steps)";
+	max = fmax(fmax(c->median[0], c->median[1]), fmax(c->hi[0], c->hi[1]));
+	for (i = 0; i < n; i++) {
+		struct strbuf sb = STRBUF_INIT;
+		const struct analyzer_step_series *s = rows[i]->before;
+		if (s->stage)
+			strbuf_addf(&sb, "[%s] ", s->stage);
+		strbuf_addstr(&sb, s->text ? s->text : "");
+		labels[i + 1] = strbuf_detach(&sb, NULL);
+	}
+	plot_rows(p, n + 1, labels);
+	plot_x_axis(p, 0, max > 0 ? max * 1.3 : 1, "time (median)", fmt_seconds);
+	for (i = 0; i <= n; i++) {
+		const double *median, *lo, *hi;
+		double m2[2], p_value;
+		int k, significant;
+		if (i == 0) {
+			median = c->median;
+			lo = c->lo;
+			hi = c->hi;
+			p_value = c->p_value;
+			significant = c->significant;
+		} else {
+			const struct analyzer_compare_row *r = rows[i - 1];
+			m2[0] = r->before_median_s;
+			m2[1] = r->after_median_s;
+			median = m2;
+			lo = r->lo;
+			hi = r->hi;
+			p_value = r->p_value;
+			significant = r->significant;
+		}
+		for (k = 0; k < 2; k++) {
+			if (!isnan(median[k]))
+				plot_bar_part(p, i, k, 2, 0, median[k], colors[k], 0);
+			if (!isnan(lo[k]) && !isnan(hi[k]))
+				plot_interval_part(p, i, k, 2, lo[k], hi[k], "black");
+		}
+		plot_row_text(p, i, row_end(median, hi), change_label(median, p_value, significant, buf, sizeof(buf)));
+		if (i > 0)
+			free((char *)labels[i]);
+	}
+	free(labels);
+	free(rows);
+	plot_legend(p, names, colors, 2);
 	return plot_close(p, err);
 }

@@ -256,16 +256,34 @@ void plot_rows(struct plot *p, size_t n, const char *const *labels)
 		     report_ellipsize(labels[i], (size_t)(p->left / 6.5), cut, sizeof(cut)));
 }
 
-void plot_bar(struct plot *p, size_t r, double x0, double x1, const char *color, int hollow)
+/* The vertical middle and half height of part k of n in row r. */
+static void part_of_row(const struct plot *p, size_t r, int k, int n, double *y, double *h)
 {
-	double h = row_h(p) * 0.35, y = row_y(p, r);
+	/* bars fill 70% of the row, but not more than 44 pixels: a chart of
+	 * one or two rows would otherwise be mostly bar */
+	double rh = row_h(p), half = rh * 0.35 < 22 ? rh * 0.35 : 22, top = row_y(p, r) + half;
 
+	*h = half / n;
+	*y = top - *h * (2 * k + 1);
+}
+
+void plot_bar_part(struct plot *p, size_t r, int k, int n, double x0, double x1, const char *color,
+		   int hollow)
+{
+	double y, h;
+
+	part_of_row(p, r, k, n, &y, &h);
 	pl_filltype_r(p->pl, hollow ? 0 : 1);
 	pl_fillcolorname_r(p->pl, color);
 	pl_pencolorname_r(p->pl, hollow ? color : "black");
 	pl_fbox_r(p->pl, px(p, x0), y - h, px(p, x1 > x0 ? x1 : x0) + 1, y + h);
 	pl_filltype_r(p->pl, 0);
 	pl_pencolorname_r(p->pl, "black");
+}
+
+void plot_bar(struct plot *p, size_t r, double x0, double x1, const char *color, int hollow)
+{
+	plot_bar_part(p, r, 0, 1, x0, x1, color, hollow);
 }
 
 void plot_whisker(struct plot *p, size_t r, double x0, double x1, const char *color)
@@ -275,6 +293,21 @@ void plot_whisker(struct plot *p, size_t r, double x0, double x1, const char *co
 	pl_pencolorname_r(p->pl, color);
 	pl_fline_r(p->pl, px(p, x0), y, px(p, x1), y);
 	pl_fline_r(p->pl, px(p, x1), y - h, px(p, x1), y + h);
+	pl_pencolorname_r(p->pl, "black");
+}
+
+void plot_interval_part(struct plot *p, size_t r, int k, int n, double lo, double hi, const char *color)
+{
+	double y, h;
+
+	part_of_row(p, r, k, n, &y, &h);
+	h *= 0.6;
+	pl_pencolorname_r(p->pl, color);
+	pl_flinewidth_r(p->pl, 1.5);
+	pl_fline_r(p->pl, px(p, lo), y, px(p, hi), y);
+	pl_fline_r(p->pl, px(p, lo), y - h, px(p, lo), y + h);
+	pl_fline_r(p->pl, px(p, hi), y - h, px(p, hi), y + h);
+	pl_flinewidth_r(p->pl, 1);
 	pl_pencolorname_r(p->pl, "black");
 }
 

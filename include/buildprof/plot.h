@@ -42,6 +42,12 @@ void plot_y_axis(struct plot *p, double ymin, double ymax, const char *label, pl
 void plot_rows(struct plot *p, size_t n, const char *const *labels);
 /* A bar in row r from x0 to x1 (x axis units); outline only when hollow. */
 void plot_bar(struct plot *p, size_t r, double x0, double x1, const char *color, int hollow);
+/* The same in part k (0 at the top) of n stacked parts of row r: before
+ * and after bars side by side in one row. */
+void plot_bar_part(struct plot *p, size_t r, int k, int n, double x0, double x1, const char *color,
+		   int hollow);
+/* An interval from lo to hi, capped at both ends, in part k of n of row r. */
+void plot_interval_part(struct plot *p, size_t r, int k, int n, double lo, double hi, const char *color);
 /* A thin whisker in row r from x0 to x1 (a p95, an interval). */
 void plot_whisker(struct plot *p, size_t r, double x0, double x1, const char *color);
 /* Text right of x in row r (a bar's value). */

@@ -66,6 +66,25 @@ int report_chart_cache(const struct plot_dest *dest, const long *ids, const doub
 /* Build time per build (in selection order) with a rolling median of 5. */
 int report_chart_trend(const struct plot_dest *dest, const long *ids, const double *seconds, size_t n,
 		       struct bp_error *err);
+/* One image on the sizes chart: its base image's bytes, then the layers the
+ * build added, oldest first. */
+struct report_image_bar {
+	long image_id;            /* the stored image, to show each image once */
+	char *label;              /* "build 7 app (FROM busybox)" */
+	long long base_bytes;     /* bytes that came with the base image, 0 when unknown */
+	long long *added;         /* sizes of the layers the build made */
+	size_t nadded, alloc_added;
+	long long total_bytes;    /* the image's size, -1 unknown */
+};
+/* Stacked bars of image sizes: base bytes, then each added layer. `more`
+ * says how many images were left off. */
+int report_chart_sizes(const struct plot_dest *dest, const struct report_image_bar *bars, size_t n,
+		       size_t more, struct bp_error *err);
+/* Before and after per step (the whole build first): medians with their 95%
+ * intervals, the change written beside each, "~" where not significant.
+ * Shows the top steps by time; before/after name the two selections. */
+int report_chart_compare(const struct plot_dest *dest, const struct analyzer_compare *c,
+			 const char *before, const char *after, size_t top, struct bp_error *err);
 /* A CI pipeline's jobs as a Gantt chart: queue time hollow, run time filled,
  * the critical path in red. */
 int report_chart_pipeline(const struct plot_dest *dest, const struct bp_pipeline *p,

@@ -10,7 +10,7 @@ bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 docker=${DOCKER:-/usr/bin/docker}
 . "$(dirname "$0")/lib/common.sh"
 need_docker base-images
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT INT TERM
+tmp=$(mktemp -d); trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT INT TERM
 t=bpit$$
 mkdir -p "$tmp/small" "$tmp/fat" "$tmp/app"
 cp /bin/busybox "$tmp/small/"; cp /bin/busybox "$tmp/fat/"
@@ -25,8 +25,9 @@ for v in small fat; do
         --progress=plain --build-arg BASE="$t-$v" -t "$t-app-$v" "$tmp/app" >/dev/null 2>&1
     check "$v app build" $? 0
     "$docker" image inspect "$t-app-$v" >"$tmp/$v.json"
-    "$bin" --db "$tmp/t.db" ingest "$tmp/$v.json" >/dev/null 2>&1
-    check "$v inspect ingested" $? 0
+    "$docker" history --no-trunc --format '{{json .}}' -H=false "$t-app-$v" >"$tmp/$v-history.jsonl"
+    "$bin" --db "$tmp/t.db" ingest "$tmp/$v.json" "$tmp/$v-history.jsonl" >/dev/null 2>&1
+    check "$v inspect and history ingested" $? 0
 done
 want_small=$(jq '.[0].Size' "$tmp/small.json"); want_fat=$(jq '.[0].Size' "$tmp/fat.json")
 got=$("$bin" --db "$tmp/t.db" report --by base --format json |
@@ -36,6 +37,17 @@ got=$(( want_fat - want_small > 4900000 ))
 check "the fat base's image is 5 MB bigger" "$got" 1
 got=$("$bin" --db "$tmp/t.db" report --by label:variant --top 0 | grep -cE "^  (small|fat) ")
 check "report --by label:variant lists both" "$got" 2
+"$bin" --db "$tmp/t.db" plot sizes -o "$tmp/sizes.svg" >"$tmp/out"
+check "plot sizes: one bar per image" "$?$(cat "$tmp/out")" "0$tmp/sizes.svg: sizes chart of 2 images, from 2 builds"
+xmllint --noout "$tmp/sizes.svg"; check "the sizes chart is well-formed SVG" $? 0
+# each bar is labelled with its base image and ends with docker's size of the image
+labels=$(grep -o '>[^<]*</text>' "$tmp/sizes.svg" | sed 's/^>//; s/<.*//')
+for v in small fat; do
+    size=$(jq '.[0].Size' "$tmp/$v.json")
+    mb=$(awk -v b="$size" 'BEGIN { printf "%.1f MB", b / 1e6 }')
+    echo "$labels" | grep -q "(FROM .*$t-$v)"; check "sizes: $v's row names its base" $? 0
+    echo "$labels" | grep -qF "$mb (+"; check "sizes: $v's total is docker's $mb" $? 0
+done
 "$docker" image rm -f "$t-small" "$t-fat" "$t-app-small" "$t-app-fat" >/dev/null 2>&1
 echo "base-images: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
