@@ -80,7 +80,7 @@ struct plot *plot_open(const struct plot_dest *dest, const char *title, const ch
 	const char *path = dest->path, *dot = strrchr(path, '.');
 	int width = dest->width, height = dest->height;
 	struct plot *p;
-	char size[32];
+	char size[32], page[80];
 
 	if (!dot || (strcmp(dot, ".png") && strcmp(dot, ".svg"))) {
 		bp_error_set(err, path, 0, "the chart's file name must end in .png or .svg");
@@ -107,6 +107,10 @@ struct plot *plot_open(const struct plot_dest *dest, const char *title, const ch
 	p->params = pl_newplparams();
 	snprintf(size, sizeof(size), "%dx%d", width, height);
 	pl_setplparam(p->params, "BITMAPSIZE", size);
+	/* an SVG is otherwise an 8-inch square that browsers stretch the chart
+	 * into: give it the chart's size, at the CSS 96 pixels per inch */
+	snprintf(page, sizeof(page), "letter,xsize=%.4fin,ysize=%.4fin", width / 96.0, height / 96.0);
+	pl_setplparam(p->params, "PAGESIZE", page);
 	pl_setplparam(p->params, "BG_COLOR", "white");
 	p->pl = pl_newpl_r(p->svg ? "svg" : "png", NULL, p->out, stderr, p->params);
 	if (!p->pl || pl_openpl_r(p->pl) < 0) {
@@ -148,6 +152,25 @@ static void add_png_timeless(struct strbuf *out, const unsigned char *mem, size_
 	}
 }
 
+/* Appends libplot's SVG to out with fill="none" on every polyline that
+ * has no fill: libplot leaves it out for unfilled paths, and SVG's default
+ * fill is black, so a browser would draw a line chart as a black polygon. */
+static void add_svg_unfilled(struct strbuf *out, const char *svg, size_t len)
+{
+	static const char tag[] = "<polyline ";
+	const char *p = svg, *end = svg + len, *hit, *close;
+
+	while ((hit = memmem(p, (size_t)(end - p), tag, sizeof(tag) - 1))) {
+		hit += sizeof(tag) - 1;
+		strbuf_add(out, p, (size_t)(hit - p));
+		close = memchr(hit, '>', (size_t)(end - hit));
+		if (!close || !memmem(hit, (size_t)(close - hit), "fill=", 5))
+			strbuf_addstr(out, "fill=\"none\" ");
+		p = hit;
+	}
+	strbuf_add(out, p, (size_t)(end - p));
+}
+
 static int write_file(const char *path, const struct strbuf *bytes, struct bp_error *err)
 {
 	struct bp_output o;
@@ -171,7 +194,7 @@ int plot_close(struct plot *p, struct bp_error *err)
 		rc = bp_error_set(err, p->path, 0, "cannot draw: %s", strerror(errno));
 	if (!rc) {
 		if (p->svg)
-			strbuf_add(&chart, p->mem, p->memlen);
+			add_svg_unfilled(&chart, p->mem, p->memlen);
 		else
 			add_png_timeless(&chart, (const unsigned char *)p->mem, p->memlen);
 		if (p->dest_mem)
