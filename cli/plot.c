@@ -31,12 +31,9 @@ struct plot_data {
 /* sizes: the build's stored image as base bytes and the layers it added */
 static int take_image(struct plot_data *d, const struct bp_build *b)
 {
-	struct report_image_bar *bar;
 	struct analyzer_sizes sz;
 	struct bp_image img;
 	struct bp_error err;
-	struct strbuf label = STRBUF_INIT;
-	size_t i;
 	int r;
 
 	bp_error_init(&err);
@@ -50,22 +47,7 @@ static int take_image(struct plot_data *d, const struct bp_build *b)
 	analyzer_sizes(b, &img, &sz);
 	if (sz.known) {
 		BP_GROW(d->bars, d->nbars + 1, d->alloc_bars);
-		bar = memset(&d->bars[d->nbars++], 0, sizeof(*bar));
-		bar->image_id = img.id;
-		bar->total_bytes = img.size_bytes;
-		bar->base_bytes = sz.base_bytes > 0 ? sz.base_bytes : 0;
-		for (i = 0; i < img.nlayers; i++) {
-			const struct bp_layer *l = &img.layers[i];
-			long long bytes = l->size_bytes >= 0 ? l->size_bytes : l->compressed_bytes;
-			if (sz.step_of_layer[i] < 0 && sz.base_bytes >= 0)
-				continue; /* counted in base_bytes */
-			BP_GROW(bar->added, bar->nadded + 1, bar->alloc_added);
-			bar->added[bar->nadded++] = bytes > 0 ? bytes : 0;
-		}
-		strbuf_addf(&label, "build %ld %s", b->id, b->name ? b->name : "");
-		if (b->base_image || img.base_image)
-			strbuf_addf(&label, " (FROM %s)", b->base_image ? b->base_image : img.base_image);
-		bar->label = strbuf_detach(&label, NULL);
+		report_image_bar_init(&d->bars[d->nbars++], b, &img, &sz);
 	}
 	analyzer_sizes_release(&sz);
 	bp_image_release(&img);
@@ -76,7 +58,6 @@ static int take(void *ctx, const struct bp_build *b)
 {
 	struct plot_data *d = ctx;
 	struct analyzer_build_stats s;
-	size_t i;
 
 	if (d->st)
 		return take_image(d, b);
@@ -91,50 +72,9 @@ static int take(void *ctx, const struct bp_build *b)
 	/* keep a copy of the newest build for the timeline */
 	if (d->have_last)
 		bp_build_release(&d->last);
-	bp_build_init(&d->last);
-	d->last.id = b->id;
-	d->last.name = xstrdup_or_null(b->name);
-	d->last.format = xstrdup_or_null(b->format);
-	d->last.wall_s = b->wall_s;
-	for (i = 0; i < b->nsteps; i++) {
-		const struct bp_step *src = &b->steps[i];
-		struct bp_step *dst = bp_build_add_step(&d->last);
-		*dst = *src;
-		dst->stage = xstrdup_or_null(src->stage);
-		dst->platform = xstrdup_or_null(src->platform);
-		dst->instruction = xstrdup_or_null(src->instruction);
-		dst->text = xstrdup_or_null(src->text);
-		dst->digest = xstrdup_or_null(src->digest);
-		dst->error = xstrdup_or_null(src->error);
-	}
+	bp_build_copy(&d->last, b);
 	d->have_last = 1;
 	return 0;
-}
-
-/* sizes: the newest image first, each image once (warm builds remake the
- * same one), at most top of them. */
-static int draw_sizes(const struct plot_dest *dest, struct plot_data *d, size_t top, size_t *drawn,
-		      struct bp_error *err)
-{
-	struct report_image_bar *shown = xcalloc(d->nbars ? d->nbars : 1, sizeof(*shown));
-	size_t i, j, n = 0, more = 0;
-	int rc;
-
-	for (i = d->nbars; i > 0; i--) {
-		const struct report_image_bar *bar = &d->bars[i - 1];
-		for (j = 0; j < n && shown[j].image_id != bar->image_id; j++)
-			;
-		if (j < n)
-			continue;
-		if (n == top)
-			more++;
-		else
-			shown[n++] = *bar;
-	}
-	rc = report_chart_sizes(dest, shown, n, more, err);
-	*drawn = n;
-	free(shown);
-	return rc;
 }
 
 /* `plot compare BEFORE AFTER`: the two selections of `compare`. */
@@ -276,7 +216,7 @@ static int run_plot(int argc, char **argv, const struct cli_env *env)
 		analyzer_timeline_release(&t);
 	} else if (!strcmp(kind, "sizes")) {
 		size_t images = 0;
-		rc = draw_sizes(&dest, &d, (size_t)top, &images, &err);
+		rc = report_chart_sizes(&dest, d.bars, d.nbars, (size_t)top, &images, &err);
 		if (!rc) {
 			printf("%s: sizes chart of %zu image%s, from %ld build%s\n", out, images,
 			       images == 1 ? "" : "s", count, count == 1 ? "" : "s");
@@ -300,10 +240,8 @@ out_data:
 	free(d.ids);
 	free(d.rates);
 	free(d.times);
-	for (i = 0; i < d.nbars; i++) {
-		free(d.bars[i].label);
-		free(d.bars[i].added);
-	}
+	for (i = 0; i < d.nbars; i++)
+		report_image_bar_release(&d.bars[i]);
 	free(d.bars);
 out:
 	store_close(st);

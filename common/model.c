@@ -63,6 +63,38 @@ void bp_build_release(struct bp_build *b)
 	bp_build_init(b);
 }
 
+void bp_build_copy(struct bp_build *dst, const struct bp_build *src)
+{
+	size_t i;
+
+	bp_build_init(dst);
+	*dst = *src;
+	dst->name = xstrdup_or_null(src->name);
+	dst->format = xstrdup_or_null(src->format);
+	dst->image_ref = xstrdup_or_null(src->image_ref);
+	dst->image_id = xstrdup_or_null(src->image_id);
+	dst->base_image = xstrdup_or_null(src->base_image);
+	dst->error = xstrdup_or_null(src->error);
+	dst->source_path = xstrdup_or_null(src->source_path);
+	dst->labels = NULL;
+	dst->nlabels = dst->alloc_labels = 0;
+	dst->steps = NULL;
+	dst->nsteps = dst->alloc_steps = 0;
+	for (i = 0; i < src->nlabels; i++)
+		bp_build_set_label(dst, src->labels[i].key, src->labels[i].value);
+	for (i = 0; i < src->nsteps; i++) {
+		const struct bp_step *from = &src->steps[i];
+		struct bp_step *to = bp_build_add_step(dst);
+		*to = *from;
+		to->stage = xstrdup_or_null(from->stage);
+		to->platform = xstrdup_or_null(from->platform);
+		to->instruction = xstrdup_or_null(from->instruction);
+		to->text = xstrdup_or_null(from->text);
+		to->digest = xstrdup_or_null(from->digest);
+		to->error = xstrdup_or_null(from->error);
+	}
+}
+
 struct bp_step *bp_build_add_step(struct bp_build *b)
 {
 	struct bp_step *s;

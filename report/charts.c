@@ -281,41 +281,91 @@ int report_chart_pipeline(const struct plot_dest *dest, const struct bp_pipeline
 	return plot_close(p, err);
 }
 
-int report_chart_sizes(const struct plot_dest *dest, const struct report_image_bar *bars, size_t n,
-		       size_t more, struct bp_error *err)
+void report_image_bar_init(struct report_image_bar *bar, const struct bp_build *b, const struct bp_image *img,
+			  const struct analyzer_sizes *sz)
+{
+	struct strbuf label = STRBUF_INIT;
+	const char *base = b->base_image ? b->base_image : img->base_image;
+	size_t i;
+
+	memset(bar, 0, sizeof(*bar));
+	bar->image_id = img->id;
+	bar->total_bytes = img->size_bytes;
+	bar->base_bytes = sz->base_bytes > 0 ? sz->base_bytes : 0;
+	for (i = 0; i < img->nlayers && i < sz->nlayers; i++) {
+		const struct bp_layer *l = &img->layers[i];
+		long long bytes = l->size_bytes >= 0 ? l->size_bytes : l->compressed_bytes;
+		if (sz->step_of_layer[i] < 0 && sz->base_bytes >= 0)
+			continue; /* counted in base_bytes */
+		BP_GROW(bar->added, bar->nadded + 1, bar->alloc_added);
+		bar->added[bar->nadded++] = bytes > 0 ? bytes : 0;
+	}
+	strbuf_addf(&label, "build %ld %s", b->id, b->name ? b->name : "");
+	if (base)
+		strbuf_addf(&label, " (FROM %s)", base);
+	bar->label = strbuf_detach(&label, NULL);
+}
+
+void report_image_bar_release(struct report_image_bar *bar)
+{
+	free(bar->label);
+	free(bar->added);
+	memset(bar, 0, sizeof(*bar));
+}
+
+int report_chart_sizes(const struct plot_dest *dest, const struct report_image_bar *all, size_t nall,
+		       size_t top, size_t *shown, struct bp_error *err)
 {
 	static const char *const names[] = { "base image", "layers the build added" };
 	static const char *const colors[] = { "light gray", "steelblue" };
 	static const char *const shades[] = { "steelblue", "light sky blue" };
+	const struct report_image_bar **bars;
 	const char **labels;
 	struct plot *p;
 	double max = 0;
 	char subtitle[160], a[32], b[32];
-	size_t i, j;
+	size_t i, j, n = 0, more = 0;
 
-	if (!n)
+	/* newest first, each image once (warm builds remake the same one) */
+	bars = xcalloc(nall ? nall : 1, sizeof(*bars));
+	for (i = nall; i > 0; i--) {
+		for (j = 0; j < n && bars[j]->image_id != all[i - 1].image_id; j++)
+			;
+		if (j < n)
+			continue;
+		if (n == top)
+			more++;
+		else
+			bars[n++] = &all[i - 1];
+	}
+	*shown = n;
+	if (!n) {
+		free(bars);
 		return bp_error_set(err, dest->path, 0,
 				    "no selected build has a stored image with layers (ingest `docker history` "
 				    "or `docker image inspect` output, or fetch its manifest)");
+	}
 	for (i = 0; i < n; i++) {
-		double sum = (double)bars[i].base_bytes;
-		for (j = 0; j < bars[i].nadded; j++)
-			sum += (double)bars[i].added[j];
+		double sum = (double)bars[i]->base_bytes;
+		for (j = 0; j < bars[i]->nadded; j++)
+			sum += (double)bars[i]->added[j];
 		if (sum > max)
 			max = sum;
 	}
 	snprintf(subtitle, sizeof(subtitle), "%zu image%s, newest first%s; added layers alternate in shade",
 		 n, n == 1 ? "" : "s", more ? " (older ones left off)" : "");
-	if (!(p = plot_open(dest, "Image size by layer", subtitle, err)))
+	if (!(p = plot_open(dest, "Image size by layer", subtitle, err))) {
+		free(bars);
 		return -1;
+	}
 	labels = xcalloc(n, sizeof(*labels));
 	for (i = 0; i < n; i++)
-		labels[i] = bars[i].label;
+		labels[i] = bars[i]->label;
 	plot_rows(p, n, labels);
 	free(labels);
 	plot_x_axis(p, 0, max > 0 ? max * 1.2 : 1, "uncompressed size", fmt_bytes);
 	for (i = 0; i < n; i++) {
-		const struct report_image_bar *r = &bars[i];
+		const struct report_image_bar *r = bars[i];
 		double x = 0;
 		long long added = 0;
 		if (r->base_bytes > 0)
@@ -332,6 +382,7 @@ int report_chart_sizes(const struct plot_dest *dest, const struct report_image_b
 			 report_bytes(added, b, sizeof(b)));
 		plot_row_text(p, i, x, subtitle);
 	}
+	free(bars);
 	plot_legend(p, names, colors, 2);
 	return plot_close(p, err);
 }

@@ -10,11 +10,13 @@
 extern const struct report_format report_text_format;
 extern const struct report_format report_json_format;
 extern const struct report_format report_markdown_format;
+extern const struct report_format report_html_format;
 
 static const struct report_format *const formats[] = {
 	&report_text_format,
 	&report_json_format,
 	&report_markdown_format,
+	&report_html_format,
 };
 
 const struct report_format *report_format(const char *name)
@@ -29,7 +31,7 @@ const struct report_format *report_format(const char *name)
 
 const char *report_format_names(void)
 {
-	return "text, json, markdown";
+	return "text, json, markdown, html";
 }
 
 void report_step_label(struct strbuf *sb, const char *stage, int index, int count,

@@ -78,6 +78,8 @@ void bp_step_init(struct bp_step *step);
 void bp_step_release(struct bp_step *step);
 void bp_build_init(struct bp_build *b);
 void bp_build_release(struct bp_build *b);
+/* Makes dst (not initialised) a deep copy of src; bp_build_release it. */
+void bp_build_copy(struct bp_build *dst, const struct bp_build *src);
 /* Appends a fresh step (bp_step_init'd) and returns it (borrowed from b). */
 struct bp_step *bp_build_add_step(struct bp_build *b);
 /* Sets label key to value, replacing an earlier value of the same key. */

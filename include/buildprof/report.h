@@ -76,10 +76,15 @@ struct report_image_bar {
 	size_t nadded, alloc_added;
 	long long total_bytes;    /* the image's size, -1 unknown */
 };
-/* Stacked bars of image sizes: base bytes, then each added layer. `more`
- * says how many images were left off. */
+/* The bar of b's image img, its layers attributed by sz (analyzer_sizes). */
+void report_image_bar_init(struct report_image_bar *bar, const struct bp_build *b, const struct bp_image *img,
+			   const struct analyzer_sizes *sz);
+void report_image_bar_release(struct report_image_bar *bar);
+/* Stacked bars of image sizes, base bytes then each added layer, from bars
+ * in build order: the newest first, each image once, at most top of them
+ * (*shown says how many). */
 int report_chart_sizes(const struct plot_dest *dest, const struct report_image_bar *bars, size_t n,
-		       size_t more, struct bp_error *err);
+		       size_t top, size_t *shown, struct bp_error *err);
 /* Before and after per step (the whole build first): medians with their 95%
  * intervals, the change written beside each, "~" where not significant.
  * Shows the top steps by time; before/after name the two selections. */
