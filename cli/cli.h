@@ -85,9 +85,18 @@ int cli_each_build(struct bp_store *st, const struct bp_selector *sel, int with_
 struct analyzer_compare;
 /* Loads the two selections of `compare` (each one argument of selector
  * words) into c (analyzer_compare_init'd by the caller) and finishes it.
- * cmd names the command in messages. Returns an exit status. */
+ * cmd names the command in messages. A side matching no build is an error
+ * message, or when empty_side is given, *empty_side = 1 (BEFORE) or 2 (AFTER)
+ * and no message. Returns an exit status. */
 int cli_load_compare(const struct cli_env *env, const struct cli_command *cmd, char *const sides[2],
-		     struct analyzer_compare *c);
+		     struct analyzer_compare *c, int *empty_side);
+
+struct plot_dest;
+/* Draws chart kind (as `plot` does: steps, timeline, cache, trend, sizes
+ * over SELECTOR words; compare over BEFORE AFTER; pipeline over an id) to
+ * dest, saying what it drew on say (NULL: nothing). Returns an exit status. */
+int cli_plot_chart(const struct cli_env *env, const char *kind, int argc, char **argv,
+		   const struct plot_dest *dest, size_t top, FILE *say);
 
 struct report_format;
 struct report_options;

@@ -41,7 +41,7 @@ static int parse_side(const struct cli_command *cmd, const char *arg, struct bp_
 }
 
 int cli_load_compare(const struct cli_env *env, const struct cli_command *cmd, char *const sides[2],
-		     struct analyzer_compare *c)
+		     struct analyzer_compare *c, int *empty_side)
 {
 	struct bp_selector sel[2];
 	struct bp_store *st = NULL;
@@ -63,7 +63,10 @@ int cli_load_compare(const struct cli_env *env, const struct cli_command *cmd, c
 		if (cli_each_build(st, &sel[k], 1, add_build, &ctx, &count))
 			goto out;
 		if (!count) {
-			error("%s: no builds match %s '%s'", cmd->name, k ? "AFTER" : "BEFORE", sides[k]);
+			if (empty_side)
+				*empty_side = k + 1;
+			else
+				error("%s: no builds match %s '%s'", cmd->name, k ? "AFTER" : "BEFORE", sides[k]);
 			goto out;
 		}
 	}
@@ -95,7 +98,7 @@ static int run_compare(int argc, char **argv, const struct cli_env *env)
 		switch (ch) {
 		case 'f':
 			if (!(fmt = report_compare_format(optarg))) {
-				rc = cli_usage_error(&cli_compare, "unknown format '%s' (text, json)", optarg);
+				rc = cli_usage_error(&cli_compare, "unknown format '%s' (text, json, markdown)", optarg);
 				goto out;
 			}
 			break;
@@ -120,7 +123,7 @@ static int run_compare(int argc, char **argv, const struct cli_env *env)
 		rc = cli_usage_error(&cli_compare, "wants two selections, BEFORE and AFTER");
 		goto out;
 	}
-	if ((rc = cli_load_compare(env, &cli_compare, argv + optind, &c)) != EXIT_OK)
+	if ((rc = cli_load_compare(env, &cli_compare, argv + optind, &c, NULL)) != EXIT_OK)
 		goto out;
 	fmt->print(stdout, &c, argv[optind], argv[optind + 1], cli_color_wanted(stdout));
 	rc = EXIT_OK;
@@ -140,7 +143,7 @@ const struct cli_command cli_compare = {
 	.run = run_compare,
 	.summary = "before/after: is the difference real? (medians, intervals, U test)",
 	.usage =
-	"usage: buildprof compare BEFORE AFTER [--format text|json] [--fail-on-regression PCT]\n"
+	"usage: buildprof compare BEFORE AFTER [--format text|json|markdown] [--fail-on-regression PCT]\n"
 	"\n"
 	"Compares two selections of builds, each given as one argument of selector\n"
 	"words (quote it, or join the words with commas): 'label:variant=old'\n"
@@ -151,10 +154,12 @@ const struct cli_command cli_compare = {
 	"change as the ratio of medians; a two-sided Mann-Whitney U test at 0.05,\n"
 	"shown as ~ when not significant. Below 4 builds a side no test is possible,\n"
 	"below 6 no finite interval; it says so. Steps are paired by stage and\n"
-	"instruction, with their medians and a geometric mean of the paired ratios;\n"
+	"instruction, each with its own interval and test, and a geometric mean of the\n"
+	"paired ratios;\n"
 	"added and removed steps are listed. Cache hit rate and image size beside.\n"
 	"\n"
-	"  -f, --format F               text (default) or json (buildprof.compare/1)\n"
+	"  -f, --format F               text (default), json (buildprof.compare/1), or\n"
+	"                               markdown (a section for a merge-request comment)\n"
 	"      --fail-on-regression PCT exit 3 when AFTER is significantly slower by\n"
 	"                               more than PCT percent\n"
 	"  -h, --help                   this text\n",

@@ -79,7 +79,7 @@ static int take(void *ctx, const struct bp_build *b)
 
 /* `plot compare BEFORE AFTER`: the two selections of `compare`. */
 static int plot_compare(const struct cli_env *env, int argc, char **argv, const struct plot_dest *dest,
-			size_t top)
+			size_t top, FILE *say)
 {
 	struct analyzer_compare c;
 	struct bp_error err;
@@ -89,10 +89,12 @@ static int plot_compare(const struct cli_env *env, int argc, char **argv, const 
 		return cli_usage_error(&cli_plot, "plot compare wants two selections, BEFORE and AFTER");
 	analyzer_compare_init(&c);
 	bp_error_init(&err);
-	rc = cli_load_compare(env, &cli_plot, argv, &c);
+	rc = cli_load_compare(env, &cli_plot, argv, &c, NULL);
 	if (rc == EXIT_OK) {
 		if (report_chart_compare(dest, &c, argv[0], argv[1], top, &err) == 0) {
-			printf("%s: compare chart of %zu and %zu builds\n", dest->path, c.side[0].n, c.side[1].n);
+			if (say)
+				fprintf(say, "%s: compare chart of %zu and %zu builds\n", dest->path, c.side[0].n,
+					c.side[1].n);
 		} else {
 			cli_print_error("plot", &err);
 			rc = EXIT_INPUT;
@@ -103,7 +105,8 @@ static int plot_compare(const struct cli_env *env, int argc, char **argv, const 
 }
 
 /* `plot pipeline ID`: one stored CI pipeline (its id, provider id, project or ref). */
-static int plot_pipeline(const struct cli_env *env, int argc, char **argv, const struct plot_dest *dest)
+static int plot_pipeline(const struct cli_env *env, int argc, char **argv, const struct plot_dest *dest,
+			 FILE *say)
 {
 	struct store_pipeline_iter *it;
 	struct bp_pipeline p;
@@ -122,7 +125,8 @@ static int plot_pipeline(const struct cli_env *env, int argc, char **argv, const
 		struct analyzer_timeline t;
 		analyzer_pipeline_timeline(&p, &t);
 		if (report_chart_pipeline(dest, &p, &t, &err) == 0) {
-			printf("%s: pipeline chart of %s %s\n", dest->path, p.provider, p.external_id);
+			if (say)
+				fprintf(say, "%s: pipeline chart of %s %s\n", dest->path, p.provider, p.external_id);
 			rc = EXIT_OK;
 		}
 		analyzer_timeline_release(&t);
@@ -146,19 +150,11 @@ static int run_plot(int argc, char **argv, const struct cli_env *env)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct plot_data d;
 	struct plot_dest dest = { 0 };
-	struct bp_selector sel;
-	struct bp_store *st = NULL;
-	struct bp_error err;
 	const char *out = NULL, *kind;
-	long top = 15, count = 0;
-	size_t i;
-	int c, w = 1000, h = 600, rc = EXIT_USAGE;
+	long top = 15;
+	int c, w = 1000, h = 600;
 
-	memset(&d, 0, sizeof(d));
-	bp_selector_init(&sel);
-	bp_error_init(&err);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:s:t:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -188,16 +184,33 @@ static int run_plot(int argc, char **argv, const struct cli_env *env)
 	dest.path = out;
 	dest.width = w;
 	dest.height = h;
+	return cli_plot_chart(env, kind, argc - optind, argv + optind, &dest, (size_t)top, stdout);
+}
+
+int cli_plot_chart(const struct cli_env *env, const char *kind, int argc, char **argv,
+		   const struct plot_dest *dest, size_t top, FILE *say)
+{
+	struct plot_data d;
+	struct bp_selector sel;
+	struct bp_store *st = NULL;
+	struct bp_error err;
+	long count = 0;
+	size_t i;
+	int rc;
+
 	if (!strcmp(kind, "pipeline"))
-		return plot_pipeline(env, argc - optind, argv + optind, &dest);
+		return plot_pipeline(env, argc, argv, dest, say);
 	if (!strcmp(kind, "compare"))
-		return plot_compare(env, argc - optind, argv + optind, &dest, (size_t)top);
-	if ((rc = cli_parse_selectors(&cli_plot, argc - optind, argv + optind, &sel)) != EXIT_OK)
+		return plot_compare(env, argc, argv, dest, top, say);
+	memset(&d, 0, sizeof(d));
+	bp_selector_init(&sel);
+	bp_error_init(&err);
+	if ((rc = cli_parse_selectors(&cli_plot, argc, argv, &sel)) != EXIT_OK)
 		goto out;
 	rc = EXIT_INPUT;
 	if (!(st = cli_open_store(env)))
 		goto out;
-	analyzer_summary_init(&d.sum, (size_t)top);
+	analyzer_summary_init(&d.sum, top);
 	if (!strcmp(kind, "sizes"))
 		d.st = st;
 	if (cli_each_build(st, &sel, 1, take, &d, &count) || d.failed)
@@ -208,30 +221,30 @@ static int run_plot(int argc, char **argv, const struct cli_env *env)
 	}
 	analyzer_summary_finish(&d.sum);
 	if (!strcmp(kind, "steps")) {
-		rc = report_chart_steps(&dest, &d.sum, &err);
+		rc = report_chart_steps(dest, &d.sum, &err);
 	} else if (!strcmp(kind, "timeline")) {
 		struct analyzer_timeline t;
 		analyzer_timeline(&d.last, &t);
-		rc = report_chart_timeline(&dest, &d.last, &t, &err);
+		rc = report_chart_timeline(dest, &d.last, &t, &err);
 		analyzer_timeline_release(&t);
 	} else if (!strcmp(kind, "sizes")) {
 		size_t images = 0;
-		rc = report_chart_sizes(&dest, d.bars, d.nbars, (size_t)top, &images, &err);
-		if (!rc) {
-			printf("%s: sizes chart of %zu image%s, from %ld build%s\n", out, images,
-			       images == 1 ? "" : "s", count, count == 1 ? "" : "s");
+		rc = report_chart_sizes(dest, d.bars, d.nbars, top, &images, &err);
+		if (!rc && say) {
+			fprintf(say, "%s: sizes chart of %zu image%s, from %ld build%s\n", dest->path, images,
+				images == 1 ? "" : "s", count, count == 1 ? "" : "s");
 			goto out_data;
 		}
 	} else if (!strcmp(kind, "trend")) {
-		rc = report_chart_trend(&dest, d.ids, d.times, d.n, &err);
+		rc = report_chart_trend(dest, d.ids, d.times, d.n, &err);
 	} else {
-		rc = report_chart_cache(&dest, d.ids, d.rates, d.n, d.sum.cache_hit_rate, &err);
+		rc = report_chart_cache(dest, d.ids, d.rates, d.n, d.sum.cache_hit_rate, &err);
 	}
 	if (rc) {
 		cli_print_error("plot", &err); /* and no half-drawn picture was left behind */
 		rc = EXIT_INPUT;
-	} else {
-		printf("%s: %s chart of %ld build%s\n", out, kind, count, count == 1 ? "" : "s");
+	} else if (say) {
+		fprintf(say, "%s: %s chart of %ld build%s\n", dest->path, kind, count, count == 1 ? "" : "s");
 	}
 out_data:
 	analyzer_summary_release(&d.sum);

@@ -47,6 +47,85 @@ static char *github_pr_number(void)
 	return NULL;
 }
 
+/* GitHub's limit on a comment; GitLab's is larger. */
+#define BODY_MAX 65536
+
+/* The selector words as one `compare` side ("" for all builds). */
+static char *words_of(int argc, char **argv)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		strbuf_addf(&sb, "%s%s", i ? " " : "", argv[i]);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* The comparison with the baseline builds as a Markdown section; nothing
+ * (with a warning) when no build matches the baseline yet, as on a
+ * project's first pipeline. */
+static int add_comparison(const struct cli_env *env, const char *baseline, char *after, struct strbuf *body)
+{
+	struct analyzer_compare c;
+	char *sides[2] = { (char *)baseline, after }, *text = NULL;
+	size_t len = 0;
+	int empty = 0, rc;
+	FILE *out;
+
+	analyzer_compare_init(&c);
+	rc = cli_load_compare(env, &cli_post, sides, &c, &empty);
+	if (rc == EXIT_OK && (out = open_memstream(&text, &len))) {
+		report_compare_format("markdown")->print(out, &c, baseline, after, 0);
+		fclose(out);
+		strbuf_add(body, text, len);
+		free(text);
+	} else if (empty == 1) {
+		warning("post: no builds match the baseline '%s' yet; the comparison is left out", baseline);
+		rc = EXIT_OK;
+	}
+	analyzer_compare_release(&c);
+	return rc;
+}
+
+/* Draws the charts as PNGs and uploads them (GitLab), embedding each. */
+static int add_charts(const struct cli_env *env, const struct report_post_target *t, const char *baseline,
+		      char *after, int argc, char **argv, struct strbuf *body)
+{
+	static const char *const kinds[] = { "trend", "compare", "steps" };
+	struct strbuf md = STRBUF_INIT;
+	size_t i;
+	int rc = EXIT_OK;
+
+	for (i = 0; i < BP_ARRAY_SIZE(kinds) && rc == EXIT_OK; i++) {
+		struct strbuf png = STRBUF_INIT;
+		struct bp_error err;
+		char name[64], *sides[2] = { (char *)baseline, after };
+		struct plot_dest dest = { name, 900, 420, &png };
+		int compare = !strcmp(kinds[i], "compare");
+
+		/* with a baseline the comparison says more than the slowest steps */
+		if (compare != !!baseline && strcmp(kinds[i], "trend"))
+			continue;
+		snprintf(name, sizeof(name), "buildprof-%s.png", kinds[i]);
+		bp_error_init(&err);
+		/* a chart the builds cannot fill (it says why) is left out of the comment */
+		if ((compare ? cli_plot_chart(env, kinds[i], 2, sides, &dest, 10, NULL)
+			     : cli_plot_chart(env, kinds[i], argc, argv, &dest, 10, NULL)) != EXIT_OK) {
+			warning("post: the %s chart is left out", kinds[i]);
+		} else if (report_post_upload(t, name, png.buf, png.len, &md, &err)) {
+			cli_print_error("post", &err);
+			rc = EXIT_INPUT;
+		} else {
+			strbuf_addch(&md, '\n');
+		}
+		strbuf_release(&png);
+	}
+	if (rc == EXIT_OK && md.len)
+		strbuf_addf(body, "\n#### Charts\n\n%s", md.buf);
+	strbuf_release(&md);
+	return rc;
+}
+
 static int run_post(int argc, char **argv, const struct cli_env *env)
 {
 	static const struct option longopts[] = {
@@ -59,6 +138,8 @@ static int run_post(int argc, char **argv, const struct cli_env *env)
 		{ "pr", required_argument, NULL, 'N' },
 		{ "api-url", required_argument, NULL, 'A' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "baseline", required_argument, NULL, 'B' },
+		{ "charts", no_argument, NULL, 'C' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -70,10 +151,12 @@ static int run_post(int argc, char **argv, const struct cli_env *env)
 	struct bp_error err;
 	struct strbuf auth = STRBUF_INIT;
 	const char *to = NULL, *project = NULL, *number = NULL, *api = NULL, *by = NULL, *tok;
-	char *body = NULL, *pr = NULL;
+	const char *baseline = NULL;
+	struct strbuf full = STRBUF_INIT;
+	char *body = NULL, *pr = NULL, *after = NULL;
 	size_t body_len = 0;
 	long top;
-	int c, json = 0, rc = EXIT_USAGE;
+	int c, json = 0, charts = 0, rc = EXIT_USAGE;
 
 	bp_selector_init(&sel);
 	bp_error_init(&err);
@@ -85,6 +168,8 @@ static int run_post(int argc, char **argv, const struct cli_env *env)
 		case 'N': number = optarg; break;
 		case 'A': api = optarg; break;
 		case 'j': json = 1; break;
+		case 'B': baseline = optarg; break;
+		case 'C': charts = 1; break;
 		case 'n': t.dry_run = 1; break;
 		case 'b': by = optarg; break;
 		case 't':
@@ -173,6 +258,27 @@ static int run_post(int argc, char **argv, const struct cli_env *env)
 	opt.out = NULL;
 	if (rc != EXIT_OK)
 		goto out;
+	strbuf_add(&full, body, body_len);
+	after = words_of(argc - optind, argv + optind);
+	if (baseline && !json) {
+		size_t before = full.len;
+		if ((rc = add_comparison(env, baseline, after, &full)) != EXIT_OK)
+			goto out;
+		if (full.len > BODY_MAX - 1024) { /* the report itself is kept under the limit */
+			strbuf_setlen(&full, before);
+			strbuf_addstr(&full, "\n_The comparison with the baseline is left out: the comment would "
+					     "pass GitHub's 65,536 characters. `buildprof compare` shows it._\n");
+		}
+	}
+	if (charts && !json) {
+		if (strcmp(to, "gitlab-mr"))
+			warning("post: --charts uploads to GitLab merge requests only (GitHub's API has no "
+				"upload for comment images); posting without them");
+		else if ((rc = add_charts(env, &t, baseline, after, argc - optind, argv + optind, &full)) != EXIT_OK)
+			goto out;
+	}
+	free(body);
+	body = strbuf_detach(&full, &body_len);
 	rc = EXIT_INPUT;
 	if (!strcmp(to, "github-summary")) {
 		const char *path = getenv("GITHUB_STEP_SUMMARY");
@@ -201,6 +307,8 @@ out:
 	if (opt.out)
 		fclose(opt.out);
 	free(body);
+	free(after);
+	strbuf_release(&full);
 	free(pr);
 	strbuf_release(&auth);
 	store_close(st);
@@ -213,7 +321,7 @@ const struct cli_command cli_post = {
 	.run = run_post,
 	.summary = "publish the report: merge-request / pull-request comment, webhook",
 	.usage =
-	"usage: buildprof post --to TARGET [SELECTOR...] [--top N] [--by G] [--dry-run]\n"
+	"usage: buildprof post --to TARGET [SELECTOR...] [--baseline SEL] [--charts] [--top N] [--by G] [--dry-run]\n"
 	"       buildprof post --to webhook URL [--json] [SELECTOR...]\n"
 	"\n"
 	"Publishes the Markdown report (`report --format markdown`) of the selected\n"
@@ -237,6 +345,13 @@ const struct cli_command cli_post = {
 	"  --api-url URL           override the API base URL\n"
 	"  -n, --dry-run           print the requests and the body, send nothing\n"
 	"  -t, --top N, --by G     as for report\n"
+	"      --baseline SEL      add the comparison of the selected builds with the\n"
+	"                          builds SEL matches (one argument of selector words,\n"
+	"                          like 'label:CI_COMMIT_REF_NAME=main last:10'), as\n"
+	"                          `compare SEL ...` works it out\n"
+	"      --charts            draw the trend chart and the compare chart (else the\n"
+	"                          slowest steps) and upload them with the comment\n"
+	"                          (gitlab-mr: GitLab's project uploads API)\n"
 	"Tokens are read from the environment only and never printed. Requests time\n"
 	"out, are retried on 429/5xx, and verify TLS.\n",
 };

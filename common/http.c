@@ -249,6 +249,7 @@ int http_request(const struct http_request *req, struct http_response *res, stru
 	static double quota_back_at; /* the last response used the quota up until then */
 	struct transfer t;
 	struct curl_slist *hdrs = NULL;
+	curl_mime *mime = NULL;
 	char errbuf[CURL_ERROR_SIZE], where[1024];
 	const char *ca;
 	CURL *curl;
@@ -274,6 +275,14 @@ int http_request(const struct http_request *req, struct http_response *res, stru
 		return bp_error_set(err, where, 0, "cannot start libcurl");
 	for (i = 0; req->headers && req->headers[i]; i++)
 		hdrs = curl_slist_append(hdrs, req->headers[i]);
+	if (req->file_name) {
+		curl_mimepart *part;
+		mime = curl_mime_init(curl);
+		part = curl_mime_addpart(mime);
+		curl_mime_name(part, "file");
+		curl_mime_filename(part, req->file_name);
+		curl_mime_data(part, req->file_data, req->file_len);
+	}
 	for (i = 1; i <= attempts; i++) {
 		long status = 0;
 		double quota_wait;
@@ -314,6 +323,8 @@ int http_request(const struct http_request *req, struct http_response *res, stru
 			curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->body);
 			curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
 		}
+		if (mime)
+			curl_easy_setopt(curl, CURLOPT_MIMEPOST, mime);
 		rc = curl_easy_perform(curl);
 		res->attempts = i;
 		if (t.too_big) {
@@ -346,6 +357,7 @@ int http_request(const struct http_request *req, struct http_response *res, stru
 	}
 	bp_error_set(err, where, 0, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
 out:
+	curl_mime_free(mime);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(curl);
 	return ret;

@@ -64,9 +64,16 @@ void strbuf_grow(struct strbuf *sb, size_t extra)
 
 void strbuf_reset(struct strbuf *sb)
 {
-	sb->len = 0;
+	strbuf_setlen(sb, 0);
+}
+
+void strbuf_setlen(struct strbuf *sb, size_t len)
+{
+	if (len > sb->len)
+		bug_fl(__FILE__, __LINE__, "strbuf_setlen(%zu) beyond the length %zu", len, sb->len);
+	sb->len = len;
 	if (sb->alloc)
-		sb->buf[0] = '\0';
+		sb->buf[len] = '\0';
 }
 
 void strbuf_add(struct strbuf *sb, const void *data, size_t len)

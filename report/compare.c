@@ -26,6 +26,32 @@ static const char *change(double speedup, int significant, int tested, char *buf
 	return buf;
 }
 
+/* A paired, added or removed step's change, as the text and Markdown say it. */
+static const char *row_change(const struct analyzer_compare_row *r, char *buf, size_t size)
+{
+	if (!r->before || !r->after)
+		snprintf(buf, size, "%s", !r->before ? "added" : "removed");
+	else if (isnan(r->before_median_s) || isnan(r->after_median_s))
+		snprintf(buf, size, "not timed %s", isnan(r->before_median_s) ? "before" : "after");
+	else if (r->after_median_s == 0 && r->before_median_s > 0)
+		snprintf(buf, size, "no time after");
+	else if (r->after_median_s == r->before_median_s)
+		snprintf(buf, size, "same");
+	else
+		change(r->speedup, r->significant, !isnan(r->p_value), buf, size);
+	return buf;
+}
+
+/* "[stage] instruction" of a row, into sb. */
+static void row_label(struct strbuf *sb, const struct analyzer_compare_row *r)
+{
+	const struct analyzer_step_series *s = r->before ? r->before : r->after;
+
+	if (s->stage)
+		strbuf_addf(sb, "[%s] ", s->stage);
+	strbuf_addstr(sb, s->text ? s->text : "");
+}
+
 static void side_line(FILE *out, const char *label, const char *sel, const struct analyzer_compare *c,
 		      int k)
 {
@@ -72,20 +98,14 @@ static void print_text(FILE *out, const struct analyzer_compare *c, const char *
 		"change");
 	for (i = 0; i < c->nrows && i < STEP_ROWS_MAX; i++) {
 		const struct analyzer_compare_row *r = &c->rows[i];
-		const struct analyzer_step_series *s = r->before ? r->before : r->after;
 		struct strbuf sb = STRBUF_INIT;
-		if (s->stage)
-			strbuf_addf(&sb, "[%s] ", s->stage);
-		strbuf_addstr(&sb, s->text ? s->text : "");
+		row_label(&sb, r);
 		snprintf(label, sizeof(label), "%s", sb.buf);
 		strbuf_release(&sb);
 		fprintf(out, "  %-58s %9s %9s  %s\n", report_ellipsize(label, 58, cut, sizeof(cut)),
 			r->before ? report_seconds(r->before_median_s, a, sizeof(a)) : "-",
 			r->after ? report_seconds(r->after_median_s, b, sizeof(b)) : "-",
-			!r->before ? "added" : !r->after ? "removed"
-			: r->after_median_s == 0 && r->before_median_s > 0 ? "no time after"
-			: r->after_median_s == r->before_median_s ? "same"
-			: isnan(r->speedup) ? "?" : change(r->speedup, r->significant, !isnan(r->p_value), ch, sizeof(ch)));
+			row_change(r, ch, sizeof(ch)));
 	}
 	if (c->nrows > STEP_ROWS_MAX)
 		fprintf(out, "  (%zu more steps: --format json lists them all)\n", c->nrows - STEP_ROWS_MAX);
@@ -159,9 +179,71 @@ static void print_json(FILE *out, const struct analyzer_compare *c, const char *
 	json_decref(o);
 }
 
+/* A Markdown table cell: pipes and backticks would break the table. */
+static void md_cell(FILE *out, const char *s, size_t width)
+{
+	char buf[256];
+	const char *p;
+
+	for (p = report_ellipsize(s, width, buf, sizeof(buf)); *p; p++)
+		fputs(*p == '|' ? "\\|" : *p == '`' ? "'" : (char[2]){ *p, 0 }, out);
+}
+
+/* The comparison as a section of a merge-request comment: the build time
+ * with its test, cache and image size, then the steps that changed most. */
+static void print_markdown(FILE *out, const struct analyzer_compare *c, const char *before,
+			   const char *after, int color)
+{
+	char a[48], b[48], ch[64];
+	size_t i, shown = 0;
+	int w;
+
+	(void)color;
+	fputs("\n#### Compared with `", out);
+	md_cell(out, before, 80);
+	fputs("`\n\n| | Before | After | Change |\n|---|---:|---:|---|\n", out);
+	fprintf(out, "| Build time (%s) | %s (%zu) | %s (%zu) | **%s**", !strcmp(c->metric, "wall_s") ? "wall" : "sum of steps",
+		report_seconds(c->median[0], a, sizeof(a)), c->n[0], report_seconds(c->median[1], b, sizeof(b)), c->n[1],
+		change(c->speedup, c->significant, !isnan(c->p_value), ch, sizeof(ch)));
+	if (!isnan(c->p_value))
+		fprintf(out, " p=%.3f", c->p_value);
+	fprintf(out, " |\n| Cache hit rate | %s | %s | |\n", report_percent(c->cache_rate[0], a, sizeof(a)),
+		report_percent(c->cache_rate[1], b, sizeof(b)));
+	if (!isnan(c->image_size[0]) || !isnan(c->image_size[1])) {
+		fprintf(out, "| Image size | %s | %s | ",
+			report_bytes(isnan(c->image_size[0]) ? -1 : (long long)c->image_size[0], a, sizeof(a)),
+			report_bytes(isnan(c->image_size[1]) ? -1 : (long long)c->image_size[1], b, sizeof(b)));
+		if (c->image_size[0] > 0 && !isnan(c->image_size[1]))
+			fprintf(out, "%+.0f%%", (c->image_size[1] / c->image_size[0] - 1) * 100);
+		fputs(" |\n", out);
+	}
+	for (i = 0; i < c->nrows && shown < 10; i++) {
+		const struct analyzer_compare_row *r = &c->rows[i];
+		struct strbuf label = STRBUF_INIT;
+		/* unchanged and never timed steps are no news in a comment */
+		if (r->before && r->after && (r->before_median_s == r->after_median_s ||
+					      (isnan(r->before_median_s) && isnan(r->after_median_s))))
+			continue;
+		row_label(&label, r);
+		fputs("| `", out);
+		md_cell(out, label.buf, 70);
+		fprintf(out, "` | %s | %s | %s |\n", r->before ? report_seconds(r->before_median_s, a, sizeof(a)) : "-",
+			r->after ? report_seconds(r->after_median_s, b, sizeof(b)) : "-", row_change(r, ch, sizeof(ch)));
+		strbuf_release(&label);
+		shown++;
+	}
+	fputs("\n", out);
+	fprintf(out, "_After: `");
+	md_cell(out, after[0] ? after : "all builds", 80);
+	fputs("`. Medians; ~ means the difference is within the noise (Mann-Whitney U, α = 0.05)._\n", out);
+	for (w = 0; w < c->nwarnings; w++)
+		fprintf(out, "_Note: %s._\n", c->warnings[w]);
+}
+
 static const struct report_compare_format formats[] = {
 	{ "text", print_text },
 	{ "json", print_json },
+	{ "markdown", print_markdown },
 };
 
 const struct report_compare_format *report_compare_format(const char *name)

@@ -59,22 +59,6 @@ static int refused(const struct report_post_target *t, const char *what, const s
 	}
 }
 
-/* The "next" URL of an RFC 8288 Link header (GitHub), new string or NULL. */
-static char *next_link(const char *link)
-{
-	const char *p = link;
-
-	while (p && (p = strchr(p, '<'))) {
-		const char *e = strchr(p, '>');
-		if (!e)
-			return NULL;
-		if (strstr(e, "rel=\"next\"") && (!strchr(e, ',') || strstr(e, "rel=\"next\"") < strchr(e, ',')))
-			return xstrndup(p + 1, (size_t)(e - p - 1));
-		p = e;
-	}
-	return NULL;
-}
-
 /* Pages through the comments list for the one starting with the marker. */
 static int find_marked(const struct report_post_target *t, const char *first_url, long long *id,
 		       struct bp_error *err)
@@ -115,7 +99,7 @@ static int find_marked(const struct report_post_target *t, const char *first_url
 					    res.next_page);
 				next = strbuf_detach(&sb, NULL);
 			} else if (res.link) { /* GitHub */
-				next = next_link(res.link);
+				next = http_link_next(res.link);
 			}
 		}
 		http_response_release(&res);
@@ -127,6 +111,57 @@ static int find_marked(const struct report_post_target *t, const char *first_url
 	rc = 0;
 out:
 	free(url);
+	return rc;
+}
+
+int report_post_upload(const struct report_post_target *t, const char *name, const void *data, size_t len,
+		       struct strbuf *markdown, struct bp_error *err)
+{
+	struct strbuf url = STRBUF_INIT, proj = STRBUF_INIT;
+	const char *headers[3] = { "Accept: application/json", t->auth_header, NULL };
+	struct http_request req = { 0 };
+	struct http_response res;
+	json_t *o;
+	const char *md;
+	int rc = -1;
+
+	if (strcmp(t->kind, "gitlab-mr"))
+		return bp_error_set(err, t->kind, 0, "charts can only be uploaded to GitLab (GitHub's API "
+						     "has no upload for comment images)");
+	strbuf_add_urlencoded(&proj, t->project);
+	strbuf_addf(&url, "%s/projects/%s/uploads", t->api_url, proj.buf);
+	if (t->dry_run) {
+		printf("POST %s (upload %s, %zu bytes)\n", url.buf, name, len);
+		strbuf_addf(markdown, "![%s](uploads/%s)", name, name);
+		rc = 0;
+		goto out;
+	}
+	req.method = "POST";
+	req.url = url.buf;
+	req.headers = headers;
+	req.file_name = name;
+	req.file_data = data;
+	req.file_len = len;
+	if (http_request(&req, &res, err))
+		goto out;
+	if (res.status != 200 && res.status != 201) {
+		refused(t, "uploading a chart", &res, err);
+		http_response_release(&res);
+		goto out;
+	}
+	o = json_loadb(res.body.buf, res.body.len, 0, NULL);
+	md = json_string_value(json_object_get(o, "markdown"));
+	if (md) {
+		strbuf_addstr(markdown, md);
+		rc = 0;
+	} else {
+		bp_error_set(err, t->kind, 0, "uploading a chart: the answer has no \"markdown\" field");
+	}
+	json_decref(o);
+	http_response_release(&res);
+out:
+	strbuf_release(&url);
+	strbuf_release(&proj);
 	return rc;
 }
 

@@ -22,6 +22,10 @@ struct http_request {
 	const char *body;          /* request body, NULL for none */
 	size_t body_len;
 	const char *userpwd;       /* "user:password" for basic auth, NULL for none */
+	/* a file sent as multipart/form-data field "file" instead of body */
+	const char *file_name;     /* its name in the form, NULL for no file */
+	const void *file_data;
+	size_t file_len;
 	long timeout_s;            /* whole request; 0 means $BUILDPROF_HTTP_TIMEOUT, else 30 */
 	int max_attempts;          /* 0 means 4 */
 };

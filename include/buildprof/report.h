@@ -113,6 +113,11 @@ struct report_post_target {
  * status, the variable used - never its value). */
 int report_post(const struct report_post_target *t, const char *body, int is_json_payload,
 		struct bp_error *err);
+/* Uploads a chart to the target's project (GitLab's uploads API) and
+ * appends the Markdown that embeds it to markdown. Returns 0, or -1 with
+ * err set (other targets cannot take uploads). */
+int report_post_upload(const struct report_post_target *t, const char *name, const void *data, size_t len,
+		       struct strbuf *markdown, struct bp_error *err);
 
 /* --- shared by the formats and the list commands --- */
 /* "[stage i/n] TEXT" (or TEXT for internal vertices) into sb. */

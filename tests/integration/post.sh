@@ -33,6 +33,24 @@ check "gitlab: second post updates the same note" "$?$(grep -c 'gitlab-mr update
 got=$(curl -s "$base/state" | jq -r '[(.gitlab | length), ([.gitlab[] | select(.body | startswith("<!-- buildprof -->"))] | length),
       (.gitlab[] | select(.id == 151) | .body | contains("| 3 | app |"))] | @tsv')
 check "gitlab: 151 notes, one ours, holding the third build" "$got" "151	1	true"
+# the comparison with the target branch's builds, and the charts uploaded and embedded
+CI_API_V4_URL=$base/api/v4 CI_PROJECT_ID=group/app CI_MERGE_REQUEST_IID=7 GITLAB_TOKEN=$gl \
+    bp post --to gitlab-mr --baseline 1 --charts 2 3 >"$tmp/o9" 2>&1
+check "gitlab: post with a baseline and charts" "$?$(grep -c 'gitlab-mr updated comment 151' "$tmp/o9")" 01
+got=$(curl -s "$base/state" | jq -r '[.uploads[] | "\(.filename) \(.signature) \(.bytes > 1000)"] | join(",")')
+check "two PNG charts uploaded" "$got" "buildprof-trend.png 89504e470d0a1a0a true,buildprof-compare.png 89504e470d0a1a0a true"
+note=$(curl -s "$base/state" | jq -r '.gitlab[] | select(.id == 151) | .body')
+echo "$note" | grep -qE '^!\[buildprof-trend.png\]\(/uploads/[0-9a-f]{32}/buildprof-trend.png\)$'
+check "the note embeds the uploaded chart by the Markdown GitLab returned" $? 0
+echo "$note" | grep -q '^#### Compared with `1`$'; check "the note compares with the baseline" $? 0
+echo "$note" | grep -q '^| Build time (sum of steps) | .* | \*\*.*\*\*'; check "with the build time change" $? 0
+bp ingest --name app --label ref=main "$root/samples/logs/buildkit-warm.log" >/dev/null
+bp post --to gitlab-mr --project group/app --mr 7 --baseline label:ref=main --charts 2 --dry-run >"$tmp/o12" 2>&1
+check "a chart the builds cannot fill is left out, saying why" "$?$(grep -c 'the compare chart is left out' "$tmp/o12")" 01
+bp post --to gitlab-mr --project group/app --mr 7 --baseline label:ref=none --dry-run >"$tmp/o10" 2>&1
+check "a baseline with no builds yet is left out, with a warning" "$?$(grep -c "no builds match the baseline 'label:ref=none' yet" "$tmp/o10")" 01
+GITHUB_TOKEN=$gh bp post --to github-pr --repo org/app --pr 5 --charts --dry-run >"$tmp/o11" 2>&1
+check "github: --charts warns and posts without" "$?$(grep -c 'uploads to GitLab merge requests only' "$tmp/o11")" 01
 CI_API_V4_URL=$base/api/v4 CI_PROJECT_ID=group/app CI_MERGE_REQUEST_IID=7 GITLAB_TOKEN=wrong-$$ bp post --to gitlab-mr >"$tmp/o3" 2>&1
 check "gitlab: a bad token fails" $? 1
 grep -q "HTTP 401; the token in GITLAB_TOKEN was not accepted" "$tmp/o3"; check "and names the variable" $? 0
