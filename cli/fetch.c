@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buildprof/collector.h"
 #include "cli.h"
@@ -123,9 +124,32 @@ static int fetch_ci_parse(FILE *in, const char *source, const struct bp_sink *si
 	memset(res, 0, sizeof(*res));
 	bp_sha256_init(&fp);
 	rc = f->github ? collector_fetch_github(&f->o, sink, &fp, err) : collector_fetch_gitlab(&f->o, sink, &fp, err);
+	if (isatty(2))
+		fputs("\r\033[K", stderr); /* the progress line makes way for the result */
 	bp_sha256_final_hex(&fp, res->sha256);
 	res->format = collector_format(f->github ? "github" : "gitlab");
 	return rc;
+}
+
+/* A listed pipeline that finished, and is stored with the same status,
+ * has nothing new to fetch: fetching again is incremental. */
+static int unchanged_since_stored(struct bp_store *st, const char *provider, const char *id, const char *listed)
+{
+	static const char *const finished[] = { "success", "failed", "canceled", "skipped" };
+	struct bp_error err;
+	char *stored = NULL;
+	size_t i;
+	int same = 0;
+
+	if (!listed)
+		return 0; /* asked for by id, or the listing did not say */
+	for (i = 0; i < BP_ARRAY_SIZE(finished) && strcmp(listed, finished[i]); i++)
+		;
+	bp_error_init(&err);
+	if (i < BP_ARRAY_SIZE(finished) && store_pipeline_status(st, provider, id, &stored, &err) == 1)
+		same = stored && !strcmp(stored, listed);
+	free(stored);
+	return same;
 }
 
 static int fetch_ci(int argc, char **argv, const struct cli_env *env, int github,
@@ -149,8 +173,8 @@ static int fetch_ci(int argc, char **argv, const struct cli_env *env, int github
 	struct strbuf auth = STRBUF_INIT, what = STRBUF_INIT;
 	struct bp_error err;
 	struct bp_store *st = NULL;
-	char **ids = NULL;
-	size_t n = 0, i;
+	char **ids = NULL, **statuses = NULL;
+	size_t n = 0, i, fetched = 0, unchanged = 0, failed = 0;
 	const char *tok, *url = NULL, *project = NULL;
 	int c, rc = EXIT_USAGE;
 
@@ -207,9 +231,10 @@ static int fetch_ci(int argc, char **argv, const struct cli_env *env, int github
 	bp_error_init(&err);
 	if (f.o.pipeline) {
 		ids = xcalloc(1, sizeof(*ids));
+		statuses = xcalloc(1, sizeof(*statuses));
 		ids[0] = xstrdup(f.o.pipeline);
 		n = 1;
-	} else if (collector_list_pipelines(&f.o, github, &ids, &n, &err)) {
+	} else if (collector_list_pipelines(&f.o, github, &ids, &statuses, &n, &err)) {
 		cli_print_error(cmd->name, &err);
 		goto out;
 	}
@@ -219,19 +244,36 @@ static int fetch_ci(int argc, char **argv, const struct cli_env *env, int github
 	rc = EXIT_OK;
 	/* one transaction per pipeline: a later failure keeps what was fetched */
 	for (i = 0; i < n; i++) {
+		if (unchanged_since_stored(st, github ? "github" : "gitlab", ids[i], statuses[i])) {
+			unchanged++;
+			continue;
+		}
+		if (isatty(2))
+			fprintf(stderr, "\rfetching %s %zu of %zu (%s)...\033[K", github ? "run" : "pipeline", i + 1,
+				n, ids[i]);
 		f.o.pipeline = ids[i];
 		strbuf_reset(&what);
 		strbuf_addf(&what, "%s %s %s", github ? "github" : "gitlab", f.o.project, ids[i]);
-		if (cli_store_input(st, NULL, what.buf, "fetch", &opts) != EXIT_OK)
+		if (cli_store_input(st, NULL, what.buf, "fetch", &opts) != EXIT_OK) {
 			rc = EXIT_INPUT;
+			failed++;
+		} else {
+			fetched++;
+		}
 	}
 	if (!n)
-		printf("no pipelines to fetch\n");
+		printf("no %s to fetch\n", github ? "runs" : "pipelines");
+	else
+		printf("fetch %s: %zu fetched, %zu unchanged since the last fetch, %zu failed\n",
+		       github ? "github" : "gitlab", fetched, unchanged, failed);
 	bp_build_release(&opts.labels);
 out:
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(ids[i]);
+		free(statuses[i]);
+	}
 	free(ids);
+	free(statuses);
 	strbuf_release(&auth);
 	strbuf_release(&what);
 	store_close(st);
@@ -251,7 +293,9 @@ static const struct cli_command fetch_gitlab_cmd = {
 	"Reads pipelines and all their jobs (include_retried, every page) from the\n"
 	"GitLab API and stores them as `ingest` of the same JSON would: a pipeline\n"
 	"or job fetched again is updated, not duplicated. One transaction per\n"
-	"pipeline: when a request fails, what was fetched before it is kept.\n"
+	"pipeline: when a request fails, what was fetched before it is kept. With\n"
+	"--last, a listed pipeline that finished and is stored with that status is\n"
+	"not fetched again (only what changed). A progress line shows on a terminal.\n"
 	"\n"
 	"  --url API          default $CI_API_V4_URL, else https://gitlab.com/api/v4\n"
 	"  --project P        project id or path (default $CI_PROJECT_ID)\n"
@@ -269,6 +313,8 @@ static const struct cli_command fetch_github_cmd = {
 	"Reads workflow runs and all their jobs with steps (every page) from the\n"
 	"GitHub API (GitHub Enterprise too) and stores them as `ingest` of the same\n"
 	"JSON would; fetched again, they are updated. One transaction per run.\n"
+	"With --last, a listed run that finished and is stored with that status is\n"
+	"not fetched again (only what changed). A progress line shows on a terminal.\n"
 	"\n"
 	"  --url API          default $GITHUB_API_URL, else https://api.github.com\n"
 	"  --repo R           OWNER/NAME (default $GITHUB_REPOSITORY)\n"

@@ -266,12 +266,8 @@ static int gitlab_parse(const char *data, size_t len, const struct bp_sink *sink
 
 /* ---------------- GitHub Actions ---------------- */
 
-/* status + conclusion -> one status word */
-static char *github_status(json_t *o)
+char *collector_github_status(const char *st, const char *c)
 {
-	const char *st = json_string_value(json_object_get(o, "status"));
-	const char *c = json_string_value(json_object_get(o, "conclusion"));
-
 	if (st && !strcmp(st, "completed") && c) {
 		if (!strcmp(c, "failure") || !strcmp(c, "timed_out") || !strcmp(c, "startup_failure"))
 			return xstrdup("failed");
@@ -284,6 +280,12 @@ static char *github_status(json_t *o)
 	if (st && !strcmp(st, "in_progress"))
 		return xstrdup("running");
 	return st ? xstrdup(st) : NULL;
+}
+
+static char *github_status(json_t *o)
+{
+	return collector_github_status(json_string_value(json_object_get(o, "status")),
+				       json_string_value(json_object_get(o, "conclusion")));
 }
 
 static void github_run_fields(json_t *o, struct bp_pipeline *p)

@@ -88,35 +88,40 @@ out:
 	return rc;
 }
 
-/* The ids in a JSON list of pipelines / runs (new array of strings). */
-static char **ids_of(const struct http_response *res, const char *list_key, size_t *n)
+/* The ids and statuses in a JSON list of pipelines (GitLab) or runs
+ * (GitHub, under workflow_runs): new arrays of new strings. */
+static void ids_of(const struct http_response *res, int github, char ***ids, char ***statuses, size_t *n)
 {
 	json_t *root = json_loadb(res->body.buf, res->body.len, 0, NULL), *arr, *o;
-	char **ids = NULL, buf[32];
+	char buf[32];
 	size_t i, alloc = 0;
 
 	*n = 0;
-	arr = list_key ? json_object_get(root, list_key) : root;
+	arr = github ? json_object_get(root, "workflow_runs") : root;
 	json_array_foreach(arr, i, o) {
 		json_t *id = json_object_get(o, "id");
+		const char *status = json_string_value(json_object_get(o, "status"));
 		if (!json_is_integer(id))
 			continue;
 		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(id));
-		BP_GROW(ids, *n + 1, alloc);
-		ids[(*n)++] = xstrdup(buf);
+		BP_GROW(*ids, *n + 1, alloc);
+		*statuses = xreallocarray(*statuses, alloc, sizeof(**statuses));
+		(*ids)[*n] = xstrdup(buf);
+		(*statuses)[(*n)++] = github ? collector_github_status(status,
+				json_string_value(json_object_get(o, "conclusion"))) : xstrdup_or_null(status);
 	}
 	json_decref(root);
-	return ids;
 }
 
-int collector_list_pipelines(const struct ci_fetch_options *o, int github, char ***ids, size_t *n,
-			     struct bp_error *err)
+int collector_list_pipelines(const struct ci_fetch_options *o, int github, char ***ids, char ***statuses,
+			     size_t *n, struct bp_error *err)
 {
 	struct strbuf url = STRBUF_INIT;
 	struct http_response res;
 	int rc = -1;
 
 	*ids = NULL;
+	*statuses = NULL;
 	*n = 0;
 	if (github) {
 		strbuf_addf(&url, "%s/repos/%s/actions", o->api_url, o->project);
@@ -137,7 +142,7 @@ int collector_list_pipelines(const struct ci_fetch_options *o, int github, char 
 		}
 	}
 	if (!get(o, url.buf, &res, err)) {
-		*ids = ids_of(&res, github ? "workflow_runs" : NULL, n);
+		ids_of(&res, github, ids, statuses, n);
 		http_response_release(&res);
 		rc = 0;
 	}

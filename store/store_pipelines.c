@@ -56,6 +56,27 @@ static long row_id(struct bp_store *st, const char *table, const char *provider,
 	return id;
 }
 
+int store_pipeline_status(struct bp_store *st, const char *provider, const char *external_id, char **status,
+			  struct bp_error *err)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	*status = NULL;
+	if (sqlite3_prepare_v2(st->db, "SELECT status FROM pipeline WHERE provider = ? AND external_id = ?",
+			       -1, &q, NULL) != SQLITE_OK)
+		return store_fail(st, err, "cannot look up a pipeline");
+	bind_text(q, 1, provider);
+	bind_text(q, 2, external_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*status = xstrdup_or_null((const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, err, "cannot look up a pipeline");
+	return rc == SQLITE_ROW;
+}
+
 static int put_job(struct bp_store *st, long pipeline_id, const char *provider, struct bp_job *j,
 		   struct bp_error *err)
 {

@@ -136,10 +136,14 @@ struct ci_fetch_options {
 };
 
 /* The ids of the `last` most recent pipelines (GitLab) or runs (GitHub,
- * of `workflow` when set) on `ref` (any when NULL): a new array of new
+ * of `workflow` when set) on `ref` (any when NULL), with their statuses
+ * as the store keeps them (NULL when not given): new arrays of new
  * strings. Returns 0 or -1 with err set. */
-int collector_list_pipelines(const struct ci_fetch_options *o, int github, char ***ids, size_t *n,
-			     struct bp_error *err);
+int collector_list_pipelines(const struct ci_fetch_options *o, int github, char ***ids, char ***statuses,
+			     size_t *n, struct bp_error *err);
+/* GitHub's status and conclusion as one status word, as stored: success,
+ * failed, canceled, skipped, pending, running... (new string, or NULL). */
+char *collector_github_status(const char *status, const char *conclusion);
 /* Fetches pipeline / run o->pipeline with all pages of its jobs and hands
  * each document's pipelines to sink (the same parsers as `ingest`). Adds
  * every response body to fp. Returns 0, or -1 with err naming the URL and

@@ -88,6 +88,10 @@ int store_uncached_steps(struct bp_store *st, const char *name,
  * replaced by unknown ones. Sets p->id and each job's id. */
 int store_put_pipeline(struct bp_store *st, long source_id, struct bp_pipeline *p,
 		       struct bp_error *err);
+/* The stored status of a pipeline (a new string, or NULL when unknown):
+ * 1 when it is stored, 0 when not, -1 on error. */
+int store_pipeline_status(struct bp_store *st, const char *provider, const char *external_id, char **status,
+			  struct bp_error *err);
 /* Iterates pipelines (all, or those whose id, external id, project or ref
  * is one of refs), oldest first, with jobs (by start) and job steps. */
 struct store_pipeline_iter;

@@ -28,6 +28,12 @@ got=$(curl -s "$api/stats" | jq '[.fault_500, ((.retry_after_429_at - .fault_429
 check "the 500 and the 429 (honouring Retry-After) were retried" "$got" "[1,true]"
 got=$(curl -s "$api/stats" | jq '.gl_after_quota_at >= .gl_quota_reset' -c)
 check "a used-up RateLimit-Remaining waits for RateLimit-Reset before the next request" "$got" true
+n46() { curl -s "$api/stats" | jq '[.requests[] | select(startswith("/api/v4/projects/1/pipelines/46"))] | length'; }
+before=$(n46)
+GITLAB_TOKEN=$gl bp fetch gitlab --url "$api/api/v4" --project 1 --last 5 >"$tmp/o1b" 2>&1
+check "gitlab --last again: the finished, stored pipeline is not fetched again" \
+    "$?$(tail -1 "$tmp/o1b")" "0fetch gitlab: 0 fetched, 1 unchanged since the last fetch, 0 failed"
+check "no request for it" "$(n46)" "$before"
 GITLAB_TOKEN=$gl bp fetch gitlab --url "$api/api/v4" --project 1 --pipeline 46 >"$tmp/o2" 2>&1
 check "fetching again stores nothing new" "$?$(grep -c 'already ingested' "$tmp/o2")" 01
 check "still one pipeline, 3 jobs" "$(sqlite3 "$tmp/t.db" 'SELECT count(*) FROM pipeline; SELECT count(*) FROM job' | tr '\n' ' ')" "1 3 "
