@@ -158,3 +158,21 @@ void analyzer_pipeline_timeline(const struct bp_pipeline *p, struct analyzer_tim
 	b.format = NULL;
 	bp_build_release(&b);
 }
+
+static int same_or_both_null(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+int analyzer_job_retries(const struct bp_pipeline *p, size_t i)
+{
+	const struct bp_job *j = &p->jobs[i];
+	size_t k;
+	int others = 0;
+
+	for (k = 0; k < p->njobs; k++)
+		if (k != i && same_or_both_null(p->jobs[k].name, j->name) &&
+		    same_or_both_null(p->jobs[k].stage, j->stage))
+			others++;
+	return others > j->attempt - 1 ? others : j->attempt - 1;
+}

@@ -176,10 +176,14 @@ static void print_text(const struct bp_pipeline *p, const struct analyzer_timeli
 	printf("  %-32s %-12s %-9s %9s %9s %9s\n", "JOB", "STAGE", "STATUS", "RUN", "QUEUED", "ALONE");
 	for (i = 0; i < p->njobs; i++) {
 		const struct bp_job *j = &p->jobs[i];
-		printf("  %-32s %-12s %-9s %9s %9s %9s%s\n", report_ellipsize(j->name ? j->name : "?", 32, cut, sizeof(cut)),
+		int retries = analyzer_job_retries(p, i);
+		printf("  %-32s %-12s %-9s %9s %9s %9s%s", report_ellipsize(j->name ? j->name : "?", 32, cut, sizeof(cut)),
 		       j->stage ? j->stage : "-", j->status ? j->status : "?",
 		       report_seconds(j->duration_s, a, sizeof(a)), report_seconds(j->queued_s, b, sizeof(b)),
 		       report_seconds(t->exclusive_s[i], c, sizeof(c)), t->critical[i] ? "  *" : "");
+		if (retries)
+			printf("  (%d other attempt%s)", retries, retries == 1 ? "" : "s");
+		putchar('\n');
 		if (hist && hist[i].runs > 1)
 			printf("    last %zu runs on %s: median %s, p95 %s, %ld failed\n", hist[i].runs,
 			       p->ref ? p->ref : "this ref", report_seconds(hist[i].median_s, a, sizeof(a)),

@@ -273,6 +273,7 @@ json_t *report_pipeline_json(const struct bp_pipeline *p, const struct analyzer_
 		json_object_set_new(jo, "critical", json_boolean(t->critical[i]));
 		json_object_set_new(jo, "runner", string_or_null(j->runner));
 		json_object_set_new(jo, "attempt", j->attempt > 0 ? json_integer(j->attempt) : json_null());
+		json_object_set_new(jo, "retries", json_integer(analyzer_job_retries(p, i)));
 		json_object_set_new(jo, "steps", steps);
 		json_array_append_new(jobs, jo);
 	}

@@ -18,7 +18,7 @@
 
 struct report_state {
 	struct report_options opt;
-	struct strbuf table, details;
+	struct strbuf table, details, pipelines;
 	long builds, rows_cut, details_cut;
 };
 
@@ -48,6 +48,7 @@ static struct report_state *md_begin(const struct report_options *opt)
 	st->opt = *opt;
 	strbuf_init(&st->table, 0);
 	strbuf_init(&st->details, 0);
+	strbuf_init(&st->pipelines, 0);
 	strbuf_addstr(&st->table, MARKER "\n### buildprof report\n\n"
 				  "| Build | Name | Status | Steps | Cached | Time | Image |\n"
 				  "|---:|---|---|---:|---:|---:|---:|\n");
@@ -113,6 +114,43 @@ static void md_build(struct report_state *st, const struct bp_build *b, const st
 	strbuf_release(&label);
 }
 
+/* A CI pipeline the builds ran in: where its time went, in one row. */
+static void md_pipeline(struct report_state *st, const struct bp_pipeline *p, const struct analyzer_timeline *t)
+{
+	struct strbuf *sb = &st->pipelines;
+	char a[32], b[32], c[32], d[32];
+	size_t i, slowest = p->njobs;
+	int retries = 0;
+
+	if (sb->len > 6000) /* a comment is no place for a year of pipelines */
+		return;
+	if (!sb->len)
+		strbuf_addstr(sb, "\n| Pipeline | Ref | Status | Run | Queued | Critical path | Slowest job | Retries |\n"
+				  "|---|---|---|---:|---:|---:|---|---:|\n");
+	for (i = 0; i < p->njobs; i++) {
+		if (!isnan(p->jobs[i].duration_s) &&
+		    (slowest == p->njobs || p->jobs[i].duration_s > p->jobs[slowest].duration_s))
+			slowest = i;
+		retries += analyzer_job_retries(p, i) > 0;
+	}
+	strbuf_addstr(sb, "| ");
+	cell(sb, p->provider, 10);
+	strbuf_addch(sb, ' ');
+	cell(sb, p->external_id, 20);
+	strbuf_addstr(sb, " | ");
+	cell(sb, p->ref ? p->ref : "", 30);
+	strbuf_addstr(sb, " | ");
+	cell(sb, p->status ? p->status : "?", 12);
+	strbuf_addf(sb, " | %s | %s | %s | ", report_seconds(p->duration_s, a, sizeof(a)),
+		    report_seconds(p->queued_s, b, sizeof(b)), report_seconds(t->critical_path_s, c, sizeof(c)));
+	if (slowest < p->njobs) {
+		strbuf_addch(sb, '`');
+		cell(sb, p->jobs[slowest].name ? p->jobs[slowest].name : "?", 40);
+		strbuf_addf(sb, "` %s", report_seconds(p->jobs[slowest].duration_s, d, sizeof(d)));
+	}
+	strbuf_addf(sb, " | %d |\n", retries);
+}
+
 static void md_end(struct report_state *st, const struct analyzer_summary *sum)
 {
 	FILE *out = st->opt.out;
@@ -160,7 +198,10 @@ static void md_end(struct report_state *st, const struct analyzer_summary *sum)
 		}
 	}
 	fputs(tail.buf, out);
+	if (st->pipelines.len)
+		fprintf(out, "\n#### CI pipelines\n%s", st->pipelines.buf);
 	strbuf_release(&tail);
+	strbuf_release(&st->pipelines);
 	strbuf_release(&st->table);
 	strbuf_release(&st->details);
 	free(st);
@@ -170,5 +211,6 @@ const struct report_format report_markdown_format = {
 	.name = "markdown",
 	.begin = md_begin,
 	.build = md_build,
+	.pipeline = md_pipeline,
 	.end = md_end,
 };

@@ -261,13 +261,18 @@ static void text_pipeline(struct report_state *st, const struct bp_pipeline *p,
 	if (t->known)
 		fprintf(out, "; critical path %s", report_seconds(t->critical_path_s, c, sizeof(c)));
 	fputc('\n', out);
-	for (i = 0; i < p->njobs; i++)
-		fprintf(out, "  %9s run %9s queued %9s alone  %s%s\n",
+	for (i = 0; i < p->njobs; i++) {
+		int retries = analyzer_job_retries(p, i);
+		fprintf(out, "  %9s run %9s queued %9s alone  %s%s",
 			report_seconds(p->jobs[i].duration_s, a, sizeof(a)),
 			report_seconds(p->jobs[i].queued_s, b, sizeof(b)),
 			report_seconds(t->exclusive_s[i], c, sizeof(c)),
 			report_ellipsize(p->jobs[i].name ? p->jobs[i].name : "?", 40, cut, sizeof(cut)),
 			t->critical[i] ? "  *" : "");
+		if (retries)
+			fprintf(out, "  (%d other attempt%s)", retries, retries == 1 ? "" : "s");
+		fputc('\n', out);
+	}
 }
 
 const struct report_format report_text_format = {

@@ -197,6 +197,10 @@ void analyzer_timeline(const struct bp_build *b, struct analyzer_timeline *t);
 void analyzer_timeline_release(struct analyzer_timeline *t);
 /* The same over a pipeline's jobs (one entry per job, in p's order). */
 void analyzer_pipeline_timeline(const struct bp_pipeline *p, struct analyzer_timeline *t);
+/* How many times job i of p was retried: the other runs of the same job
+ * (same stage and name) in the pipeline, as GitLab lists them with
+ * include_retried, or its GitHub run attempt less one. */
+int analyzer_job_retries(const struct bp_pipeline *p, size_t i);
 
 struct analyzer_breaker {
 	size_t step;              /* index in the build's steps of the step that broke the cache */
