@@ -60,7 +60,9 @@ $(O)/libbuildprof.a: $(LIB_OBJ)
 $(O)/unit-tests: $(UNIT_OBJ) $(O)/libbuildprof.a
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-# each fuzz target with a plain main that replays files (tests/fuzz/replay.c)
+# each fuzz target with a plain main that replays files (tests/fuzz/replay.c);
+# its objects are kept, not deleted as intermediates and rebuilt every time
+.SECONDARY: $(FUZZ_TARGETS:%=$(O)/tests/fuzz/fuzz_%.o) $(O)/tests/fuzz/replay.o
 $(O)/fuzz-replay-%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay.o $(O)/libbuildprof.a
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 

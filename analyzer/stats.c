@@ -165,7 +165,7 @@ static int cmp_typical(const void *a, const void *b)
 	return x > y ? -1 : x < y;
 }
 
-static struct analyzer_typical *typical_top(const struct analyzer_history *h, size_t top, size_t *n)
+struct analyzer_typical *analyzer_typical_top(const struct analyzer_history *h, size_t top, size_t *n)
 {
 	struct analyzer_typical *t = xcalloc(h->nseries ? h->nseries : 1, sizeof(*t));
 	size_t i;
@@ -254,8 +254,8 @@ void analyzer_summary_finish(struct analyzer_summary *sum)
 
 	free(sum->typical_steps);
 	free(sum->typical_stages);
-	sum->typical_steps = typical_top(&sum->steps, sum->top, &sum->ntypical_steps);
-	sum->typical_stages = typical_top(&sum->stages, sum->top, &sum->ntypical_stages);
+	sum->typical_steps = analyzer_typical_top(&sum->steps, sum->top, &sum->ntypical_steps);
+	sum->typical_stages = analyzer_typical_top(&sum->stages, sum->top, &sum->ntypical_stages);
 	for (i = 0; i < sum->ngroups; i++) {
 		struct analyzer_group *g = &sum->groups[i];
 		g->median_s = analyzer_median(g->time, g->ntime);

@@ -201,6 +201,104 @@ static void print_text(const struct bp_pipeline *p, const struct analyzer_timeli
 		printf("  (* on the critical path; ALONE: time no other job of the pipeline ran)\n");
 }
 
+/* Across the listed pipelines: each job's run times (by stage and name) and
+ * each stage's span (first start to last finish of its jobs). */
+struct across {
+	struct analyzer_history jobs, stages;
+	long pipelines;
+};
+
+static void across_add(struct across *a, const struct bp_pipeline *p)
+{
+	size_t i, k;
+
+	a->pipelines++;
+	for (i = 0; i < p->njobs; i++) {
+		const struct bp_job *j = &p->jobs[i];
+		double start = INFINITY, end = -INFINITY;
+		analyzer_history_add(&a->jobs, j->stage, j->name ? j->name : "?", j->duration_s);
+		if (!j->stage)
+			continue;
+		for (k = 0; k < i; k++) /* each stage once: at its first job */
+			if (p->jobs[k].stage && !strcmp(p->jobs[k].stage, j->stage))
+				break;
+		if (k < i)
+			continue;
+		for (k = i; k < p->njobs; k++) {
+			const struct bp_job *o = &p->jobs[k];
+			if (!o->stage || strcmp(o->stage, j->stage))
+				continue;
+			if (o->started_at < start)
+				start = o->started_at;
+			if (o->finished_at > end)
+				end = o->finished_at;
+		}
+		if (isfinite(start) && isfinite(end) && end >= start)
+			analyzer_history_add(&a->stages, NULL, j->stage, end - start);
+	}
+}
+
+static json_t *typical_json(const struct analyzer_history *h, size_t top, int stages)
+{
+	struct analyzer_typical *t;
+	json_t *arr = json_array();
+	size_t i, n;
+
+	t = analyzer_typical_top(h, top, &n);
+	for (i = 0; i < n; i++) {
+		json_t *o = json_object();
+		if (!stages)
+			json_object_set_new(o, "stage", str(t[i].series->stage));
+		json_object_set_new(o, stages ? "stage" : "name", str(t[i].series->text));
+		json_object_set_new(o, "runs", json_integer((json_int_t)t[i].series->n));
+		json_object_set_new(o, "median_s", num(t[i].median_s));
+		json_object_set_new(o, "p95_s", num(t[i].p95_s));
+		json_array_append_new(arr, o);
+	}
+	free(t);
+	return arr;
+}
+
+static void print_typical(const char *what, const struct analyzer_history *h, size_t top)
+{
+	struct analyzer_typical *t;
+	char a[32], b[32], cut[64];
+	size_t i, n;
+
+	t = analyzer_typical_top(h, top, &n);
+	if (n)
+		printf("  %-44s %5s %9s %9s\n", what, "RUNS", "MEDIAN", "P95");
+	for (i = 0; i < n; i++) {
+		struct strbuf label = STRBUF_INIT;
+		if (t[i].series->stage)
+			strbuf_addf(&label, "[%s] ", t[i].series->stage);
+		strbuf_addstr(&label, t[i].series->text);
+		printf("  %-44s %5zu %9s %9s\n", report_ellipsize(label.buf, 44, cut, sizeof(cut)), t[i].series->n,
+		       report_seconds(t[i].median_s, a, sizeof(a)), report_seconds(t[i].p95_s, b, sizeof(b)));
+		strbuf_release(&label);
+	}
+	free(t);
+}
+
+static void across_print(const struct across *a, int json)
+{
+	if (json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "pipelines", json_integer(a->pipelines));
+		json_object_set_new(o, "slowest_jobs", typical_json(&a->jobs, 10, 0));
+		json_object_set_new(o, "slowest_stages", typical_json(&a->stages, 10, 1));
+		fputs(",\"summary\":", stdout);
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+		json_decref(o);
+		return;
+	}
+	if (a->pipelines < 2)
+		return;
+	printf("\nover these %ld pipelines\n", a->pipelines);
+	print_typical("SLOWEST JOBS", &a->jobs, 10);
+	print_typical("SLOWEST STAGES (first start to last finish)", &a->stages, 10);
+}
+
 static int run_pipelines(int argc, char **argv, const struct cli_env *env)
 {
 	static const struct option longopts[] = {
@@ -213,6 +311,7 @@ static int run_pipelines(int argc, char **argv, const struct cli_env *env)
 	struct bp_store *st;
 	struct bp_pipeline p;
 	struct bp_error err;
+	struct across across = { 0 };
 	int c, json = 0, r, rc = EXIT_INPUT;
 	long n = 0, history = 10;
 
@@ -258,6 +357,7 @@ static int run_pipelines(int argc, char **argv, const struct cli_env *env)
 			bp_error_init(&err);
 		}
 		analyzer_pipeline_timeline(&p, &t);
+		across_add(&across, &p);
 		if (json)
 			print_json(&p, &t, jb, hist, !n);
 		else
@@ -268,12 +368,19 @@ static int run_pipelines(int argc, char **argv, const struct cli_env *env)
 		bp_pipeline_release(&p);
 		n++;
 	}
-	if (json)
-		fputs(n ? "\n]}\n" : "]}\n", stdout);
-	else if (!n && r == 0)
+	if (json) {
+		fputs(n ? "\n]" : "]", stdout);
+		across_print(&across, 1);
+		fputs("}\n", stdout);
+	} else if (!n && r == 0) {
 		printf("no pipelines%s\n", argc > optind ? " match" : " stored yet");
+	} else {
+		across_print(&across, 0);
+	}
 	rc = r < 0 ? EXIT_INPUT : EXIT_OK;
 out:
+	analyzer_history_release(&across.jobs);
+	analyzer_history_release(&across.stages);
 	if (bp_error_isset(&err))
 		cli_print_error("pipelines", &err);
 	store_pipeline_iter_free(it);
@@ -293,7 +400,8 @@ const struct cli_command cli_pipelines = {
 	"stage, status, run time, queue time, and the time each job ran alone; the\n"
 	"critical path through the jobs and the parallelism. Pipelines come from\n"
 	"`ingest` of GitLab or GitHub Actions API JSON or webhook payloads; a later\n"
-	"document about the same pipeline or job updates it.\n"
+	"document about the same pipeline or job updates it. Over several pipelines,\n"
+	"the slowest jobs and stages follow: median and p95 across them.\n"
 	"\n"
 	"  -f, --format F   text (default) or json (schema buildprof.pipelines/1)\n"
 	"      --history N  per job: median, p95 and failures over its last N runs in\n"

@@ -77,6 +77,10 @@ struct analyzer_typical {
 	double median_s, p95_s;
 };
 
+/* Every series of h with its median and p95, slowest median first (a new
+ * array of h->nseries); *n is the first top of them. */
+struct analyzer_typical *analyzer_typical_top(const struct analyzer_history *h, size_t top, size_t *n);
+
 /* Builds grouped by base image or a label's value (`report --by`). */
 struct analyzer_group {
 	char *key;                 /* the base image / label value; "(unknown)" when none */
