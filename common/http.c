@@ -357,6 +357,8 @@ int http_request(const struct http_request *req, struct http_response *res, stru
 	}
 	bp_error_set(err, where, 0, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
 out:
+	if (ret)
+		http_response_release(res); /* no response to judge: nothing for the caller to free */
 	curl_mime_free(mime);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(curl);

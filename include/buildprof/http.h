@@ -59,8 +59,8 @@ char *http_link_next(const char *link);
  * 0. */
 double http_ratelimit_wait(const struct http_response *res, double now);
 /* Sends req, retrying transient failures. Returns 0 when a response came
- * (any status: the caller judges it), or -1 with err set ("URL: what went
- * wrong") when none did. */
+ * (any status: the caller judges it, then releases res), or -1 with err set
+ * ("URL: what went wrong") and res already released when none did. */
 int http_request(const struct http_request *req, struct http_response *res, struct bp_error *err);
 /* Seconds to wait before attempt n (1-based) after a response that asked
  * for retry_after seconds (< 0: it did not say): honours the server, else
