@@ -16,7 +16,7 @@ struct list_ctx {
 	long n;
 };
 
-static int list_one(void *vctx, const struct bp_build *b)
+static int list_one(void *vctx, struct bp_build *b)
 {
 	struct list_ctx *ctx = vctx;
 	struct analyzer_build_stats s;

@@ -77,10 +77,12 @@ int cli_store_input(struct bp_store *st, FILE *in, const char *display, const ch
 int cli_parse_selectors(const struct cli_command *cmd, int argc, char *const argv[],
 			struct bp_selector *sel);
 /* Calls fn for each build sel matches (oldest first); stops when fn returns
- * non-zero. Sets *count to the builds read. Returns 0, or -1 after printing a
+ * non-zero. fn may keep a build: copy the struct and bp_build_init *b (a
+ * report keeps the last build of each name, without copying its steps).
+ * Sets *count to the builds read. Returns 0, or -1 after printing a
  * database error. */
 int cli_each_build(struct bp_store *st, const struct bp_selector *sel, int with_steps,
-		   int (*fn)(void *ctx, const struct bp_build *b), void *ctx, long *count);
+		   int (*fn)(void *ctx, struct bp_build *b), void *ctx, long *count);
 
 struct analyzer_compare;
 /* Loads the two selections of `compare` (each one argument of selector

@@ -79,7 +79,7 @@ int cli_parse_selectors(const struct cli_command *cmd, int argc, char *const arg
 }
 
 int cli_each_build(struct bp_store *st, const struct bp_selector *sel, int with_steps,
-		   int (*fn)(void *ctx, const struct bp_build *b), void *ctx, long *count)
+		   int (*fn)(void *ctx, struct bp_build *b), void *ctx, long *count)
 {
 	struct bp_error err;
 	struct store_iter *it;

@@ -19,7 +19,7 @@ struct side_ctx {
 	int side;
 };
 
-static int add_build(void *vctx, const struct bp_build *b)
+static int add_build(void *vctx, struct bp_build *b)
 {
 	struct side_ctx *s = vctx;
 

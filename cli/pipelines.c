@@ -55,7 +55,7 @@ struct job_builds {
 	size_t n, alloc;
 };
 
-static int collect_build(void *ctx, const struct bp_build *b)
+static int collect_build(void *ctx, struct bp_build *b)
 {
 	struct job_builds *jb = ctx;
 	struct job_build *r;

@@ -54,7 +54,7 @@ static int take_image(struct plot_data *d, const struct bp_build *b)
 	return 0;
 }
 
-static int take(void *ctx, const struct bp_build *b)
+static int take(void *ctx, struct bp_build *b)
 {
 	struct plot_data *d = ctx;
 	struct analyzer_build_stats s;
@@ -72,7 +72,8 @@ static int take(void *ctx, const struct bp_build *b)
 	/* keep a copy of the newest build for the timeline */
 	if (d->have_last)
 		bp_build_release(&d->last);
-	bp_build_copy(&d->last, b);
+	d->last = *b; /* kept, not copied: cli_each_build lets us */
+	bp_build_init(b);
 	d->have_last = 1;
 	return 0;
 }

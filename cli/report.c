@@ -11,12 +11,23 @@
 #include "cli.h"
 
 /* The uncached step history of one build name, read once per report. */
+/* Per build name in a report: its uncached step history, and the last
+ * build of the name the report went through (usually the previous build of
+ * the next one: no need to read it again). */
 struct named_history {
 	char *name;
 	struct analyzer_history h;
+	struct bp_build last;
+	int have_last;
 };
 
+/* Builds of this many names are kept for the next build of the name: the
+ * most recent ones, so memory stays bounded over thousands of names. */
+#define KEEP_LAST 256
+
 struct report_run {
+	size_t kept[KEEP_LAST];     /* hist positions whose last build is kept, oldest first */
+	size_t nkept, kept_next;
 	const struct report_format *fmt;
 	struct report_state *state;
 	struct analyzer_summary sum;
@@ -100,7 +111,7 @@ static uint64_t history_hash(const void *ctx, size_t pos)
 	return bp_hash_str(BP_HASH_INIT, ((const struct report_run *)ctx)->hist[pos].name);
 }
 
-static const struct analyzer_history *history_of(struct report_run *run, const char *name)
+static struct named_history *history_of(struct report_run *run, const char *name)
 {
 	struct name_key k = { run, name };
 	uint64_t hash = bp_hash_str(BP_HASH_INIT, name);
@@ -109,9 +120,9 @@ static const struct analyzer_history *history_of(struct report_run *run, const c
 	struct named_history *nh;
 
 	if (pos >= 0)
-		return &run->hist[pos].h;
+		return &run->hist[pos];
 	BP_GROW(run->hist, run->nhist + 1, run->alloc_hist);
-	nh = &run->hist[run->nhist++];
+	nh = memset(&run->hist[run->nhist++], 0, sizeof(*nh));
 	nh->name = xstrdup(name);
 	bp_hash_index_add(&run->hist_index, run->nhist - 1, hash, run->nhist, history_hash, run);
 	analyzer_history_init(&nh->h);
@@ -120,27 +131,67 @@ static const struct analyzer_history *history_of(struct report_run *run, const c
 		cli_print_error("report", &err);
 		run->failed = 1;
 	}
-	return &nh->h;
+	return nh;
 }
 
-static int report_one(void *vctx, const struct bp_build *b)
+/* The previous build of b's name: the one the report just went through
+ * when it is that one, else read from the store. Returns it, or NULL. */
+static const struct bp_build *previous_of(struct report_run *run, struct named_history *nh,
+					  const struct bp_build *b, struct bp_build *read)
 {
-	struct report_run *run = vctx;
-	struct analyzer_analysis a;
-	struct bp_build prev;
-	struct bp_image img;
 	struct bp_error err;
-	int have_prev, have_img;
+	long id;
+	int rc;
 
 	bp_error_init(&err);
-	analyzer_build_stats(b, &a.stats);
-	analyzer_timeline(b, &a.timeline);
-	have_prev = store_previous_build(run->st, b->name, b->id, &prev, &err);
-	if (have_prev < 0) {
+	id = store_previous_build_id(run->st, b->name, b->id, &err);
+	if (id > 0 && nh->have_last && nh->last.id == id)
+		return &nh->last;
+	rc = id > 0 ? store_previous_build(run->st, b->name, b->id, read, &err) : (int)id;
+	if (rc < 0) {
 		cli_print_error("report", &err);
 		run->failed = 1;
 	}
-	analyzer_cache(b, have_prev == 1 ? &prev : NULL, history_of(run, b->name), &a.cache);
+	return rc == 1 ? read : NULL;
+}
+
+/* Keeps b (taken over, not copied: cli_each_build lets us) as the last
+ * build of its name, evicting the longest-kept name's beyond KEEP_LAST. */
+static void keep_last(struct report_run *run, struct named_history *nh, struct bp_build *b)
+{
+	if (nh->have_last) {
+		bp_build_release(&nh->last);
+	} else if (run->nkept < KEEP_LAST) {
+		run->kept[run->nkept++] = (size_t)(nh - run->hist);
+	} else {
+		struct named_history *old = &run->hist[run->kept[run->kept_next]];
+		bp_build_release(&old->last);
+		old->have_last = 0;
+		run->kept[run->kept_next] = (size_t)(nh - run->hist);
+		run->kept_next = (run->kept_next + 1) % KEEP_LAST;
+	}
+	nh->last = *b;
+	bp_build_init(b);
+	nh->have_last = 1;
+}
+
+static int report_one(void *vctx, struct bp_build *b)
+{
+	struct report_run *run = vctx;
+	struct named_history *nh = history_of(run, b->name);
+	struct analyzer_analysis a;
+	const struct bp_build *prev;
+	struct bp_build read;
+	struct bp_image img;
+	struct bp_error err;
+	int have_img;
+
+	bp_error_init(&err);
+	bp_build_init(&read);
+	analyzer_build_stats(b, &a.stats);
+	analyzer_timeline(b, &a.timeline);
+	prev = previous_of(run, nh, b, &read);
+	analyzer_cache(b, prev, &nh->h, &a.cache);
 	have_img = store_build_image(run->st, b, &img, &err);
 	if (have_img < 0) {
 		cli_print_error("report", &err);
@@ -156,8 +207,8 @@ static int report_one(void *vctx, const struct bp_build *b)
 	analyzer_summary_add(&run->sum, b, &a.stats);
 	analyzer_cache_release(&a.cache);
 	analyzer_timeline_release(&a.timeline);
-	if (have_prev == 1)
-		bp_build_release(&prev);
+	bp_build_release(&read);
+	keep_last(run, nh, b);
 	return 0;
 }
 
@@ -193,6 +244,8 @@ out:
 	for (size_t i = 0; i < run.nhist; i++) {
 		free(run.hist[i].name);
 		analyzer_history_release(&run.hist[i].h);
+		if (run.hist[i].have_last)
+			bp_build_release(&run.hist[i].last);
 	}
 	free(run.hist);
 	bp_hash_index_release(&run.hist_index);

@@ -70,6 +70,8 @@ void store_close(struct bp_store *st)
 	sqlite3_finalize(st->finish_source);
 	sqlite3_finalize(st->link_images);
 	sqlite3_finalize(st->build_image);
+	sqlite3_finalize(st->previous_build);
+	sqlite3_finalize(st->uncached_steps);
 	sqlite3_finalize(st->put_pipeline);
 	sqlite3_finalize(st->put_job);
 	sqlite3_finalize(st->pipeline_id);

@@ -202,14 +202,15 @@ void store_image_iter_free(struct store_image_iter *it)
 int store_build_image(struct bp_store *st, const struct bp_build *b, struct bp_image *img,
 		      struct bp_error *err)
 {
+	/* the candidates with how many layers know their command; the best is
+	 * picked here: an ORDER BY made SQLite build a sorter for every build
+	 * of a report (its allocations were a fifth of the report's time) */
 	static const char sql[] =
-		"SELECT i.id FROM image i, build b WHERE b.id = ? AND (i.build_id = b.id OR "
-		STORE_IMAGE_ID_MATCHES ")"
-		" ORDER BY (SELECT count(*) FROM layer l WHERE l.image_id = i.id AND l.created_by IS NOT NULL) DESC,"
-		" i.id DESC LIMIT 1";
+		"SELECT i.id, (SELECT count(*) FROM layer l WHERE l.image_id = i.id AND l.created_by IS NOT NULL)"
+		" FROM image i, build b WHERE b.id = ? AND (i.build_id = b.id OR " STORE_IMAGE_ID_MATCHES ")";
 	struct store_image_iter *it;
 	char idbuf[32], *refs[1];
-	long id = 0;
+	long id = 0, best = -1;
 	int rc;
 
 	bp_image_init(img);
@@ -217,11 +218,16 @@ int store_build_image(struct bp_store *st, const struct bp_build *b, struct bp_i
 	if (store_prepare(st, &st->build_image, sql, err))
 		return -1;
 	sqlite3_bind_int64(st->build_image, 1, b->id);
-	rc = sqlite3_step(st->build_image);
-	if (rc == SQLITE_ROW)
-		id = (long)sqlite3_column_int64(st->build_image, 0);
+	while ((rc = sqlite3_step(st->build_image)) == SQLITE_ROW) {
+		long cand = (long)sqlite3_column_int64(st->build_image, 0);
+		long known = (long)sqlite3_column_int64(st->build_image, 1);
+		if (known > best || (known == best && cand > id)) {
+			best = known;
+			id = cand;
+		}
+	}
 	sqlite3_reset(st->build_image);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE)
 		return store_fail(st, err, "cannot find a build's image");
 	if (!id)
 		return 0;

@@ -208,26 +208,36 @@ void store_iter_free(struct store_iter *it)
 	free(it);
 }
 
+long store_previous_build_id(struct bp_store *st, const char *name, long before_id, struct bp_error *err)
+{
+	long id = 0;
+	int rc;
+
+	/* once per build in a report: prepared once */
+	if (store_prepare(st, &st->previous_build, "SELECT max(id) FROM build WHERE name = ? AND id < ?", err))
+		return -1;
+	sqlite3_bind_text(st->previous_build, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st->previous_build, 2, before_id);
+	rc = sqlite3_step(st->previous_build);
+	if (rc == SQLITE_ROW)
+		id = (long)sqlite3_column_int64(st->previous_build, 0);
+	sqlite3_reset(st->previous_build);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, err, "cannot find the previous build");
+	return id;
+}
+
 int store_previous_build(struct bp_store *st, const char *name, long before_id,
 			 struct bp_build *b, struct bp_error *err)
 {
 	struct bp_selector sel;
 	struct store_iter *it;
-	sqlite3_stmt *q = NULL;
-	long id = 0;
+	long id;
 	int rc;
 
 	bp_build_init(b);
-	if (sqlite3_prepare_v2(st->db, "SELECT max(id) FROM build WHERE name = ? AND id < ?", -1, &q,
-			       NULL) != SQLITE_OK)
-		return store_fail(st, err, "cannot find the previous build");
-	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, before_id);
-	if (sqlite3_step(q) == SQLITE_ROW)
-		id = (long)sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	if (!id)
-		return 0;
+	if ((id = store_previous_build_id(st, name, before_id, err)) <= 0)
+		return (int)id;
 	bp_selector_init(&sel);
 	sel.ranges = xcalloc(1, sizeof(*sel.ranges));
 	sel.ranges[0].lo = sel.ranges[0].hi = id;
@@ -243,19 +253,21 @@ int store_uncached_steps(struct bp_store *st, const char *name,
 			 void (*fn)(void *ctx, const char *stage, const char *text, double duration_s),
 			 void *ctx, struct bp_error *err)
 {
-	sqlite3_stmt *q = NULL;
+	sqlite3_stmt *q;
 	int rc;
 
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT s.stage, s.text, s.duration_s FROM step s JOIN build b ON b.id = s.build_id"
-			       " WHERE b.name = ? AND s.kind = 'step' AND s.cached = 0 AND s.status = 'done'"
-			       " AND s.duration_s IS NOT NULL", -1, &q, NULL) != SQLITE_OK)
-		return store_fail(st, err, "cannot read the step history");
+	/* once per build name in a report: prepared once */
+	if (store_prepare(st, &st->uncached_steps,
+			  "SELECT s.stage, s.text, s.duration_s FROM step s JOIN build b ON b.id = s.build_id"
+			  " WHERE b.name = ? AND s.kind = 'step' AND s.cached = 0 AND s.status = 'done'"
+			  " AND s.duration_s IS NOT NULL", err))
+		return -1;
+	q = st->uncached_steps;
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
 		fn(ctx, (const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1),
 		   sqlite3_column_double(q, 2));
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	if (rc != SQLITE_DONE)
 		return store_fail(st, err, "cannot read the step history");
 	return 0;

@@ -73,8 +73,11 @@ struct store_image_iter *store_select_images(struct bp_store *st, char *const re
 int store_image_next(struct store_image_iter *it, struct bp_image *img, struct bp_error *err);
 void store_image_iter_free(struct store_image_iter *it);
 
-/* The build of that name stored just before build `before_id`, with its
- * steps, into *b (bp_build_release it). Returns 1, 0 when there is none, -1. */
+/* The id of the build of that name stored just before build `before_id`:
+ * the id, 0 when there is none, -1 on error. */
+long store_previous_build_id(struct bp_store *st, const char *name, long before_id, struct bp_error *err);
+/* That build, with its steps, into *b (bp_build_release it). Returns 1, 0
+ * when there is none, -1. */
 int store_previous_build(struct bp_store *st, const char *name, long before_id,
 			 struct bp_build *b, struct bp_error *err);
 /* Calls fn for every Dockerfile step that ran uncached, with a known
