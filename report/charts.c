@@ -121,48 +121,110 @@ int report_chart_timeline(const struct plot_dest *dest, const struct bp_build *b
 	return plot_close(p, err);
 }
 
+/* More points than this and a per-build chart is a smear: builds are
+ * binned into BINS groups of consecutive builds instead. */
+#define MAX_POINTS 200
+#define BINS 100
+
+/* Values per build, or per bin of `per` consecutive builds (the median or
+ * the mean of the known values in it; NAN when none), labelled by the first
+ * build's id. */
+struct bins {
+	long *id;
+	double *v;
+	size_t n, per;
+};
+
+static void bin_values(const long *ids, const double *v, size_t n, int median, struct bins *out)
+{
+	double *known = xcalloc(n ? n : 1, sizeof(*known));
+	size_t b, i;
+
+	out->per = n > MAX_POINTS ? (n + BINS - 1) / BINS : 1;
+	out->n = (n + out->per - 1) / out->per;
+	out->id = xcalloc(out->n ? out->n : 1, sizeof(*out->id));
+	out->v = xcalloc(out->n ? out->n : 1, sizeof(*out->v));
+	for (b = 0; b < out->n; b++) {
+		size_t from = b * out->per, to = from + out->per < n ? from + out->per : n, k = 0;
+		double sum = 0;
+		for (i = from; i < to; i++)
+			if (!isnan(v[i])) {
+				known[k++] = v[i];
+				sum += v[i];
+			}
+		out->id[b] = ids[from];
+		out->v[b] = !k ? NAN : median ? analyzer_median(known, k) : sum / (double)k;
+	}
+	free(known);
+}
+
+static void bins_release(struct bins *b)
+{
+	free(b->id);
+	free(b->v);
+}
+
+/* The x axis of a per-build (or per-bin) chart: at most 20 build ids. */
+static void build_axis(struct plot *p, const struct bins *b)
+{
+	char buf[32];
+	size_t i, every = b->n > 20 ? (b->n + 19) / 20 : 1;
+
+	plot_x_axis(p, 0.5, (double)b->n + 0.5,
+		    b->per > 1 ? "builds, binned (first build id of each bin)" : "build (in the order stored)", NULL);
+	for (i = 0; i < b->n; i += every) {
+		snprintf(buf, sizeof(buf), "%ld", b->id[i]);
+		plot_x_text(p, (double)i + 1, buf);
+	}
+}
+
 int report_chart_cache(const struct plot_dest *dest, const long *ids, const double *rates, size_t n,
 		       double pooled, struct bp_error *err)
 {
-	static const char *const names[] = { "per build", "pooled over all" };
+	const char *names[] = { "per build", "pooled over all" };
 	static const char *const colors[] = { "steelblue", "dark orange" };
 	struct plot *p;
+	struct bins b;
 	double *x, *y, line_x[2], line_y[2];
-	size_t i, m = 0, every;
-	char subtitle[128], buf[32];
+	size_t i, m = 0;
+	char subtitle[160], per[48];
 
 	for (i = 0; i < n; i++)
 		m += !isnan(rates[i]);
 	if (!m)
 		return bp_error_set(err, dest->path, 0, "the selected builds have no Dockerfile steps");
-	snprintf(subtitle, sizeof(subtitle), "%zu builds; pooled rate %.0f%% (cached steps / steps)", n, pooled * 100);
-	if (!(p = plot_open(dest, "Layer cache hit rate", subtitle, err)))
+	bin_values(ids, rates, n, 0, &b);
+	snprintf(subtitle, sizeof(subtitle), "%zu builds%s; pooled rate %.0f%% (cached steps / steps)", n,
+		 b.per > 1 ? ", in bins of consecutive builds (mean rate per bin)" : "", pooled * 100);
+	if (b.per > 1) {
+		snprintf(per, sizeof(per), "per bin of %zu builds", b.per);
+		names[0] = per;
+	}
+	if (!(p = plot_open(dest, "Layer cache hit rate", subtitle, err))) {
+		bins_release(&b);
 		return -1;
-	plot_x_axis(p, 0.5, (double)n + 0.5, "build (in the order stored)", NULL);
+	}
+	build_axis(p, &b);
 	plot_y_axis(p, 0, 100, "steps from the cache", fmt_percent);
-	x = xcalloc(n, sizeof(*x));
-	y = xcalloc(n, sizeof(*y));
-	every = n > 20 ? (n + 19) / 20 : 1; /* at most 20 tick labels: said by the axis title */
-	for (i = 0, m = 0; i < n; i++) {
-		if (i % every == 0) {
-			snprintf(buf, sizeof(buf), "%ld", ids[i]);
-			plot_x_text(p, (double)i + 1, buf);
-		}
-		if (isnan(rates[i]))
+	x = xcalloc(b.n, sizeof(*x));
+	y = xcalloc(b.n, sizeof(*y));
+	for (i = 0, m = 0; i < b.n; i++) {
+		if (isnan(b.v[i]))
 			continue;
 		x[m] = (double)i + 1;
-		y[m] = rates[i] * 100;
+		y[m] = b.v[i] * 100;
 		m++;
 	}
 	plot_line(p, x, y, m, colors[0], 0);
 	for (i = 0; i < m; i++)
 		plot_point(p, x[i], y[i], colors[0]);
 	line_x[0] = 0.5;
-	line_x[1] = (double)n + 0.5;
+	line_x[1] = (double)b.n + 0.5;
 	line_y[0] = line_y[1] = pooled * 100;
 	plot_line(p, line_x, line_y, 2, colors[1], 1);
 	free(x);
 	free(y);
+	bins_release(&b);
 	plot_legend(p, names, colors, 2);
 	return plot_close(p, err);
 }
@@ -170,43 +232,46 @@ int report_chart_cache(const struct plot_dest *dest, const long *ids, const doub
 int report_chart_trend(const struct plot_dest *dest, const long *ids, const double *seconds, size_t n,
 		       struct bp_error *err)
 {
-	static const char *const names[] = { "per build", "rolling median of 5" };
+	const char *names[] = { "per build", "rolling median of 5" };
 	static const char *const colors[] = { "steelblue", "dark orange" };
 	struct plot *p;
+	struct bins b;
 	double *x, *y, *mx, *my, max = 0;
-	size_t i, m = 0, every;
-	char subtitle[128], buf[32];
+	size_t i, m = 0;
+	char subtitle[160], per[48];
 
 	for (i = 0; i < n; i++)
-		if (!isnan(seconds[i])) {
-			m++;
-			if (seconds[i] > max)
-				max = seconds[i];
-		}
+		m += !isnan(seconds[i]);
 	if (!m)
 		return bp_error_set(err, dest->path, 0, "the selected builds have no known build time");
-	snprintf(subtitle, sizeof(subtitle), "%zu builds, %zu with a known time (wall clock, else the sum of steps)", n, m);
-	if (!(p = plot_open(dest, "Build time", subtitle, err)))
+	bin_values(ids, seconds, n, 1, &b);
+	for (i = 0; i < b.n; i++)
+		if (b.v[i] > max)
+			max = b.v[i];
+	snprintf(subtitle, sizeof(subtitle), "%zu builds, %zu with a known time (wall clock, else the sum of steps)%s",
+		 n, m, b.per > 1 ? "; median per bin of consecutive builds" : "");
+	if (b.per > 1) {
+		snprintf(per, sizeof(per), "median of each %zu builds", b.per);
+		names[0] = per;
+	}
+	if (!(p = plot_open(dest, "Build time", subtitle, err))) {
+		bins_release(&b);
 		return -1;
-	plot_x_axis(p, 0.5, (double)n + 0.5, "build (in the order stored)", NULL);
+	}
+	build_axis(p, &b);
 	plot_y_axis(p, 0, max > 0 ? max * 1.1 : 1, "build time", fmt_seconds);
-	x = xcalloc(n, sizeof(*x));
-	y = xcalloc(n, sizeof(*y));
-	mx = xcalloc(n, sizeof(*mx));
-	my = xcalloc(n, sizeof(*my));
-	every = n > 20 ? (n + 19) / 20 : 1;
-	for (i = 0, m = 0; i < n; i++) {
-		if (i % every == 0) {
-			snprintf(buf, sizeof(buf), "%ld", ids[i]);
-			plot_x_text(p, (double)i + 1, buf);
-		}
-		if (isnan(seconds[i]))
+	x = xcalloc(b.n, sizeof(*x));
+	y = xcalloc(b.n, sizeof(*y));
+	mx = xcalloc(b.n, sizeof(*mx));
+	my = xcalloc(b.n, sizeof(*my));
+	for (i = 0, m = 0; i < b.n; i++) {
+		if (isnan(b.v[i]))
 			continue;
 		x[m] = (double)i + 1;
-		y[m] = seconds[i];
+		y[m] = b.v[i];
 		m++;
 	}
-	/* the median of the last five known times at each point */
+	/* the median of the last five known values at each point */
 	for (i = 0; i < m; i++) {
 		size_t from = i >= 4 ? i - 4 : 0;
 		mx[i] = x[i];
@@ -219,6 +284,7 @@ int report_chart_trend(const struct plot_dest *dest, const long *ids, const doub
 	free(y);
 	free(mx);
 	free(my);
+	bins_release(&b);
 	plot_legend(p, names, colors, 2);
 	return plot_close(p, err);
 }

@@ -226,14 +226,16 @@ void plot_x_axis(struct plot *p, double xmin, double xmax, const char *label, pl
 		xmax = xmin + 1;
 	step = nice_step(xmax - xmin);
 	p->xmin = xmin;
-	p->xmax = ceil(xmax / step) * step;
+	/* a value axis ends on a tick; a category axis (no tick labels) ends
+	 * where its categories do, with no empty band on the right */
+	p->xmax = fmt ? ceil(xmax / step) * step : xmax;
 	p->have_x = 1;
 	font(p, 10);
-	for (t = ceil(xmin / step) * step; t <= p->xmax + step / 1000; t += step) {
+	for (t = ceil(xmin / step) * step; fmt && t <= p->xmax + step / 1000; t += step) {
 		pl_pencolorname_r(p->pl, "light gray");
 		pl_fline_r(p->pl, px(p, t), MARGIN_BOTTOM, px(p, t), p->height - MARGIN_TOP);
 		pl_pencolorname_r(p->pl, "black");
-		text(p, px(p, t), MARGIN_BOTTOM - 12, 'c', 'c', fmt ? fmt(t, buf, sizeof(buf)) : "");
+		text(p, px(p, t), MARGIN_BOTTOM - 12, 'c', 'c', fmt(t, buf, sizeof(buf)));
 	}
 	pl_fline_r(p->pl, p->left, MARGIN_BOTTOM, p->width - MARGIN_RIGHT, MARGIN_BOTTOM);
 	font(p, 11);

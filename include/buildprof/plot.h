@@ -34,7 +34,8 @@ int plot_close(struct plot *p, struct bp_error *err);
 typedef const char *(*plot_format)(double v, char *buf, size_t size);
 
 /* A value axis along x from xmin to xmax with nice ticks, a vertical grid
- * and a label under it. */
+ * and a label under it; with fmt NULL, a category axis: exactly xmin to
+ * xmax, no grid, the caller labels it (plot_x_text). */
 void plot_x_axis(struct plot *p, double xmin, double xmax, const char *label, plot_format fmt);
 /* The same along y. */
 void plot_y_axis(struct plot *p, double ymin, double ymax, const char *label, plot_format fmt);
