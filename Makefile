@@ -38,7 +38,7 @@ FUZZ_REPLAY = $(FUZZ_TARGETS:%=$(O)/fuzz-replay-%)
 
 # Debian packages the build, the demo and the tests need.
 DEB_BUILD = gcc make pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev libplot-dev
-DEB_TEST = jq sqlite3 curl python3 time libxml2-utils
+DEB_TEST = jq sqlite3 curl python3 time libxml2-utils valgrind
 
 FUZZ_SECONDS ?= 120
 FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer

@@ -34,6 +34,10 @@ for build in build build-asan; do
     for t in collector http selector; do # kept fuzz findings and hostile seeds
         "$build/fuzz-replay-$t" tests/fuzz/regressions/$t/* >"$log" 2>&1; tally "fuzz-$t" "$build"
     done
+    # memcheck once, on the plain build (ASan's build has its own checker)
+    if [ "$build" = build ]; then
+        sh tests/valgrind.sh "$bin" >"$log" 2>&1; tally valgrind "$build"
+    fi
     for t in tests/integration/*.sh; do
         [ -f "$t" ] || continue
         sh "$t" "$bin" >"$log" 2>&1; tally "$(basename "$t" .sh)" "$build"
