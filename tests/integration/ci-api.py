@@ -46,6 +46,14 @@ class H(BaseHTTPRequestHandler):
             if self.headers.get("PRIVATE-TOKEN") != GL:
                 stats["bad_token"] += 1; return self.reply(401, {"message": "401 Unauthorized"})
             p = u.path[len("/api/v4"):]
+            if p == "/projects/2/pipelines/1":  # a proxy's error page with status 200
+                b = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+                self.send_response(200); self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(b))); self.end_headers(); return self.wfile.write(b)
+            if p == "/projects/3/pipelines/1":  # a body cut off mid-document
+                b = json.dumps(pipeline46).encode()[:120]
+                self.send_response(200); self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(b))); self.end_headers(); return self.wfile.write(b)
             if p == "/projects/1/pipelines":
                 if stats["fault_500"] == 0:
                     stats["fault_500"] += 1; return self.reply(500, {"message": "500 Internal Server Error"})

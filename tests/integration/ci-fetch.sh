@@ -44,6 +44,11 @@ grep -q "wrong-$$" "$tmp/o3"; check "not the token" $? 1
 GITLAB_TOKEN=$gl bp fetch gitlab --url "$api/api/v4" --project 999 --pipeline 1 >"$tmp/o4" 2>&1
 check "an unknown project fails" "$?$(grep -c 'HTTP 404' "$tmp/o4")" 11
 
+GITLAB_TOKEN=$gl bp fetch gitlab --url "$api/api/v4" --project 2 --pipeline 1 >"$tmp/o4b" 2>&1
+check "an HTML page instead of JSON fails clearly" "$?$(grep -c 'answered an HTML page' "$tmp/o4b")" 11
+GITLAB_TOKEN=$gl bp fetch gitlab --url "$api/api/v4" --project 3 --pipeline 1 >"$tmp/o4c" 2>&1
+check "a truncated JSON body fails naming the URL" "$?$(grep -c 'projects/3/pipelines/1.*malformed GitLab JSON' "$tmp/o4c")" 11
+check "and nothing of it is stored" "$(sqlite3 "$tmp/t.db" 'SELECT count(*) FROM pipeline')" 1
 GITHUB_TOKEN=$gh bp fetch github --url "$api" --repo PyGithub/PyGithub --last 1 --branch feat/workflow-run >"$tmp/o5" 2>&1
 check "github --last" $? 0
 got=$(curl -s "$api/stats" | jq '.gh_after_403_at >= .gh_403_reset' -c)
