@@ -105,6 +105,47 @@ static int plot_compare(const struct cli_env *env, int argc, char **argv, const 
 	return rc;
 }
 
+/* `plot trend pipelines [ID|PROJECT|REF...]`: CI pipeline durations. */
+static int plot_pipeline_trend(const struct cli_env *env, int argc, char **argv, const struct plot_dest *dest,
+			       FILE *say)
+{
+	struct store_pipeline_iter *it;
+	struct bp_pipeline p;
+	struct bp_store *st;
+	struct bp_error err;
+	long *ids = NULL;
+	double *secs = NULL;
+	size_t n = 0, alloc = 0;
+	int r, rc = EXIT_INPUT;
+
+	if (!(st = cli_open_store(env)))
+		return EXIT_INPUT;
+	bp_error_init(&err);
+	it = store_select_pipelines(st, argv, (size_t)argc, &err);
+	while (it && (r = store_pipeline_next(it, &p, &err)) == 1) {
+		BP_GROW(ids, n + 1, alloc);
+		secs = xreallocarray(secs, alloc, sizeof(*secs));
+		ids[n] = p.id;
+		secs[n++] = p.duration_s;
+		bp_pipeline_release(&p);
+	}
+	if (!bp_error_isset(&err)) {
+		if (!n)
+			error("plot: no pipelines%s", argc ? " match" : " stored yet");
+		else if (report_chart_trend(dest, ids, secs, n, 1, &err) == 0)
+			rc = EXIT_OK;
+	}
+	if (rc == EXIT_OK && say)
+		fprintf(say, "%s: trend chart of %zu pipeline%s\n", dest->path, n, n == 1 ? "" : "s");
+	if (bp_error_isset(&err))
+		cli_print_error("plot", &err);
+	store_pipeline_iter_free(it);
+	store_close(st);
+	free(ids);
+	free(secs);
+	return rc;
+}
+
 /* `plot pipeline ID`: one stored CI pipeline (its id, provider id, project or ref). */
 static int plot_pipeline(const struct cli_env *env, int argc, char **argv, const struct plot_dest *dest,
 			 FILE *say)
@@ -203,6 +244,8 @@ int cli_plot_chart(const struct cli_env *env, const char *kind, int argc, char *
 		return plot_pipeline(env, argc, argv, dest, say);
 	if (!strcmp(kind, "compare"))
 		return plot_compare(env, argc, argv, dest, top, say);
+	if (!strcmp(kind, "trend") && argc > 0 && !strcmp(argv[0], "pipelines"))
+		return plot_pipeline_trend(env, argc - 1, argv + 1, dest, say);
 	memset(&d, 0, sizeof(d));
 	bp_selector_init(&sel);
 	bp_error_init(&err);
@@ -237,7 +280,7 @@ int cli_plot_chart(const struct cli_env *env, const char *kind, int argc, char *
 			goto out_data;
 		}
 	} else if (!strcmp(kind, "trend")) {
-		rc = report_chart_trend(dest, d.ids, d.times, d.n, &err);
+		rc = report_chart_trend(dest, d.ids, d.times, d.n, 0, &err);
 	} else {
 		rc = report_chart_cache(dest, d.ids, d.rates, d.n, d.sum.cache_hit_rate, &err);
 	}
@@ -281,7 +324,8 @@ const struct cli_command cli_plot = {
 	"             cached vertices hollow (needs start times: run or rawjson)\n"
 	"  cache      cache hit rate per build, with the pooled rate\n"
 	"  trend      build time per build (wall clock, else the sum of steps) with a\n"
-	"             rolling median of 5\n"
+	"             rolling median of 5; `trend pipelines [ID|PROJECT|REF...]`: the\n"
+	"             stored CI pipelines' durations instead. Over 200, binned.\n"
 	"  sizes      the images of the selected builds, newest first, as stacked bars:\n"
 	"             the base image's bytes, then each layer the build added\n"
 	"  compare BEFORE AFTER\n"

@@ -164,14 +164,26 @@ static void bins_release(struct bins *b)
 	free(b->v);
 }
 
-/* The x axis of a per-build (or per-bin) chart: at most 20 build ids. */
-static void build_axis(struct plot *p, const struct bins *b)
+/* How the trend and cache charts name what they count. */
+struct counted {
+	const char *title, *one, *many, *order, *measure;
+};
+static const struct counted builds_counted = { "Build time", "build", "builds", "in the order stored",
+					       "wall clock, else the sum of steps" };
+static const struct counted pipelines_counted = { "Pipeline time", "pipeline", "pipelines", "in the order created",
+						  "as the CI reports it" };
+
+/* The x axis of a per-item (or per-bin) chart: at most 20 ids. */
+static void build_axis(struct plot *p, const struct bins *b, const struct counted *c)
 {
-	char buf[32];
+	char buf[32], label[96];
 	size_t i, every = b->n > 20 ? (b->n + 19) / 20 : 1;
 
-	plot_x_axis(p, 0.5, (double)b->n + 0.5,
-		    b->per > 1 ? "builds, binned (first build id of each bin)" : "build (in the order stored)", NULL);
+	if (b->per > 1)
+		snprintf(label, sizeof(label), "%s, binned (first %s id of each bin)", c->many, c->one);
+	else
+		snprintf(label, sizeof(label), "%s (%s)", c->one, c->order);
+	plot_x_axis(p, 0.5, (double)b->n + 0.5, label, NULL);
 	for (i = 0; i < b->n; i += every) {
 		snprintf(buf, sizeof(buf), "%ld", b->id[i]);
 		plot_x_text(p, (double)i + 1, buf);
@@ -204,7 +216,7 @@ int report_chart_cache(const struct plot_dest *dest, const long *ids, const doub
 		bins_release(&b);
 		return -1;
 	}
-	build_axis(p, &b);
+	build_axis(p, &b, &builds_counted);
 	plot_y_axis(p, 0, 100, "steps from the cache", fmt_percent);
 	x = xcalloc(b.n, sizeof(*x));
 	y = xcalloc(b.n, sizeof(*y));
@@ -230,9 +242,11 @@ int report_chart_cache(const struct plot_dest *dest, const long *ids, const doub
 }
 
 int report_chart_trend(const struct plot_dest *dest, const long *ids, const double *seconds, size_t n,
-		       struct bp_error *err)
+		       int pipelines, struct bp_error *err)
 {
-	const char *names[] = { "per build", "rolling median of 5" };
+	const struct counted *c = pipelines ? &pipelines_counted : &builds_counted;
+	char first[48];
+	const char *names[] = { first, "rolling median of 5" };
 	static const char *const colors[] = { "steelblue", "dark orange" };
 	struct plot *p;
 	struct bins b;
@@ -243,23 +257,24 @@ int report_chart_trend(const struct plot_dest *dest, const long *ids, const doub
 	for (i = 0; i < n; i++)
 		m += !isnan(seconds[i]);
 	if (!m)
-		return bp_error_set(err, dest->path, 0, "the selected builds have no known build time");
+		return bp_error_set(err, dest->path, 0, "the selected %s have no known duration", c->many);
+	snprintf(first, sizeof(first), "per %s", c->one);
 	bin_values(ids, seconds, n, 1, &b);
 	for (i = 0; i < b.n; i++)
 		if (b.v[i] > max)
 			max = b.v[i];
-	snprintf(subtitle, sizeof(subtitle), "%zu builds, %zu with a known time (wall clock, else the sum of steps)%s",
-		 n, m, b.per > 1 ? "; median per bin of consecutive builds" : "");
+	snprintf(subtitle, sizeof(subtitle), "%zu %s, %zu with a known time (%s)%s%s", n, c->many, m, c->measure,
+		 b.per > 1 ? "; median per bin of consecutive " : "", b.per > 1 ? c->many : "");
 	if (b.per > 1) {
-		snprintf(per, sizeof(per), "median of each %zu builds", b.per);
+		snprintf(per, sizeof(per), "median of each %zu %s", b.per, c->many);
 		names[0] = per;
 	}
-	if (!(p = plot_open(dest, "Build time", subtitle, err))) {
+	if (!(p = plot_open(dest, c->title, subtitle, err))) {
 		bins_release(&b);
 		return -1;
 	}
-	build_axis(p, &b);
-	plot_y_axis(p, 0, max > 0 ? max * 1.1 : 1, "build time", fmt_seconds);
+	build_axis(p, &b, c);
+	plot_y_axis(p, 0, max > 0 ? max * 1.1 : 1, pipelines ? "pipeline time" : "build time", fmt_seconds);
 	x = xcalloc(b.n, sizeof(*x));
 	y = xcalloc(b.n, sizeof(*y));
 	mx = xcalloc(b.n, sizeof(*mx));

@@ -164,7 +164,7 @@ static void charts(FILE *out, struct report_state *st, const struct analyzer_sum
 		rc = (call);               \
 		chart(out, name, rc, &svg); \
 	} while (0)
-	DRAW("trend", report_chart_trend(&dest, st->ids, st->times, st->n, &err));
+	DRAW("trend", report_chart_trend(&dest, st->ids, st->times, st->n, 0, &err));
 	DRAW("cache", report_chart_cache(&dest, st->ids, st->rates, st->n, sum->cache_hit_rate, &err));
 	DRAW("steps", report_chart_steps(&dest, sum, &err));
 	if (st->have_timed)

@@ -63,9 +63,10 @@ int report_chart_timeline(const struct plot_dest *dest, const struct bp_build *b
 int report_chart_cache(const struct plot_dest *dest, const long *ids, const double *rates, size_t n,
 		       double pooled, struct bp_error *err);
 
-/* Build time per build (in selection order) with a rolling median of 5. */
+/* Build (or, with pipelines, CI pipeline) time per item in the given
+ * order, with a rolling median of 5; binned beyond 200 items. */
 int report_chart_trend(const struct plot_dest *dest, const long *ids, const double *seconds, size_t n,
-		       struct bp_error *err);
+		       int pipelines, struct bp_error *err);
 /* One image on the sizes chart: its base image's bytes, then the layers the
  * build added, oldest first. */
 struct report_image_bar {
