@@ -104,12 +104,18 @@ read -r med mn mx < <(time_runs : "$bin" --db "$db" report)
 record "report over $last builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3
 read -r med mn mx < <(time_runs : "$bin" --db "$db" report --format json)
 record "report --format json over $last builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3
+half=$((last / 2))
+read -r med mn mx < <(time_runs : "$bin" --db "$db" compare "1..$half" "$((half + 1))..$last")
+record "compare $half v $half builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3
 
 # --- charts over 1000 builds against gnuplot drawing the same numbers
 db=$work/bp$(set -- $sizes; echo "$1").db
 sqlite3 -separator ' ' "$db" "SELECT id, coalesce(wall_s, 0) FROM build ORDER BY id" >"$work/trend.dat"
-for kind in steps cache trend; do
-	read -r med mn mx < <(time_runs "rm -f $work/c.png" "$bin" --db "$db" plot "$kind" -o "$work/c.png")
+n1=$(sqlite3 "$db" "SELECT count(*) FROM build")
+for kind in steps cache trend compare; do
+	args=$kind; [ "$kind" = compare ] && args="compare 1..$((n1 / 2)) $((n1 / 2 + 1))..$n1"
+	# shellcheck disable=SC2086 # args is the kind and its selections
+	read -r med mn mx < <(time_runs "rm -f $work/c.png" "$bin" --db "$db" plot $args -o "$work/c.png")
 	read -r gmed _ _ < <(time_runs "rm -f $work/g.png" gnuplot -e \
 		"set terminal png size 1000,600; set output '$work/g.png'; plot '$work/trend.dat' using 1:2 with linespoints")
 	record "plot $kind, 1000 builds (s)" "s" "$med" "$mn" "$mx" "$gmed" "gnuplot png" cost 1
