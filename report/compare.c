@@ -26,6 +26,18 @@ static const char *change(double speedup, int significant, int tested, char *buf
 	return buf;
 }
 
+/* The median image size of each side and the change between them ("+12%",
+ * or "" when a side is unknown). Returns 0 when neither side's is known. */
+static int image_sizes(const struct analyzer_compare *c, char *before, char *after, char *change, size_t size)
+{
+	report_bytes(isnan(c->image_size[0]) ? -1 : (long long)c->image_size[0], before, size);
+	report_bytes(isnan(c->image_size[1]) ? -1 : (long long)c->image_size[1], after, size);
+	change[0] = '\0';
+	if (c->image_size[0] > 0 && !isnan(c->image_size[1]))
+		snprintf(change, size, "%+.0f%%", (c->image_size[1] / c->image_size[0] - 1) * 100);
+	return !isnan(c->image_size[0]) || !isnan(c->image_size[1]);
+}
+
 /* A paired, added or removed step's change, as the text and Markdown say it. */
 static const char *row_change(const struct analyzer_compare_row *r, char *buf, size_t size)
 {
@@ -82,14 +94,8 @@ static void print_text(FILE *out, const struct analyzer_compare *c, const char *
 	fputc('\n', out);
 	fprintf(out, "cache hit rate    %s -> %s\n", report_percent(c->cache_rate[0], a, sizeof(a)),
 		report_percent(c->cache_rate[1], b, sizeof(b)));
-	if (!isnan(c->image_size[0]) || !isnan(c->image_size[1])) {
-		fprintf(out, "image size        %s -> %s",
-			report_bytes(isnan(c->image_size[0]) ? -1 : (long long)c->image_size[0], a, sizeof(a)),
-			report_bytes(isnan(c->image_size[1]) ? -1 : (long long)c->image_size[1], b, sizeof(b)));
-		if (c->image_size[0] > 0 && !isnan(c->image_size[1]))
-			fprintf(out, " (%+.0f%%)", (c->image_size[1] / c->image_size[0] - 1) * 100);
-		fputc('\n', out);
-	}
+	if (image_sizes(c, a, b, ch, sizeof(a)))
+		fprintf(out, "image size        %s -> %s%s%s%s\n", a, b, *ch ? " (" : "", ch, *ch ? ")" : "");
 	for (w = 0; w < c->nwarnings; w++)
 		fprintf(out, "note: %s\n", c->warnings[w]);
 	if (!c->nrows)
@@ -209,14 +215,8 @@ static void print_markdown(FILE *out, const struct analyzer_compare *c, const ch
 		fprintf(out, " p=%.3f", c->p_value);
 	fprintf(out, " |\n| Cache hit rate | %s | %s | |\n", report_percent(c->cache_rate[0], a, sizeof(a)),
 		report_percent(c->cache_rate[1], b, sizeof(b)));
-	if (!isnan(c->image_size[0]) || !isnan(c->image_size[1])) {
-		fprintf(out, "| Image size | %s | %s | ",
-			report_bytes(isnan(c->image_size[0]) ? -1 : (long long)c->image_size[0], a, sizeof(a)),
-			report_bytes(isnan(c->image_size[1]) ? -1 : (long long)c->image_size[1], b, sizeof(b)));
-		if (c->image_size[0] > 0 && !isnan(c->image_size[1]))
-			fprintf(out, "%+.0f%%", (c->image_size[1] / c->image_size[0] - 1) * 100);
-		fputs(" |\n", out);
-	}
+	if (image_sizes(c, a, b, ch, sizeof(a)))
+		fprintf(out, "| Image size | %s | %s | %s |\n", a, b, ch);
 	for (i = 0; i < c->nrows && shown < 10; i++) {
 		const struct analyzer_compare_row *r = &c->rows[i];
 		struct strbuf label = STRBUF_INIT;
