@@ -3,8 +3,10 @@
  * stages in parallel: each vertex's exclusive time (when nothing else ran),
  * the critical path, and the parallelism (busy time / wall time). Needs
  * start times: measured per vertex (rawjson) or from line arrival times
- * (`buildprof run`, CI wrappers). Without them everything here is unknown,
- * never guessed.
+ * (`buildprof run`, CI wrappers). A plain BuildKit log without a clock
+ * still has each vertex's duration and the order in which it printed the
+ * vertices' starts and ends: the earliest schedule consistent with that
+ * order is used, and marked estimated. With neither, all is unknown.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -36,8 +38,56 @@ static int cmp_edge(const void *a, const void *b)
 	return x->open - y->open; /* ends before starts at the same instant */
 }
 
+struct event {
+	long line;
+	int end;    /* 0 at the vertex's first line, 1 at its DONE / CACHED line */
+	size_t step;
+};
+
+static int cmp_event(const void *a, const void *b)
+{
+	const struct event *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->end - y->end;
+}
+
+/* Start times from log order: a vertex started no earlier than every event
+ * the log printed before its first line, and the log prints in time order,
+ * so each starts when the last event before it happened and ends its
+ * duration later. Fills start[] (NAN where unknown); returns how many. */
+static size_t estimate_starts(const struct bp_build *b, double *start)
+{
+	struct event *ev = xcalloc(2 * (b->nsteps ? b->nsteps : 1), sizeof(*ev));
+	size_t i, n = 0, timed = 0;
+	double clock = 0;
+
+	for (i = 0; i < b->nsteps; i++) {
+		const struct bp_step *s = &b->steps[i];
+		start[i] = NAN;
+		if (s->first_line <= 0 || s->end_line < s->first_line || (isnan(s->duration_s) && !s->cached))
+			continue;
+		ev[n++] = (struct event){ s->first_line, 0, i };
+		ev[n++] = (struct event){ s->end_line, 1, i };
+	}
+	qsort(ev, n, sizeof(*ev), cmp_event);
+	for (i = 0; i < n; i++) {
+		const struct bp_step *s = &b->steps[ev[i].step];
+		if (!ev[i].end) {
+			start[ev[i].step] = clock;
+			timed++;
+		} else if (start[ev[i].step] + (s->cached ? 0 : s->duration_s) > clock) {
+			clock = start[ev[i].step] + (s->cached ? 0 : s->duration_s);
+		}
+	}
+	free(ev);
+	return timed;
+}
+
 void analyzer_timeline(const struct bp_build *b, struct analyzer_timeline *t)
 {
+	double *estimated = NULL;
 	struct interval *iv;
 	struct edge *edges;
 	size_t n = 0, i, k, active = 0, last = 0;
@@ -47,17 +97,28 @@ void analyzer_timeline(const struct bp_build *b, struct analyzer_timeline *t)
 	t->wall_s = t->busy_s = t->parallelism = t->critical_path_s = NAN;
 	t->n = b->nsteps;
 	t->exclusive_s = xcalloc(b->nsteps ? b->nsteps : 1, sizeof(*t->exclusive_s));
+	t->start_s = xcalloc(b->nsteps ? b->nsteps : 1, sizeof(*t->start_s));
 	t->critical = xcalloc(b->nsteps ? b->nsteps : 1, 1);
 	for (i = 0; i < b->nsteps; i++)
-		t->exclusive_s[i] = NAN;
+		t->exclusive_s[i] = t->start_s[i] = NAN;
 	iv = xcalloc(b->nsteps ? b->nsteps : 1, sizeof(*iv));
+	for (i = 0; i < b->nsteps && isnan(b->steps[i].start_s); i++)
+		;
+	if (i == b->nsteps) { /* no clock at all: from log order, if the log has it */
+		estimated = xcalloc(b->nsteps ? b->nsteps : 1, sizeof(*estimated));
+		if (!estimate_starts(b, estimated)) {
+			free(estimated);
+			estimated = NULL;
+		}
+	}
 	for (i = 0; i < b->nsteps; i++) {
 		const struct bp_step *s = &b->steps[i];
 		double d = isnan(s->duration_s) && s->cached ? 0 : s->duration_s;
-		if (isnan(s->start_s) || isnan(d) || d < 0)
+		double start = estimated ? estimated[i] : s->start_s;
+		if (isnan(start) || isnan(d) || d < 0)
 			continue;
-		iv[n].start = s->start_s;
-		iv[n].end = s->start_s + d;
+		iv[n].start = t->start_s[i] = start;
+		iv[n].end = start + d;
 		iv[n].step = i;
 		if (iv[n].start < t0)
 			t0 = iv[n].start;
@@ -65,12 +126,15 @@ void analyzer_timeline(const struct bp_build *b, struct analyzer_timeline *t)
 			t1 = iv[n].end;
 		n++;
 	}
+	t->estimated = estimated != NULL;
+	free(estimated);
 	if (!n || t1 <= t0) {
+		t->estimated = 0;
 		free(iv);
 		return;
 	}
 	t->known = 1;
-	t->measured = b->format && !strcmp(b->format, "rawjson");
+	t->measured = !t->estimated && b->format && !strcmp(b->format, "rawjson");
 	t->wall_s = !isnan(b->wall_s) && b->wall_s >= t1 - t0 ? b->wall_s : t1 - t0;
 	t->busy_s = 0;
 	for (i = 0; i < n; i++) {
@@ -131,6 +195,7 @@ void analyzer_timeline(const struct bp_build *b, struct analyzer_timeline *t)
 void analyzer_timeline_release(struct analyzer_timeline *t)
 {
 	free(t->exclusive_s);
+	free(t->start_s);
 	free(t->critical);
 	memset(t, 0, sizeof(*t));
 }

@@ -231,6 +231,8 @@ static int vertex_line(struct bp_parser *p, int n, const char *rest, const struc
 	}
 	v = vertex_get(p, n);
 	touch_time(p, v, line->ts);
+	if (!v->step.first_line)
+		v->step.first_line = line->lineno;
 	p->cur = n;
 	if (!strcmp(rest, "...")) {
 		p->cur = -1;
@@ -246,10 +248,12 @@ static int vertex_line(struct bp_parser *p, int n, const char *rest, const struc
 		v->step.status = BP_STEP_DONE;
 		v->step.cached = 0;
 		v->step.duration_s = d;
+		v->step.end_line = line->lineno;
 	} else if (!strcmp(rest, "CACHED")) {
 		v->terminal = 1;
 		v->step.status = BP_STEP_CACHED;
 		v->step.cached = 1;
+		v->step.end_line = line->lineno;
 	} else if (!strncmp(rest, "ERROR", 5) && (rest[5] == ':' || rest[5] == ' ' || !rest[5])) {
 		const char *msg = rest + 5;
 		while (*msg == ':' || *msg == ' ')

@@ -78,23 +78,26 @@ int report_chart_timeline(const struct plot_dest *dest, const struct bp_build *b
 			  const struct analyzer_timeline *t, struct bp_error *err)
 {
 	static const char *const names[] = { "on the critical path", "other vertices" };
-	static const char *const colors[] = { "firebrick", "steelblue" };
+	static const char *const estimated_names[] = { "on the critical path (estimated)", "other vertices (estimated)" };
+	/* estimated times are drawn in paler colours than times the log measured */
+	const char *const *colors = t->estimated ? (const char *const[]){ "light coral", "light steel blue" }
+						 : (const char *const[]){ "firebrick", "steelblue" };
 	struct plot *p;
 	const char **labels;
 	size_t *rows, n = 0, i;
 	char subtitle[200], a[32], c[32];
 
 	if (!t->known)
-		return bp_error_set(err, dest->path, 0, "build %ld has no start times (a plain log without a clock); "
+		return bp_error_set(err, dest->path, 0, "build %ld has no start times and no durations in log order; "
 						  "record builds with `buildprof run` or --progress=rawjson", b->id);
 	rows = xcalloc(b->nsteps, sizeof(*rows));
 	for (i = 0; i < b->nsteps; i++)
-		if (!isnan(b->steps[i].start_s) && !isnan(t->exclusive_s[i]))
+		if (!isnan(t->start_s[i]) && !isnan(t->exclusive_s[i]))
 			rows[n++] = i;
 	snprintf(subtitle, sizeof(subtitle), "build %ld (%s): critical path %s of %s busy, parallelism %.2fx, %s",
 		 b->id, b->name ? b->name : "?", report_seconds(t->critical_path_s, a, sizeof(a)),
 		 report_seconds(t->busy_s, c, sizeof(c)), t->parallelism,
-		 t->measured ? "measured times" : "times from line arrival");
+		 t->measured ? "measured times" : t->estimated ? "estimated from log order" : "times from line arrival");
 	if (!(p = plot_open(dest, "Build timeline", subtitle, err))) {
 		free(rows);
 		return -1;
@@ -111,13 +114,13 @@ int report_chart_timeline(const struct plot_dest *dest, const struct bp_build *b
 	for (i = 0; i < n; i++) {
 		const struct bp_step *s = &b->steps[rows[i]];
 		double d = isnan(s->duration_s) ? 0 : s->duration_s;
-		plot_bar(p, i, s->start_s, s->start_s + d, t->critical[rows[i]] ? colors[0] : colors[1],
+		plot_bar(p, i, t->start_s[rows[i]], t->start_s[rows[i]] + d, t->critical[rows[i]] ? colors[0] : colors[1],
 			 s->cached);
 		free((char *)labels[i]);
 	}
 	free(labels);
 	free(rows);
-	plot_legend(p, names, colors, 2);
+	plot_legend(p, t->estimated ? estimated_names : names, colors, 2);
 	return plot_close(p, err);
 }
 

@@ -134,7 +134,8 @@ static void json_build(struct report_state *st, const struct bp_build *b,
 	json_object_set_new(o, "critical_path_s", real_or_null(tl->critical_path_s));
 	json_object_set_new(o, "parallelism", real_or_null(tl->parallelism));
 	json_object_set_new(o, "timeline", !tl->known ? json_null()
-					     : json_string(tl->measured ? "measured" : "line times"));
+					     : json_string(tl->measured ? "measured" : tl->estimated ? "estimated"
+											     : "line times"));
 	json_object_set_new(o, "seconds_saved", real_or_null(a->cache.seconds_saved));
 	json_object_set_new(o, "previous_build", a->cache.previous_id ? json_integer(a->cache.previous_id) : json_null());
 	json_object_set_new(o, "cache_breakers", a->cache.previous_id ? cache_json(b, &a->cache) : json_null());

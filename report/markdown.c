@@ -101,8 +101,9 @@ static void md_build(struct report_state *st, const struct bp_build *b, const st
 		strbuf_reset(&label);
 	}
 	if (a->timeline.known)
-		strbuf_addf(&det, "- build %ld: critical path %s, parallelism %.2fx\n", b->id,
-			    report_seconds(a->timeline.critical_path_s, t, sizeof(t)), a->timeline.parallelism);
+		strbuf_addf(&det, "- build %ld: critical path %s, parallelism %.2fx%s\n", b->id,
+			    report_seconds(a->timeline.critical_path_s, t, sizeof(t)), a->timeline.parallelism,
+			    a->timeline.estimated ? " (estimated from log order)" : "");
 	if (det.len) {
 		if (st->details.len + det.len > DETAILS_BUDGET)
 			st->details_cut++;

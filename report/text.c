@@ -152,7 +152,7 @@ static void text_build(struct report_state *st, const struct bp_build *b,
 		fprintf(out, "  timeline    critical path %s of %s busy, parallelism %.2fx (%s)\n",
 			report_seconds(tl->critical_path_s, a, sizeof(a)),
 			report_seconds(tl->busy_s, c, sizeof(c)), tl->parallelism,
-			tl->measured ? "measured" : "from line times");
+			tl->measured ? "measured" : tl->estimated ? "estimated from log order" : "from line times");
 	if (stats->steps_total && !stats->steps_timed)
 		fprintf(out, "              (this log has no step durations)\n");
 	idx = xcalloc(st->opt.top ? st->opt.top : 1, sizeof(*idx));

@@ -106,6 +106,10 @@ static const char *const migrations[] = {
 	"  number INTEGER NOT NULL,"
 	"  name TEXT, status TEXT, started_at REAL, completed_at REAL,"
 	"  PRIMARY KEY (job_id, number)) WITHOUT ROWID;",
+	/* 3 -> 4: where in its input the log showed each vertex start and end,
+	 * to estimate a timeline from log order when the log has no clock */
+	"ALTER TABLE step ADD COLUMN first_line INTEGER;"
+	"ALTER TABLE step ADD COLUMN end_line INTEGER;",
 };
 
 int store_schema_version(void)

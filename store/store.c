@@ -260,8 +260,8 @@ static int put_step(struct bp_store *st, long build_id, size_t seq, const struct
 
 	if (store_prepare(st, &st->put_step,
 		    "INSERT INTO step(build_id, seq, vertex, stage, platform, idx, count, instruction,"
-		    " text, digest, kind, cached, status, start_s, duration_s, error, output_lines)"
-		    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err))
+		    " text, digest, kind, cached, status, start_s, duration_s, error, output_lines,"
+		    " first_line, end_line) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err))
 		return -1;
 	q = st->put_step;
 	sqlite3_bind_int64(q, 1, build_id);
@@ -281,6 +281,14 @@ static int put_step(struct bp_store *st, long build_id, size_t seq, const struct
 	bind_real(q, 15, s->duration_s);
 	bind_text(q, 16, s->error);
 	sqlite3_bind_int64(q, 17, s->output_lines);
+	if (s->first_line > 0)
+		sqlite3_bind_int64(q, 18, s->first_line);
+	else
+		sqlite3_bind_null(q, 18);
+	if (s->end_line > 0)
+		sqlite3_bind_int64(q, 19, s->end_line);
+	else
+		sqlite3_bind_null(q, 19);
 	return run_done(st, q, err, "cannot store a step");
 }
 

@@ -102,8 +102,8 @@ struct store_iter *store_select_builds(struct bp_store *st, const struct bp_sele
 	    (with_steps &&
 	     sqlite3_prepare_v2(st->db,
 				"SELECT vertex, stage, platform, idx, count, instruction, text, digest,"
-				" kind, cached, status, start_s, duration_s, error, output_lines"
-				" FROM step WHERE build_id = ? ORDER BY seq",
+				" kind, cached, status, start_s, duration_s, error, output_lines,"
+				" first_line, end_line FROM step WHERE build_id = ? ORDER BY seq",
 				-1, &it->steps, NULL) != SQLITE_OK)) {
 		store_fail(st, err, "cannot select builds");
 		goto fail;
@@ -157,6 +157,8 @@ static int read_steps(struct store_iter *it, struct bp_build *b, struct bp_error
 		s->duration_s = column_real(q, 12);
 		s->error = column_text(q, 13);
 		s->output_lines = (long)sqlite3_column_int64(q, 14);
+		s->first_line = (long)sqlite3_column_int64(q, 15); /* NULL reads as 0: unknown */
+		s->end_line = (long)sqlite3_column_int64(q, 16);
 	}
 	if (rc != SQLITE_DONE)
 		return store_fail(it->st, err, "cannot read steps");

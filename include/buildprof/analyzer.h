@@ -187,11 +187,13 @@ void analyzer_compare_release(struct analyzer_compare *c);
 struct analyzer_timeline {
 	int known;                /* the build has start times (rawjson, `run`, a CI wrapper) */
 	int measured;             /* ... measured per vertex (rawjson), not from line arrival */
+	int estimated;            /* no clock: start times estimated from log order and durations */
 	double wall_s;            /* the build's wall time */
 	double busy_s;            /* sum of the vertices' durations */
 	double parallelism;       /* busy_s / wall_s; NAN when unknown */
 	double critical_path_s;   /* the longest chain of vertices, each starting after the
 				   * one before it ended; NAN when unknown */
+	double *start_s;          /* per step: the start used (the log's, or estimated), NAN unknown */
 	double *exclusive_s;      /* per step of the build: time no other vertex ran, NAN unknown */
 	unsigned char *critical;  /* per step: on the critical path */
 	size_t n;

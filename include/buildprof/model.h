@@ -52,6 +52,9 @@ struct bp_step {
 	double duration_s;          /* seconds it ran; NAN when the log does not say */
 	char *error;                /* the error message when status is error, else NULL */
 	long output_lines;          /* lines of output the step printed */
+	long first_line, end_line;  /* the input lines where the log first showed it and where
+				     * it ended, 0 unknown: the order of events, from which
+				     * a log without a clock still gives an estimated timeline */
 };
 
 struct bp_build {

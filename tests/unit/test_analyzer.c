@@ -152,6 +152,46 @@ static void test_summary(void)
 /* A hand-drawn build:  a [0,1]  b [1,5]  c [1,3]  d [5,6]  e cached at 3,
  * f no start time. Critical path a-b-d = 6 s; busy 1+4+2+1 = 8 s over a 6 s
  * wall: parallelism 1.33; alone: a 1, b 2 (3..5), c 0, d 1. */
+/* No clock, only durations and the order the log printed starts and ends:
+ * a (lines 1-10, 2 s) and b (2-5, 1 s) start together; c starts after b's
+ * DONE (line 6), so at 1 s. By hand: a 0-2, b 0-1, c 1-2, busy 4 s of 2 s. */
+static void test_timeline_estimated(void)
+{
+	static const struct { const char *t; long first, end; double dur; int cached; } v[] = {
+		{ "a", 1, 10, 2, 0 }, { "b", 2, 5, 1, 0 }, { "c", 6, 9, 1, 0 }, { "d", 7, 8, NAN, 1 },
+		{ "never ended", 11, 0, NAN, 0 },
+	};
+	struct analyzer_timeline t;
+	struct bp_build b;
+	size_t i;
+
+	bp_build_init(&b);
+	b.format = xstrdup("buildkit");
+	for (i = 0; i < BP_ARRAY_SIZE(v); i++) {
+		struct bp_step *s = add(&b, BP_KIND_STEP, v[i].t, v[i].cached, v[i].dur, BP_STEP_DONE);
+		s->first_line = v[i].first;
+		s->end_line = v[i].end;
+	}
+	analyzer_timeline(&b, &t);
+	CHECK(t.known && t.estimated && !t.measured);
+	CHECK_NEAR(t.start_s[0], 0, 1e-12);
+	CHECK_NEAR(t.start_s[1], 0, 1e-12);
+	CHECK_NEAR(t.start_s[2], 1, 1e-12);
+	CHECK_NEAR(t.start_s[3], 1, 1e-12); /* cached: an instant, at c's start */
+	CHECK(isnan(t.start_s[4]));
+	CHECK_NEAR(t.wall_s, 2, 1e-12);
+	CHECK_NEAR(t.busy_s, 4, 1e-12);
+	CHECK_NEAR(t.parallelism, 2, 1e-12);
+	CHECK_NEAR(t.critical_path_s, 2, 1e-12);
+	analyzer_timeline_release(&t);
+	/* one vertex with a clock: the clock wins and nothing is estimated */
+	b.steps[0].start_s = 0;
+	analyzer_timeline(&b, &t);
+	CHECK(t.known && !t.estimated);
+	analyzer_timeline_release(&t);
+	bp_build_release(&b);
+}
+
 static void test_timeline(void)
 {
 	static const struct { const char *t; double start, dur; int cached; } v[] = {
@@ -355,6 +395,7 @@ void test_analyzer(void)
 	test_layer_keys();
 	test_cache();
 	test_timeline();
+	test_timeline_estimated();
 	test_selector_words();
 	test_stats();
 	test_summary();
