@@ -12,10 +12,13 @@
 static int sink_build(void *ctx, struct bp_build *b, struct bp_error *err)
 {
 	struct analyzer_build_stats stats;
+	struct analyzer_timeline t;
 	size_t idx[8];
 
 	analyzer_build_stats(b, &stats);
 	analyzer_slowest_steps(b, idx, 8);
+	analyzer_timeline(b, &t); /* measured, line times or estimated from log order */
+	analyzer_timeline_release(&t);
 	return 0;
 }
 
