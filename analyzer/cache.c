@@ -54,13 +54,17 @@ static struct analyzer_step_series *find(const struct analyzer_history *h, const
 	return pos < 0 ? NULL : &h->series[pos];
 }
 
-void analyzer_history_add(struct analyzer_history *h, const char *stage, const char *text,
-			  double duration_s)
+const struct analyzer_step_series *analyzer_history_find(const struct analyzer_history *h, const char *stage,
+							 const char *text)
+{
+	return find(h, stage, text);
+}
+
+struct analyzer_step_series *analyzer_history_series(struct analyzer_history *h, const char *stage,
+						     const char *text)
 {
 	struct analyzer_step_series *s = find(h, stage, text);
 
-	if (isnan(duration_s))
-		return;
 	if (!s) {
 		BP_GROW(h->series, h->nseries + 1, h->alloc_series);
 		s = &h->series[h->nseries++];
@@ -70,6 +74,17 @@ void analyzer_history_add(struct analyzer_history *h, const char *stage, const c
 		bp_hash_index_add(&h->index, h->nseries - 1, key_hash(stage, text), h->nseries,
 				  series_hash, h);
 	}
+	return s;
+}
+
+void analyzer_history_add(struct analyzer_history *h, const char *stage, const char *text,
+			  double duration_s)
+{
+	struct analyzer_step_series *s;
+
+	if (isnan(duration_s))
+		return;
+	s = analyzer_history_series(h, stage, text);
 	BP_GROW(s->v, s->n + 1, s->alloc);
 	s->v[s->n++] = duration_s;
 }

@@ -17,27 +17,6 @@ void analyzer_compare_init(struct analyzer_compare *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int same(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
-static struct analyzer_step_series *series_of(struct analyzer_side *s, const struct bp_step *st)
-{
-	struct analyzer_step_series *r;
-	size_t i;
-
-	for (i = 0; i < s->nseries; i++)
-		if (same(s->series[i].stage, st->stage) && same(s->series[i].text, st->text))
-			return &s->series[i];
-	BP_GROW(s->series, s->nseries + 1, s->alloc_series);
-	r = &s->series[s->nseries++];
-	memset(r, 0, sizeof(*r));
-	r->stage = xstrdup_or_null(st->stage);
-	r->text = xstrdup_or_null(st->text);
-	return r;
-}
-
 void analyzer_compare_add(struct analyzer_compare *c, int side, const struct bp_build *b)
 {
 	struct analyzer_side *s = &c->side[side];
@@ -61,7 +40,7 @@ void analyzer_compare_add(struct analyzer_compare *c, int side, const struct bp_
 		struct analyzer_step_series *r;
 		if (st->kind != BP_KIND_STEP)
 			continue;
-		r = series_of(s, st);
+		r = analyzer_history_series(&s->steps, st->stage, st->text);
 		r->runs++;
 		if (!isnan(st->duration_s)) {
 			BP_GROW(r->v, r->n + 1, r->alloc);
@@ -73,12 +52,7 @@ void analyzer_compare_add(struct analyzer_compare *c, int side, const struct bp_
 static const struct analyzer_step_series *find(const struct analyzer_side *s,
 					       const struct analyzer_step_series *like)
 {
-	size_t i;
-
-	for (i = 0; i < s->nseries; i++)
-		if (same(s->series[i].stage, like->stage) && same(s->series[i].text, like->text))
-			return &s->series[i];
-	return NULL;
+	return analyzer_history_find(&s->steps, like->stage, like->text);
 }
 
 static void add_row(struct analyzer_compare *c, const struct analyzer_step_series *before,
@@ -155,18 +129,18 @@ void analyzer_compare_finish(struct analyzer_compare *c)
 	free(v[1]);
 
 	/* steps: paired by (stage, text), then removed ones, then added ones */
-	for (i = 0; i < c->side[0].nseries; i++) {
-		const struct analyzer_step_series *other = find(&c->side[1], &c->side[0].series[i]);
+	for (i = 0; i < c->side[0].steps.nseries; i++) {
+		const struct analyzer_step_series *other = find(&c->side[1], &c->side[0].steps.series[i]);
 		if (other)
-			add_row(c, &c->side[0].series[i], other);
+			add_row(c, &c->side[0].steps.series[i], other);
 	}
 	c->npaired = c->nrows;
-	for (i = 0; i < c->side[0].nseries; i++)
-		if (!find(&c->side[1], &c->side[0].series[i]))
-			add_row(c, &c->side[0].series[i], NULL);
-	for (i = 0; i < c->side[1].nseries; i++)
-		if (!find(&c->side[0], &c->side[1].series[i]))
-			add_row(c, NULL, &c->side[1].series[i]);
+	for (i = 0; i < c->side[0].steps.nseries; i++)
+		if (!find(&c->side[1], &c->side[0].steps.series[i]))
+			add_row(c, &c->side[0].steps.series[i], NULL);
+	for (i = 0; i < c->side[1].steps.nseries; i++)
+		if (!find(&c->side[0], &c->side[1].steps.series[i]))
+			add_row(c, NULL, &c->side[1].steps.series[i]);
 	for (i = 0; i < c->npaired; i++) {
 		const struct analyzer_compare_row *r = &c->rows[i];
 		if (r->before_median_s > 0 && r->after_median_s > 0) {
@@ -180,17 +154,11 @@ void analyzer_compare_finish(struct analyzer_compare *c)
 
 void analyzer_compare_release(struct analyzer_compare *c)
 {
-	size_t i;
 	int k;
 
 	for (k = 0; k < 2; k++) {
 		struct analyzer_side *s = &c->side[k];
-		for (i = 0; i < s->nseries; i++) {
-			free(s->series[i].stage);
-			free(s->series[i].text);
-			free(s->series[i].v);
-		}
-		free(s->series);
+		analyzer_history_release(&s->steps);
 		free(s->wall);
 		free(s->steps_s);
 		free(s->image_size);

@@ -69,6 +69,11 @@ void analyzer_history_init(struct analyzer_history *h);
 /* Adds one run of a step (stage may be NULL; NAN durations are ignored). */
 void analyzer_history_add(struct analyzer_history *h, const char *stage, const char *text,
 			  double duration_s);
+/* The series of (stage, text): found, or NULL; found or made (no runs yet). */
+const struct analyzer_step_series *analyzer_history_find(const struct analyzer_history *h, const char *stage,
+							 const char *text);
+struct analyzer_step_series *analyzer_history_series(struct analyzer_history *h, const char *stage,
+						     const char *text);
 void analyzer_history_release(struct analyzer_history *h);
 
 /* A step (or stage) over many builds: how long it usually and at worst takes. */
@@ -146,8 +151,7 @@ struct analyzer_side {
 	long steps_total, steps_cached;
 	double *image_size;        /* known image sizes */
 	size_t nsizes, alloc_sizes;
-	struct analyzer_step_series *series;
-	size_t nseries, alloc_series;
+	struct analyzer_history steps; /* each step's runs (runs counts cached ones too) */
 };
 
 struct analyzer_compare_row {
