@@ -17,9 +17,10 @@ WARNINGS += -Werror
 endif
 PKGS = sqlite3 jansson libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcurl is not linked: common/http.c loads it on the first request
+PKG_LIBS := $(shell pkg-config --libs sqlite3 jansson 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARNINGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
-LIBS = $(PKG_LIBS) -lplot -lm
+LIBS = $(PKG_LIBS) -lplot -lm -ldl
 
 ifneq ($(V),1)
 QUIET_CC = @echo '   CC $@';

@@ -4,7 +4,10 @@
  * registry, GitLab, GitHub and webhook clients all behave alike.
  */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <stdio.h>
+/* the calls go through the pointers below, not curl.h's type-checking macros */
+#define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
 #include <math.h>
 #include <stdlib.h>
@@ -14,6 +17,69 @@
 #include <unistd.h>
 
 #include "buildprof/http.h"
+
+/* libcurl is loaded on the first request, not at start: it and the thirty
+ * libraries it needs cost every command about 20 ms to map (a third of a
+ * chart's time), and only fetch and post talk HTTP. curl.h still gives the
+ * prototypes; these are the functions this file uses. */
+static struct {
+	__typeof__(curl_global_init) *global_init;
+	__typeof__(curl_easy_init) *easy_init;
+	__typeof__(curl_easy_reset) *easy_reset;
+	__typeof__(curl_easy_setopt) *easy_setopt;
+	__typeof__(curl_easy_perform) *easy_perform;
+	__typeof__(curl_easy_getinfo) *easy_getinfo;
+	__typeof__(curl_easy_strerror) *easy_strerror;
+	__typeof__(curl_easy_cleanup) *easy_cleanup;
+	__typeof__(curl_slist_append) *slist_append;
+	__typeof__(curl_slist_free_all) *slist_free_all;
+	__typeof__(curl_mime_init) *mime_init;
+	__typeof__(curl_mime_addpart) *mime_addpart;
+	__typeof__(curl_mime_name) *mime_name;
+	__typeof__(curl_mime_filename) *mime_filename;
+	__typeof__(curl_mime_data) *mime_data;
+	__typeof__(curl_mime_free) *mime_free;
+} lib;
+
+/* Loads libcurl once (its runtime package: libcurl4). Returns 0, or -1 with
+ * err naming what is missing. */
+static int load_libcurl(const char *where, struct bp_error *err)
+{
+	static const char *const names[] = { "libcurl.so.4", "libcurl-gnutls.so.4", "libcurl.so" };
+	static int loaded;
+	void *h = NULL;
+	size_t i;
+
+	if (loaded)
+		return 0;
+	for (i = 0; i < BP_ARRAY_SIZE(names) && !h; i++)
+		h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return bp_error_set(err, where, 0, "cannot load libcurl (install libcurl4): %s", dlerror());
+#define LOAD(field, symbol)                                                             \
+	if (!(*(void **)&lib.field = dlsym(h, #symbol)))                                  \
+		return bp_error_set(err, where, 0, "libcurl lacks %s: too old a libcurl", #symbol);
+	LOAD(global_init, curl_global_init)
+	LOAD(easy_init, curl_easy_init)
+	LOAD(easy_reset, curl_easy_reset)
+	LOAD(easy_setopt, curl_easy_setopt)
+	LOAD(easy_perform, curl_easy_perform)
+	LOAD(easy_getinfo, curl_easy_getinfo)
+	LOAD(easy_strerror, curl_easy_strerror)
+	LOAD(easy_cleanup, curl_easy_cleanup)
+	LOAD(slist_append, curl_slist_append)
+	LOAD(slist_free_all, curl_slist_free_all)
+	LOAD(mime_init, curl_mime_init)
+	LOAD(mime_addpart, curl_mime_addpart)
+	LOAD(mime_name, curl_mime_name)
+	LOAD(mime_filename, curl_mime_filename)
+	LOAD(mime_data, curl_mime_data)
+	LOAD(mime_free, curl_mime_free)
+#undef LOAD
+	lib.global_init(CURL_GLOBAL_DEFAULT);
+	loaded = 1;
+	return 0;
+}
 
 struct transfer {
 	struct http_response *res;
@@ -245,7 +311,6 @@ static void safe_url(const char *url, char *buf, size_t size)
 
 int http_request(const struct http_request *req, struct http_response *res, struct bp_error *err)
 {
-	static int initialised;
 	static double quota_back_at; /* the last response used the quota up until then */
 	struct transfer t;
 	struct curl_slist *hdrs = NULL;
@@ -266,22 +331,20 @@ int http_request(const struct http_request *req, struct http_response *res, stru
 	safe_url(req->url, where, sizeof(where));
 	if (wait_for_quota(quota_back_at, where, err))
 		return -1;
-	if (!initialised) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		initialised = 1;
-	}
-	curl = curl_easy_init();
+	if (load_libcurl(where, err))
+		return -1;
+	curl = lib.easy_init();
 	if (!curl)
 		return bp_error_set(err, where, 0, "cannot start libcurl");
 	for (i = 0; req->headers && req->headers[i]; i++)
-		hdrs = curl_slist_append(hdrs, req->headers[i]);
+		hdrs = lib.slist_append(hdrs, req->headers[i]);
 	if (req->file_name) {
 		curl_mimepart *part;
-		mime = curl_mime_init(curl);
-		part = curl_mime_addpart(mime);
-		curl_mime_name(part, "file");
-		curl_mime_filename(part, req->file_name);
-		curl_mime_data(part, req->file_data, req->file_len);
+		mime = lib.mime_init(curl);
+		part = lib.mime_addpart(mime);
+		lib.mime_name(part, "file");
+		lib.mime_filename(part, req->file_name);
+		lib.mime_data(part, req->file_data, req->file_len);
 	}
 	for (i = 1; i <= attempts; i++) {
 		long status = 0;
@@ -293,39 +356,39 @@ int http_request(const struct http_request *req, struct http_response *res, stru
 		res->ratelimit_reset = -1;
 		strbuf_reset(&res->body);
 		errbuf[0] = '\0';
-		curl_easy_reset(curl);
-		curl_easy_setopt(curl, CURLOPT_URL, req->url);
-		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-		curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
-		curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-		curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
-		curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-		curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-		curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
-		curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-		curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout);
-		curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(curl, CURLOPT_USERAGENT, "buildprof/0.1");
-		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-		curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+		lib.easy_reset(curl);
+		lib.easy_setopt(curl, CURLOPT_URL, req->url);
+		lib.easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+		lib.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+		lib.easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+		lib.easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+		lib.easy_setopt(curl, CURLOPT_HEADERDATA, &t);
+		lib.easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+		lib.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+		lib.easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+		lib.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+		lib.easy_setopt(curl, CURLOPT_TIMEOUT, timeout);
+		lib.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+		lib.easy_setopt(curl, CURLOPT_USERAGENT, "buildprof/0.1");
+		lib.easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+		lib.easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
 		if ((ca = getenv("CURL_CA_BUNDLE")) || (ca = getenv("SSL_CERT_FILE")))
-			curl_easy_setopt(curl, CURLOPT_CAINFO, ca);
+			lib.easy_setopt(curl, CURLOPT_CAINFO, ca);
 		if (req->userpwd) {
-			curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-			curl_easy_setopt(curl, CURLOPT_USERPWD, req->userpwd);
+			lib.easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+			lib.easy_setopt(curl, CURLOPT_USERPWD, req->userpwd);
 			/* credentials never follow a redirect to another host */
-			curl_easy_setopt(curl, CURLOPT_UNRESTRICTED_AUTH, 0L);
+			lib.easy_setopt(curl, CURLOPT_UNRESTRICTED_AUTH, 0L);
 		}
 		if (req->method && strcmp(req->method, "GET"))
-			curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req->method);
+			lib.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req->method);
 		if (req->body) {
-			curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->body);
-			curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
+			lib.easy_setopt(curl, CURLOPT_POSTFIELDS, req->body);
+			lib.easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
 		}
 		if (mime)
-			curl_easy_setopt(curl, CURLOPT_MIMEPOST, mime);
-		rc = curl_easy_perform(curl);
+			lib.easy_setopt(curl, CURLOPT_MIMEPOST, mime);
+		rc = lib.easy_perform(curl);
 		res->attempts = i;
 		if (t.too_big) {
 			bp_error_set(err, where, 0, "response larger than %ld MiB", HTTP_BODY_MAX >> 20);
@@ -334,7 +397,7 @@ int http_request(const struct http_request *req, struct http_response *res, stru
 		quota_wait = http_ratelimit_wait(res, now_s());
 		if (rc == CURLE_OK) {
 			int limited;
-			curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+			lib.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 			res->status = status;
 			/* GitHub answers a used-up quota with 403 and Remaining: 0 */
 			limited = status == 429 || (status == 403 && res->ratelimit_remaining == 0);
@@ -355,12 +418,12 @@ int http_request(const struct http_request *req, struct http_response *res, stru
 			}
 		}
 	}
-	bp_error_set(err, where, 0, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	bp_error_set(err, where, 0, "%s", errbuf[0] ? errbuf : lib.easy_strerror(rc));
 out:
 	if (ret)
 		http_response_release(res); /* no response to judge: nothing for the caller to free */
-	curl_mime_free(mime);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(curl);
+	lib.mime_free(mime);
+	lib.slist_free_all(hdrs);
+	lib.easy_cleanup(curl);
 	return ret;
 }

@@ -38,6 +38,7 @@ vg "plot pipeline" 0 plot pipeline 31 -o "$tmp/pipeline.svg"
 vg "pipelines" 0 pipelines --format json
 vg "images" 0 images
 vg "post --dry-run" 0 post --to webhook http://127.0.0.1:9/hook --dry-run
+vg "fetch registry, refused (libcurl loaded, retried)" 1 fetch registry --plain-http 127.0.0.1:9/app:1
 vg "run" 0 run --name wrapped -- cat samples/logs/buildkit-src-change.log
 echo "valgrind: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
