@@ -257,7 +257,10 @@ int cli_plot_chart(const struct cli_env *env, const char *kind, int argc, char *
 	analyzer_summary_init(&d.sum, top);
 	if (!strcmp(kind, "sizes"))
 		d.st = st;
-	if (cli_each_build(st, &sel, 1, take, &d, &count) || d.failed)
+	/* cache and trend need each build's totals only: its steps without their text */
+	if (cli_each_build(st, &sel, !strcmp(kind, "cache") || !strcmp(kind, "trend") ? STORE_STEPS_TIMES
+										      : STORE_STEPS_ALL,
+			   take, &d, &count) || d.failed)
 		goto out_data;
 	if (!count) {
 		error("plot: no builds match; nothing to draw");

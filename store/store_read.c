@@ -99,12 +99,15 @@ struct store_iter *store_select_builds(struct bp_store *st, const struct bp_sele
 		sqlite3_bind_int64(it->builds, param++, sel->last);
 	if (sqlite3_prepare_v2(st->db, "SELECT key, value FROM label WHERE build_id = ? ORDER BY key",
 			       -1, &it->labels, NULL) != SQLITE_OK ||
-	    (with_steps &&
+	    (with_steps == STORE_STEPS_ALL &&
 	     sqlite3_prepare_v2(st->db,
 				"SELECT vertex, stage, platform, idx, count, instruction, text, digest,"
 				" kind, cached, status, start_s, duration_s, error, output_lines,"
 				" first_line, end_line FROM step WHERE build_id = ? ORDER BY seq",
-				-1, &it->steps, NULL) != SQLITE_OK)) {
+				-1, &it->steps, NULL) != SQLITE_OK) ||
+	    (with_steps == STORE_STEPS_TIMES &&
+	     sqlite3_prepare_v2(st->db, "SELECT kind, cached, status, duration_s FROM step"
+				" WHERE build_id = ? ORDER BY seq", -1, &it->steps, NULL) != SQLITE_OK)) {
 		store_fail(st, err, "cannot select builds");
 		goto fail;
 	}
@@ -130,6 +133,40 @@ static int read_labels(struct store_iter *it, struct bp_build *b, struct bp_erro
 	return 0;
 }
 
+static void parse_kind_status(const unsigned char *kind, const unsigned char *status, struct bp_step *s)
+{
+	if (bp_step_kind_parse((const char *)kind, &s->kind) || bp_step_status_parse((const char *)status, &s->status))
+		BUG("schema CHECK let through kind '%s' status '%s'", kind, status);
+}
+
+/* A row of the STORE_STEPS_TIMES query: no strings to copy. */
+static void fill_step_times(sqlite3_stmt *q, struct bp_step *s)
+{
+	parse_kind_status(sqlite3_column_text(q, 0), sqlite3_column_text(q, 2), s);
+	s->cached = sqlite3_column_int(q, 1);
+	s->duration_s = column_real(q, 3);
+}
+
+static void fill_step(sqlite3_stmt *q, struct bp_step *s)
+{
+	s->vertex = sqlite3_column_int(q, 0);
+	s->stage = column_text(q, 1);
+	s->platform = column_text(q, 2);
+	s->index = sqlite3_column_int(q, 3);
+	s->count = sqlite3_column_int(q, 4);
+	s->instruction = column_text(q, 5);
+	s->text = column_text(q, 6);
+	s->digest = column_text(q, 7);
+	parse_kind_status(sqlite3_column_text(q, 8), sqlite3_column_text(q, 10), s);
+	s->cached = sqlite3_column_int(q, 9);
+	s->start_s = column_real(q, 11);
+	s->duration_s = column_real(q, 12);
+	s->error = column_text(q, 13);
+	s->output_lines = (long)sqlite3_column_int64(q, 14);
+	s->first_line = (long)sqlite3_column_int64(q, 15); /* NULL reads as 0: unknown */
+	s->end_line = (long)sqlite3_column_int64(q, 16);
+}
+
 static int read_steps(struct store_iter *it, struct bp_build *b, struct bp_error *err)
 {
 	sqlite3_stmt *q = it->steps;
@@ -138,27 +175,10 @@ static int read_steps(struct store_iter *it, struct bp_build *b, struct bp_error
 	sqlite3_reset(q);
 	sqlite3_bind_int64(q, 1, b->id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct bp_step *s = bp_build_add_step(b);
-		char *kind = column_text(q, 8), *status = column_text(q, 10);
-		s->vertex = sqlite3_column_int(q, 0);
-		s->stage = column_text(q, 1);
-		s->platform = column_text(q, 2);
-		s->index = sqlite3_column_int(q, 3);
-		s->count = sqlite3_column_int(q, 4);
-		s->instruction = column_text(q, 5);
-		s->text = column_text(q, 6);
-		s->digest = column_text(q, 7);
-		if (bp_step_kind_parse(kind, &s->kind) || bp_step_status_parse(status, &s->status))
-			BUG("schema CHECK let through kind '%s' status '%s'", kind, status);
-		free(kind);
-		free(status);
-		s->cached = sqlite3_column_int(q, 9);
-		s->start_s = column_real(q, 11);
-		s->duration_s = column_real(q, 12);
-		s->error = column_text(q, 13);
-		s->output_lines = (long)sqlite3_column_int64(q, 14);
-		s->first_line = (long)sqlite3_column_int64(q, 15); /* NULL reads as 0: unknown */
-		s->end_line = (long)sqlite3_column_int64(q, 16);
+		if (it->with_steps == STORE_STEPS_TIMES)
+			fill_step_times(q, bp_build_add_step(b));
+		else
+			fill_step(q, bp_build_add_step(b));
 	}
 	if (rc != SQLITE_DONE)
 		return store_fail(it->st, err, "cannot read steps");

@@ -117,8 +117,13 @@ int store_job_history(struct bp_store *st, const struct bp_pipeline *p, const ch
 		      void (*fn)(void *ctx, const char *status, double duration_s), void *ctx,
 		      struct bp_error *err);
 
-/* Iterates the builds sel matches, oldest first. With with_steps the steps
- * are loaded too. Returns a new iterator or NULL. */
+/* What of each build's steps store_select_builds loads (with_steps). */
+#define STORE_STEPS_NONE 0
+#define STORE_STEPS_ALL 1
+#define STORE_STEPS_TIMES 2 /* kind, cached, status and duration only: enough for
+			     * analyzer_build_stats, without a string per step */
+/* Iterates the builds sel matches, oldest first, with their steps as
+ * with_steps says. Returns a new iterator or NULL. */
 struct store_iter *store_select_builds(struct bp_store *st, const struct bp_selector *sel,
 				       int with_steps, struct bp_error *err);
 /* Fills *b (which the caller bp_build_release()s) with the next build.
