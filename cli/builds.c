@@ -42,7 +42,7 @@ static int list_one(void *vctx, struct bp_build *b)
 				    isnan(s.step_seconds) ? json_null() : json_real(s.step_seconds));
 		json_object_set_new(o, "source", b->source_path ? json_string(b->source_path) : json_null());
 		fputs(ctx->n++ ? ",\n" : "\n", stdout);
-		json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(12));
+		report_json_dump(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(12));
 		json_decref(o);
 		return 0;
 	}

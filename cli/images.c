@@ -49,7 +49,7 @@ static void print_json(const struct bp_image *img, int first)
 	json_object_set_new(o, "source", str_json(img->source_path));
 	json_object_set_new(o, "layers", layers);
 	fputs(first ? "\n" : ",\n", stdout);
-	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	report_json_dump(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 }
 

@@ -146,7 +146,7 @@ static void print_json(const struct bp_pipeline *p, const struct analyzer_timeli
 		json_object_set_new(jo, "builds", builds);
 	}
 	fputs(first ? "\n" : ",\n", stdout);
-	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+	report_json_dump(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 	json_decref(o);
 }
 
@@ -288,7 +288,7 @@ static void across_print(const struct across *a, int json)
 		json_object_set_new(o, "slowest_jobs", typical_json(&a->jobs, 10, 0));
 		json_object_set_new(o, "slowest_stages", typical_json(&a->stages, 10, 1));
 		fputs(",\"summary\":", stdout);
-		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+		report_json_dump(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 		json_decref(o);
 		return;
 	}

@@ -180,7 +180,7 @@ static void print_json(FILE *out, const struct analyzer_compare *c, const char *
 	json_object_set_new(o, "geomean_steps", json_integer((json_int_t)c->ngeomean));
 	json_object_set_new(o, "warnings", warnings);
 	json_object_set_new(o, "steps", steps);
-	json_dumpf(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+	report_json_dump(o, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 	fputc('\n', out);
 	json_decref(o);
 }

@@ -173,7 +173,7 @@ static void json_build(struct report_state *st, const struct bp_build *b,
 	json_object_set_new(o, "image", image);
 	json_object_set_new(o, "steps", steps);
 	fputs(st->builds++ ? ",\n" : "\n", st->opt.out);
-	json_dumpf(o, st->opt.out, DUMP_FLAGS);
+	report_json_dump(o, st->opt.out, DUMP_FLAGS);
 	json_decref(o);
 }
 
@@ -235,9 +235,9 @@ static void json_end(struct report_state *st, const struct analyzer_summary *sum
 		json_object_set_new(o, "groups", groups);
 	}
 	fputs(st->builds ? "\n],\"summary\":" : "],\"summary\":", st->opt.out);
-	json_dumpf(o, st->opt.out, DUMP_FLAGS);
+	report_json_dump(o, st->opt.out, DUMP_FLAGS);
 	fputs(",\"pipelines\":", st->opt.out);
-	json_dumpf(st->pipelines, st->opt.out, DUMP_FLAGS);
+	report_json_dump(st->pipelines, st->opt.out, DUMP_FLAGS);
 	fputs("}\n", st->opt.out);
 	json_decref(st->pipelines);
 	json_decref(o);

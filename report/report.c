@@ -5,6 +5,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "buildprof/report.h"
 
 extern const struct report_format report_text_format;
@@ -107,4 +109,21 @@ const char *report_ellipsize(const char *s, size_t width, char *buf, size_t size
 		snprintf(buf, size, "%.*s...", (int)cut, s);
 	}
 	return buf;
+}
+
+static int append_json(const char *buf, size_t size, void *data)
+{
+	strbuf_add(data, buf, size);
+	return 0;
+}
+
+void report_json_dump(struct json_t *o, FILE *out, size_t flags)
+{
+	/* jansson's json_dumpf writes token by token: a locked fwrite for every
+	 * brace and comma was a seventh of a JSON report's time */
+	static struct strbuf buf = STRBUF_INIT;
+
+	strbuf_reset(&buf);
+	json_dump_callback(o, append_json, &buf, flags);
+	fwrite(buf.buf, 1, buf.len, out);
 }

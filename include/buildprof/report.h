@@ -50,6 +50,8 @@ const struct report_compare_format *report_compare_format(const char *name);
 /* A pipeline as JSON (DESIGN's pipelines[] element, with start times,
  * critical flags, runners and attempts): a new jansson object. */
 struct json_t;
+/* Writes o to out as json_dumpf would (flags are jansson's), in one write. */
+void report_json_dump(struct json_t *o, FILE *out, size_t flags);
 struct json_t *report_pipeline_json(const struct bp_pipeline *p, const struct analyzer_timeline *t);
 
 /* --- charts (report/charts.c), drawn through plot.h --- */
