@@ -270,6 +270,8 @@ static int run_post(int argc, char **argv, const struct cli_env *env)
 					     "pass GitHub's 65,536 characters. `buildprof compare` shows it._\n");
 		}
 	}
+	if (charts && json)
+		warning("post: --charts goes with the Markdown comment, not --json; posting without them");
 	if (charts && !json) {
 		if (strcmp(to, "gitlab-mr"))
 			warning("post: --charts uploads to GitLab merge requests only (GitHub's API has no "
