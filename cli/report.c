@@ -19,6 +19,7 @@ struct named_history {
 	struct analyzer_history h;
 	struct bp_build last;
 	int have_last;
+	int loaded;                 /* h has been read */
 };
 
 /* Builds of this many names are kept for the next build of the name: the
@@ -111,12 +112,11 @@ static uint64_t history_hash(const void *ctx, size_t pos)
 	return bp_hash_str(BP_HASH_INIT, ((const struct report_run *)ctx)->hist[pos].name);
 }
 
-static struct named_history *history_of(struct report_run *run, const char *name)
+static struct named_history *named(struct report_run *run, const char *name)
 {
 	struct name_key k = { run, name };
 	uint64_t hash = bp_hash_str(BP_HASH_INIT, name);
 	long pos = bp_hash_index_find(&run->hist_index, hash, history_is, &k);
-	struct bp_error err;
 	struct named_history *nh;
 
 	if (pos >= 0)
@@ -126,12 +126,25 @@ static struct named_history *history_of(struct report_run *run, const char *name
 	nh->name = xstrdup(name);
 	bp_hash_index_add(&run->hist_index, run->nhist - 1, hash, run->nhist, history_hash, run);
 	analyzer_history_init(&nh->h);
-	bp_error_init(&err);
-	if (store_uncached_steps(run->st, name, add_history, &nh->h, &err)) {
-		cli_print_error("report", &err);
-		run->failed = 1;
-	}
 	return nh;
+}
+
+/* The uncached history of a name, read on first need: it prices cache hits,
+ * so a build without any needs none (and most names in a year of history
+ * are never asked). */
+static const struct analyzer_history *history_of(struct report_run *run, struct named_history *nh)
+{
+	struct bp_error err;
+
+	if (!nh->loaded) {
+		nh->loaded = 1;
+		bp_error_init(&err);
+		if (store_uncached_steps(run->st, nh->name, add_history, &nh->h, &err)) {
+			cli_print_error("report", &err);
+			run->failed = 1;
+		}
+	}
+	return &nh->h;
 }
 
 /* The previous build of b's name: the one the report just went through
@@ -178,7 +191,7 @@ static void keep_last(struct report_run *run, struct named_history *nh, struct b
 static int report_one(void *vctx, struct bp_build *b)
 {
 	struct report_run *run = vctx;
-	struct named_history *nh = history_of(run, b->name);
+	struct named_history *nh = named(run, b->name);
 	struct analyzer_analysis a;
 	const struct bp_build *prev;
 	struct bp_build read;
@@ -191,7 +204,7 @@ static int report_one(void *vctx, struct bp_build *b)
 	analyzer_build_stats(b, &a.stats);
 	analyzer_timeline(b, &a.timeline);
 	prev = previous_of(run, nh, b, &read);
-	analyzer_cache(b, prev, &nh->h, &a.cache);
+	analyzer_cache(b, prev, a.stats.steps_cached ? history_of(run, nh) : NULL, &a.cache);
 	have_img = store_build_image(run->st, b, &img, &err);
 	if (have_img < 0) {
 		cli_print_error("report", &err);
