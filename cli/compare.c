@@ -60,7 +60,7 @@ int cli_load_compare(const struct cli_env *env, const struct cli_command *cmd, c
 	for (k = 0; k < 2; k++) {
 		ctx.c = c;
 		ctx.side = k;
-		if (cli_each_build(st, &sel[k], 1, add_build, &ctx, &count))
+		if (cli_each_build(st, &sel[k], STORE_STEPS_NAMED, add_build, &ctx, &count))
 			goto out;
 		if (!count) {
 			if (empty_side)

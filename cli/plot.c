@@ -257,9 +257,10 @@ int cli_plot_chart(const struct cli_env *env, const char *kind, int argc, char *
 	analyzer_summary_init(&d.sum, top);
 	if (!strcmp(kind, "sizes"))
 		d.st = st;
-	/* cache and trend need each build's totals only: its steps without their text */
+	/* cache and trend need each build's totals only, steps its steps' names:
+	 * neither reads what else the steps hold */
 	if (cli_each_build(st, &sel, !strcmp(kind, "cache") || !strcmp(kind, "trend") ? STORE_STEPS_TIMES
-										      : STORE_STEPS_ALL,
+				     : !strcmp(kind, "steps") ? STORE_STEPS_NAMED : STORE_STEPS_ALL,
 			   take, &d, &count) || d.failed)
 		goto out_data;
 	if (!count) {

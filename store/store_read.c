@@ -107,7 +107,10 @@ struct store_iter *store_select_builds(struct bp_store *st, const struct bp_sele
 				-1, &it->steps, NULL) != SQLITE_OK) ||
 	    (with_steps == STORE_STEPS_TIMES &&
 	     sqlite3_prepare_v2(st->db, "SELECT kind, cached, status, duration_s FROM step"
-				" WHERE build_id = ? ORDER BY seq", -1, &it->steps, NULL) != SQLITE_OK)) {
+				" WHERE build_id = ? ORDER BY seq", -1, &it->steps, NULL) != SQLITE_OK) ||
+	    (with_steps == STORE_STEPS_NAMED &&
+	     sqlite3_prepare_v2(st->db, "SELECT kind, cached, status, duration_s, stage, text, idx, count"
+				" FROM step WHERE build_id = ? ORDER BY seq", -1, &it->steps, NULL) != SQLITE_OK)) {
 		store_fail(st, err, "cannot select builds");
 		goto fail;
 	}
@@ -139,12 +142,19 @@ static void parse_kind_status(const unsigned char *kind, const unsigned char *st
 		BUG("schema CHECK let through kind '%s' status '%s'", kind, status);
 }
 
-/* A row of the STORE_STEPS_TIMES query: no strings to copy. */
-static void fill_step_times(sqlite3_stmt *q, struct bp_step *s)
+/* A row of the STORE_STEPS_TIMES query (no strings to copy), or of
+ * STORE_STEPS_NAMED's (two). */
+static void fill_step_times(sqlite3_stmt *q, struct bp_step *s, int named)
 {
 	parse_kind_status(sqlite3_column_text(q, 0), sqlite3_column_text(q, 2), s);
 	s->cached = sqlite3_column_int(q, 1);
 	s->duration_s = column_real(q, 3);
+	if (named) {
+		s->stage = column_text(q, 4);
+		s->text = column_text(q, 5);
+		s->index = sqlite3_column_int(q, 6);
+		s->count = sqlite3_column_int(q, 7);
+	}
 }
 
 static void fill_step(sqlite3_stmt *q, struct bp_step *s)
@@ -175,10 +185,10 @@ static int read_steps(struct store_iter *it, struct bp_build *b, struct bp_error
 	sqlite3_reset(q);
 	sqlite3_bind_int64(q, 1, b->id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (it->with_steps == STORE_STEPS_TIMES)
-			fill_step_times(q, bp_build_add_step(b));
-		else
+		if (it->with_steps == STORE_STEPS_ALL)
 			fill_step(q, bp_build_add_step(b));
+		else
+			fill_step_times(q, bp_build_add_step(b), it->with_steps == STORE_STEPS_NAMED);
 	}
 	if (rc != SQLITE_DONE)
 		return store_fail(it->st, err, "cannot read steps");
