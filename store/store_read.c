@@ -223,7 +223,9 @@ int store_iter_next(struct store_iter *it, struct bp_build *b, struct bp_error *
 	b->source_path = column_text(q, 10);
 	b->image_size = sqlite3_column_type(q, 11) == SQLITE_NULL ? -1 : (long long)sqlite3_column_int64(q, 11);
 	b->image_compressed = sqlite3_column_type(q, 12) == SQLITE_NULL ? -1 : (long long)sqlite3_column_int64(q, 12);
-	if (read_labels(it, b, err) || (it->with_steps && read_steps(it, b, err))) {
+	/* the lighter step modes serve summaries, which do not look at labels */
+	if ((it->with_steps <= STORE_STEPS_ALL && read_labels(it, b, err)) ||
+	    (it->with_steps && read_steps(it, b, err))) {
 		bp_build_release(b);
 		return -1;
 	}
