@@ -281,6 +281,53 @@ static void test_batch(void)
 	store_close(st);
 }
 
+/* A schema-3 database (made here by taking schema 4's step columns away)
+ * migrates in place on open: its builds kept, the log positions added and
+ * stored from then on. */
+static void test_migrate_v3(void)
+{
+	char path[256];
+	struct bp_error err;
+	struct bp_store *st;
+	struct bp_build b;
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	long src, existing = 0;
+
+	path_in(path, sizeof(path), "v3.db");
+	bp_error_init(&err);
+	st = store_open(path, &err);
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	make_build(&b, "old", 0);
+	store_begin(st, &err);
+	src = store_put_source(st, "log", "old.log", &err);
+	store_put_build(st, src, &b, &err);
+	store_finish_source(st, src, "v3", 1, &existing, &err);
+	CHECK(store_commit(st, &err) == 0);
+	bp_build_release(&b);
+	store_close(st);
+	sqlite3_open(path, &db);
+	CHECK(sqlite3_exec(db, "ALTER TABLE step DROP COLUMN first_line; ALTER TABLE step DROP COLUMN end_line;"
+			       "PRAGMA user_version = 3", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+
+	bp_error_init(&err);
+	st = store_open(path, &err);
+	CHECK(st != NULL);
+	store_close(st);
+	sqlite3_open(path, &db);
+	CHECK(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM build), (SELECT count(*) FROM step WHERE"
+				 " first_line IS NULL AND end_line IS NULL)", -1, &q, NULL) == SQLITE_OK);
+	CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 1 && sqlite3_column_int(q, 1) > 0);
+	sqlite3_finalize(q);
+	sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL);
+	CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == store_schema_version());
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
 void test_store(void)
 {
 	char cmd[64];
@@ -293,6 +340,7 @@ void test_store(void)
 	test_selectors();
 	test_refusals();
 	test_batch();
+	test_migrate_v3();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
