@@ -234,27 +234,17 @@ static void across_add(struct across *a, const struct bp_pipeline *p)
 				end = o->finished_at;
 		}
 		if (isfinite(start) && isfinite(end) && end >= start)
-			analyzer_history_add(&a->stages, NULL, j->stage, end - start);
+			analyzer_history_add(&a->stages, j->stage, NULL, end - start);
 	}
 }
 
-static json_t *typical_json(const struct analyzer_history *h, size_t top, int stages)
+/* The top series of h, slowest median first, as JSON (text under text_key). */
+static json_t *typical_json(const struct analyzer_history *h, size_t top, const char *text_key)
 {
-	struct analyzer_typical *t;
-	json_t *arr = json_array();
-	size_t i, n;
+	size_t n;
+	struct analyzer_typical *t = analyzer_typical_top(h, top, &n);
+	json_t *arr = report_typical_json(t, n, text_key);
 
-	t = analyzer_typical_top(h, top, &n);
-	for (i = 0; i < n; i++) {
-		json_t *o = json_object();
-		if (!stages)
-			json_object_set_new(o, "stage", str(t[i].series->stage));
-		json_object_set_new(o, stages ? "stage" : "name", str(t[i].series->text));
-		json_object_set_new(o, "runs", json_integer((json_int_t)t[i].series->n));
-		json_object_set_new(o, "median_s", num(t[i].median_s));
-		json_object_set_new(o, "p95_s", num(t[i].p95_s));
-		json_array_append_new(arr, o);
-	}
 	free(t);
 	return arr;
 }
@@ -270,9 +260,10 @@ static void print_typical(const char *what, const struct analyzer_history *h, si
 		printf("  %-44s %5s %9s %9s\n", what, "RUNS", "MEDIAN", "P95");
 	for (i = 0; i < n; i++) {
 		struct strbuf label = STRBUF_INIT;
-		if (t[i].series->stage)
+		/* a job is "[stage] name", a stage its name alone */
+		if (t[i].series->stage && t[i].series->text)
 			strbuf_addf(&label, "[%s] ", t[i].series->stage);
-		strbuf_addstr(&label, t[i].series->text);
+		strbuf_addstr(&label, t[i].series->text ? t[i].series->text : t[i].series->stage);
 		printf("  %-44s %5zu %9s %9s\n", report_ellipsize(label.buf, 44, cut, sizeof(cut)), t[i].series->n,
 		       report_seconds(t[i].median_s, a, sizeof(a)), report_seconds(t[i].p95_s, b, sizeof(b)));
 		strbuf_release(&label);
@@ -285,8 +276,8 @@ static void across_print(const struct across *a, int json)
 	if (json) {
 		json_t *o = json_object();
 		json_object_set_new(o, "pipelines", json_integer(a->pipelines));
-		json_object_set_new(o, "slowest_jobs", typical_json(&a->jobs, 10, 0));
-		json_object_set_new(o, "slowest_stages", typical_json(&a->stages, 10, 1));
+		json_object_set_new(o, "slowest_jobs", typical_json(&a->jobs, 10, "name"));
+		json_object_set_new(o, "slowest_stages", typical_json(&a->stages, 10, NULL));
 		fputs(",\"summary\":", stdout);
 		report_json_dump(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 		json_decref(o);

@@ -177,7 +177,7 @@ static void json_build(struct report_state *st, const struct bp_build *b,
 	json_decref(o);
 }
 
-static json_t *typical_json(const struct analyzer_typical *t, size_t n, int steps)
+struct json_t *report_typical_json(const struct analyzer_typical *t, size_t n, const char *text_key)
 {
 	json_t *arr = json_array();
 	size_t i;
@@ -185,8 +185,8 @@ static json_t *typical_json(const struct analyzer_typical *t, size_t n, int step
 	for (i = 0; i < n; i++) {
 		json_t *o = json_object();
 		json_object_set_new(o, "stage", string_or_null(t[i].series->stage));
-		if (steps)
-			json_object_set_new(o, "text", string_or_null(t[i].series->text));
+		if (text_key)
+			json_object_set_new(o, text_key, string_or_null(t[i].series->text));
 		json_object_set_new(o, "runs", json_integer((json_int_t)t[i].series->n));
 		json_object_set_new(o, "median_s", real_or_null(t[i].median_s));
 		json_object_set_new(o, "p95_s", real_or_null(t[i].p95_s));
@@ -217,8 +217,8 @@ static void json_end(struct report_state *st, const struct analyzer_summary *sum
 	json_object_set_new(o, "cache_hit_rate", real_or_null(sum->cache_hit_rate));
 	json_object_set_new(o, "step_seconds", real_or_null(sum->step_seconds));
 	json_object_set_new(o, "slowest_steps", slow);
-	json_object_set_new(o, "typical_steps", typical_json(sum->typical_steps, sum->ntypical_steps, 1));
-	json_object_set_new(o, "typical_stages", typical_json(sum->typical_stages, sum->ntypical_stages, 0));
+	json_object_set_new(o, "typical_steps", report_typical_json(sum->typical_steps, sum->ntypical_steps, "text"));
+	json_object_set_new(o, "typical_stages", report_typical_json(sum->typical_stages, sum->ntypical_stages, NULL));
 	if (sum->group_by) {
 		json_t *groups = json_array();
 		for (i = 0; i < sum->ngroups; i++) {

@@ -50,6 +50,9 @@ const struct report_compare_format *report_compare_format(const char *name);
 /* A pipeline as JSON (DESIGN's pipelines[] element, with start times,
  * critical flags, runners and attempts): a new jansson object. */
 struct json_t;
+/* Typical steps or stages as a JSON array: stage, the series' text under
+ * text_key (none when NULL), runs, median_s, p95_s. */
+struct json_t *report_typical_json(const struct analyzer_typical *t, size_t n, const char *text_key);
 /* Writes o to out as json_dumpf would (flags are jansson's), in one write. */
 void report_json_dump(struct json_t *o, FILE *out, size_t flags);
 struct json_t *report_pipeline_json(const struct bp_pipeline *p, const struct analyzer_timeline *t);
