@@ -161,6 +161,24 @@ static void bin_values(const long *ids, const double *v, size_t n, int median, s
 	free(known);
 }
 
+/* The bins with a known value as points (x = bin number from 1, y = value
+ * times scale) into new arrays; returns how many. */
+static size_t bins_points(const struct bins *b, double scale, double **x, double **y)
+{
+	size_t i, m = 0;
+
+	*x = xcalloc(b->n ? b->n : 1, sizeof(**x));
+	*y = xcalloc(b->n ? b->n : 1, sizeof(**y));
+	for (i = 0; i < b->n; i++) {
+		if (isnan(b->v[i]))
+			continue;
+		(*x)[m] = (double)i + 1;
+		(*y)[m] = b->v[i] * scale;
+		m++;
+	}
+	return m;
+}
+
 static void bins_release(struct bins *b)
 {
 	free(b->id);
@@ -221,15 +239,7 @@ int report_chart_cache(const struct plot_dest *dest, const long *ids, const doub
 	}
 	build_axis(p, &b, &builds_counted);
 	plot_y_axis(p, 0, 100, "steps from the cache", fmt_percent);
-	x = xcalloc(b.n, sizeof(*x));
-	y = xcalloc(b.n, sizeof(*y));
-	for (i = 0, m = 0; i < b.n; i++) {
-		if (isnan(b.v[i]))
-			continue;
-		x[m] = (double)i + 1;
-		y[m] = b.v[i] * 100;
-		m++;
-	}
+	m = bins_points(&b, 100, &x, &y);
 	plot_line(p, x, y, m, colors[0], 0);
 	for (i = 0; i < m; i++)
 		plot_point(p, x[i], y[i], colors[0]);
@@ -278,17 +288,9 @@ int report_chart_trend(const struct plot_dest *dest, const long *ids, const doub
 	}
 	build_axis(p, &b, c);
 	plot_y_axis(p, 0, max > 0 ? max * 1.1 : 1, pipelines ? "pipeline time" : "build time", fmt_seconds);
-	x = xcalloc(b.n, sizeof(*x));
-	y = xcalloc(b.n, sizeof(*y));
-	mx = xcalloc(b.n, sizeof(*mx));
-	my = xcalloc(b.n, sizeof(*my));
-	for (i = 0, m = 0; i < b.n; i++) {
-		if (isnan(b.v[i]))
-			continue;
-		x[m] = (double)i + 1;
-		y[m] = b.v[i];
-		m++;
-	}
+	m = bins_points(&b, 1, &x, &y);
+	mx = xcalloc(b.n ? b.n : 1, sizeof(*mx));
+	my = xcalloc(b.n ? b.n : 1, sizeof(*my));
 	/* the median of the last five known values at each point */
 	for (i = 0; i < m; i++) {
 		size_t from = i >= 4 ? i - 4 : 0;
