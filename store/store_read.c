@@ -276,7 +276,7 @@ int store_previous_build(struct bp_store *st, const char *name, long before_id,
 	sel.ranges = xcalloc(1, sizeof(*sel.ranges));
 	sel.ranges[0].lo = sel.ranges[0].hi = id;
 	sel.nranges = sel.alloc_ranges = 1;
-	it = store_select_builds(st, &sel, 1, err);
+	it = store_select_builds(st, &sel, STORE_STEPS_ALL, err);
 	rc = it ? store_iter_next(it, b, err) : -1;
 	store_iter_free(it);
 	bp_selector_release(&sel);
