@@ -328,6 +328,112 @@ static void test_migrate_v3(void)
 	sqlite3_close(db);
 }
 
+/* count of rows an SQL query returns on the database at PATH, -1 on error */
+static int query_rows(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int n = 0, rc;
+
+	sqlite3_open(path, &db);
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return -1;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		n++;
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return rc == SQLITE_DONE ? n : -1;
+}
+
+/* A schema-4 database (its CHECKs put back to IN lists here) migrates on
+ * open: rows kept, the same constraints enforced, and a step INSERT no
+ * longer builds ephemeral tables. */
+static void test_migrate_v4(void)
+{
+	static const char insert_step[] =
+		"EXPLAIN INSERT INTO step(build_id, seq, text, kind, cached, status, output_lines)"
+		" VALUES (1, 99, 'x', 'step', 0, 'done', 0)";
+	char path[256];
+	struct bp_error err;
+	struct bp_store *st;
+	struct bp_build b;
+	sqlite3 *db;
+	long src, existing = 0;
+	int before = -1, after = -1;
+	sqlite3_stmt *q;
+
+	path_in(path, sizeof(path), "v4.db");
+	bp_error_init(&err);
+	st = store_open(path, &err);
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	make_build(&b, "old", 0);
+	store_begin(st, &err);
+	src = store_put_source(st, "log", "old.log", &err);
+	store_put_build(st, src, &b, &err);
+	store_finish_source(st, src, "v4", 1, &existing, &err);
+	CHECK(store_commit(st, &err) == 0);
+	bp_build_release(&b);
+	store_close(st);
+	sqlite3_open(path, &db);
+	CHECK(sqlite3_exec(db,
+			   "BEGIN; PRAGMA writable_schema = ON;"
+			   "UPDATE sqlite_schema SET sql = replace(replace(sql,"
+			   " 'CHECK (kind = ''step'' OR kind = ''from'' OR kind = ''internal'' OR kind = ''export''"
+			   " OR kind = ''cache'')', 'CHECK (kind IN (''step'',''from'',''internal'',''export'',''cache''))'),"
+			   " 'CHECK (status = ''done'' OR status = ''cached'' OR status = ''error'' OR status ="
+			   " ''canceled'' OR status = ''incomplete'')',"
+			   " 'CHECK (status IN (''done'',''cached'',''error'',''canceled'',''incomplete''))')"
+			   " WHERE name = 'step';"
+			   "PRAGMA writable_schema = RESET; PRAGMA user_version = 4; COMMIT",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_prepare_v2(db, "PRAGMA schema_version", -1, &q, NULL);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		before = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	/* the schema-4 text really builds ephemeral tables: the test can fail */
+	CHECK(query_rows(path, "SELECT 1 FROM sqlite_schema WHERE name = 'step' AND sql LIKE '%kind IN (%'") == 1);
+
+	bp_error_init(&err);
+	st = store_open(path, &err);
+	CHECK(st != NULL);
+	store_close(st);
+	CHECK_INT(count_rows(path, "build"), 1);
+	CHECK_INT(count_rows(path, "step"), 1);
+	CHECK(query_rows(path, "SELECT 1 FROM sqlite_schema WHERE sql LIKE '% IN (%'") == 0);
+	CHECK(query_rows(path, "SELECT 1 FROM sqlite_schema WHERE sql LIKE '%kind = ''cache''%'") == 1);
+	CHECK(query_rows(path, "SELECT 1 FROM sqlite_schema WHERE sql LIKE '%status = ''failed''%'") == 1);
+	sqlite3_open(path, &db);
+	CHECK(sqlite3_prepare_v2(db, insert_step, -1, &q, NULL) == SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW)
+		CHECK(strcmp((const char *)sqlite3_column_text(q, 1), "OpenEphemeral") != 0);
+	sqlite3_finalize(q);
+	/* the constraints still hold */
+	CHECK(sqlite3_exec(db, "INSERT INTO step(build_id, seq, text, kind, cached, status, output_lines)"
+			       " VALUES (1, 98, 'x', 'bogus', 0, 'done', 0)", NULL, NULL, NULL) == SQLITE_CONSTRAINT);
+	CHECK(sqlite3_exec(db, "INSERT INTO step(build_id, seq, text, kind, cached, status, output_lines)"
+			       " VALUES (1, 98, 'x', 'step', 0, 'finished', 0)", NULL, NULL, NULL) == SQLITE_CONSTRAINT);
+	CHECK(sqlite3_exec(db, "UPDATE build SET status = 'great'", NULL, NULL, NULL) == SQLITE_CONSTRAINT);
+	CHECK(sqlite3_exec(db, "INSERT INTO step(build_id, seq, text, kind, cached, status, output_lines)"
+			       " VALUES (1, 98, 'x', 'cache', 0, 'incomplete', 0)", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_prepare_v2(db, "PRAGMA schema_version", -1, &q, NULL);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		after = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	CHECK(after > before);
+	sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &q, NULL);
+	CHECK(sqlite3_step(q) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(q, 0), "ok"));
+	sqlite3_finalize(q);
+	sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL);
+	CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == store_schema_version());
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
 void test_store(void)
 {
 	char cmd[64];
@@ -341,6 +447,7 @@ void test_store(void)
 	test_refusals();
 	test_batch();
 	test_migrate_v3();
+	test_migrate_v4();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
