@@ -36,6 +36,15 @@ static const char *logrus_message(const char *s, double *t, int *level)
 	const char *p;
 	size_t i;
 
+	/* every level is four capitals and '[': lines without one (most, when
+	 * detection asks this of every log's head) skip the seven searches */
+	for (p = strchr(s, '['); p; p = strchr(p + 1, '['))
+		if (p - s >= 4 && isupper((unsigned char)p[-1]) && isupper((unsigned char)p[-2]) &&
+		    isupper((unsigned char)p[-3]) && isupper((unsigned char)p[-4]))
+			break;
+	if (!p)
+		return NULL;
+
 	for (i = 0; i < BP_ARRAY_SIZE(levels); i++) {
 		p = strstr(s, levels[i]);
 		while (p && p != s && p[-1] != ' ')
@@ -324,7 +333,7 @@ static int kaniko_detect(const struct bp_line *lines, size_t n)
 		if (!msg)
 			msg = lines[i].text;
 		for (k = 0; k < BP_ARRAY_SIZE(marks); k++)
-			if (!strncmp(msg, marks[k], strlen(marks[k])))
+			if (msg[0] == marks[k][0] && !strncmp(msg, marks[k], strlen(marks[k])))
 				score += 3;
 	}
 	return score;

@@ -4,6 +4,7 @@
  * them has to think about CRs, escapes, NULs or wrapper prefixes.
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <math.h>
@@ -16,7 +17,9 @@
 
 void line_reader_init(struct line_reader *lr, FILE *in, const char *source)
 {
-	memset(lr, 0, sizeof(*lr));
+	/* all but the buffer, which is only read where fill() has written */
+	memset(lr, 0, offsetof(struct line_reader, buf));
+	memset(&lr->pos, 0, sizeof(*lr) - offsetof(struct line_reader, pos));
 	lr->in = in;
 	lr->source = source;
 	lr->lineno = 1;
@@ -154,33 +157,35 @@ static size_t escape_len(const unsigned char *p, size_t n)
 	return 2;
 }
 
-/* Copies raw into clean: escapes removed, NUL and invalid UTF-8 replaced by U+FFFD. */
+/* Copies raw into clean: escapes removed, NUL and invalid UTF-8 replaced by
+ * U+FFFD. Runs of bytes that need nothing are copied whole: one call per
+ * byte was a tenth of an ingest's time. */
 static void clean_line(struct line_reader *lr)
 {
 	const unsigned char *p = (const unsigned char *)lr->raw.buf;
-	size_t n = lr->raw.len, i = 0;
+	size_t n = lr->raw.len, i = 0, run = 0;
 
 	strbuf_reset(&lr->clean);
 	while (i < n) {
 		size_t len;
+		if (p[i] >= 0x20 && p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (p[i] != 0x1b && p[i] != 0 && (len = utf8_len(p + i, n - i))) {
+			i += len;
+			continue;
+		}
+		strbuf_add(&lr->clean, p + run, i - run);
 		if (p[i] == 0x1b) {
 			i += escape_len(p + i, n - i);
-			continue;
-		}
-		if (p[i] == 0) {
+		} else {
 			strbuf_addstr(&lr->clean, "\xef\xbf\xbd");
 			i++;
-			continue;
 		}
-		len = utf8_len(p + i, n - i);
-		if (!len) {
-			strbuf_addstr(&lr->clean, "\xef\xbf\xbd");
-			i++;
-			continue;
-		}
-		strbuf_add(&lr->clean, p + i, len);
-		i += len;
+		run = i;
 	}
+	strbuf_add(&lr->clean, p + run, n - run);
 }
 
 static int match_digits(const char *s, int n)
@@ -276,6 +281,18 @@ static int section_marker(struct bp_line *line)
 	return 1;
 }
 
+/* The first LF or CR in [p, end), or end: memchr's wide loads find the LF,
+ * and the CR, rare in logs, is looked for only before it. */
+static const unsigned char *segment_end(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *lf = memchr(p, '\n', (size_t)(end - p)), *cr;
+
+	if (!lf)
+		lf = end;
+	cr = memchr(p, '\r', (size_t)(lf - p));
+	return cr ? cr : lf;
+}
+
 int line_reader_next(struct line_reader *lr, struct bp_line *line, struct bp_error *err)
 {
 	int ended = 0;
@@ -304,9 +321,7 @@ int line_reader_next(struct line_reader *lr, struct bp_line *line, struct bp_err
 			}
 		}
 		start = lr->buf + lr->pos;
-		stop = start;
-		while (stop < lr->buf + lr->end && *stop != '\n' && *stop != '\r')
-			stop++;
+		stop = segment_end(start, lr->buf + lr->end);
 		append_raw(lr, start, (size_t)(stop - start));
 		lr->pos = (size_t)(stop - lr->buf);
 		if (stop < lr->buf + lr->end) {

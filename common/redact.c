@@ -186,20 +186,35 @@ static int redact_assignments(char *s)
 	return changed;
 }
 
+/* Whether s holds word, ignoring case: strcasestr prepares a two-way search
+ * on every call, too dear for short words asked of every line. */
+static int has_word(const char *s, const char *word)
+{
+	int first = tolower((unsigned char)word[0]);
+	size_t n = strlen(word);
+
+	for (; *s; s++)
+		if (tolower((unsigned char)*s) == first && !strncasecmp(s, word, n))
+			return 1;
+	return 0;
+}
+
 int bp_redact(char *s)
 {
 	int changed = 0;
+	int colon = strchr(s, ':') != NULL;
 
-	/* cheap gates first: most lines hold none of these */
-	if (strstr(s, "://"))
+	/* cheap gates first: most lines hold none of these; every header name
+	 * and URL needs a colon, every assignment an equals sign */
+	if (colon && strstr(s, "://"))
 		changed |= redact_urls(s);
-	if (strcasestr(s, "authorization") || strcasestr(s, "-token:") || strcasestr(s, "x-api-key"))
+	if (colon && (has_word(s, "authorization") || has_word(s, "-token:") || has_word(s, "x-api-key")))
 		changed |= redact_headers(s);
 	if (strstr(s, "Bearer "))
 		changed |= redact_bearer(s);
-	if (strstr(s, "--pass") || strstr(s, "--token") || strstr(s, " -p"))
+	if (strchr(s, '-') && (strstr(s, "--pass") || strstr(s, "--token") || strstr(s, " -p")))
 		changed |= redact_flags(s);
-	if (strchr(s, '=') && (strcasestr(s, "token") || strcasestr(s, "passw") || strcasestr(s, "secret")))
+	if (strchr(s, '=') && (has_word(s, "token") || has_word(s, "passw") || has_word(s, "secret")))
 		changed |= redact_assignments(s);
 	return changed;
 }

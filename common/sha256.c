@@ -46,6 +46,90 @@ static void compress(struct bp_sha256 *ctx, const unsigned char *p)
 	ctx->state[4] += e; ctx->state[5] += f; ctx->state[6] += g; ctx->state[7] += h;
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+
+/* The same rounds with the SHA extensions (Intel since Goldmont and Ice
+ * Lake, AMD since Zen): five times the portable code's speed, which made
+ * fingerprinting the input a twelfth of an ingest. Four rounds per step;
+ * the state is kept as ABEF and CDGH, the order the instructions want. */
+__attribute__((target("sha,sse4.1"))) static void compress_blocks_hw(uint32_t state[8],
+								       const unsigned char *p,
+								       size_t blocks)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+	__m128i abef, cdgh, tmp, msg, w[4];
+	int i;
+
+	tmp = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&state[0]), 0xb1); /* CDAB */
+	cdgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&state[4]), 0x1b); /* EFGH */
+	abef = _mm_alignr_epi8(tmp, cdgh, 8);
+	cdgh = _mm_blend_epi16(cdgh, tmp, 0xf0);
+	for (; blocks; blocks--, p += 64) {
+		__m128i abef0 = abef, cdgh0 = cdgh;
+		for (i = 0; i < 16; i++) {
+			if (i < 4) {
+				w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), bswap);
+			} else { /* W[t-16] + s0(W[t-15]) + W[t-7] + s1(W[t-2]), four at a time */
+				tmp = _mm_sha256msg1_epu32(w[i & 3], w[(i + 1) & 3]);
+				tmp = _mm_add_epi32(tmp, _mm_alignr_epi8(w[(i + 3) & 3], w[(i + 2) & 3], 4));
+				w[i & 3] = _mm_sha256msg2_epu32(tmp, w[(i + 3) & 3]);
+			}
+			msg = _mm_add_epi32(w[i & 3], _mm_loadu_si128((const __m128i *)&K[4 * i]));
+			cdgh = _mm_sha256rnds2_epu32(cdgh, abef, msg);
+			abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(msg, 0x0e));
+		}
+		abef = _mm_add_epi32(abef, abef0);
+		cdgh = _mm_add_epi32(cdgh, cdgh0);
+	}
+	tmp = _mm_shuffle_epi32(abef, 0x1b);  /* FEBA */
+	cdgh = _mm_shuffle_epi32(cdgh, 0xb1); /* DCHG */
+	_mm_storeu_si128((__m128i *)&state[0], _mm_blend_epi16(tmp, cdgh, 0xf0)); /* DCBA */
+	_mm_storeu_si128((__m128i *)&state[4], _mm_alignr_epi8(cdgh, tmp, 8));    /* HGFE */
+}
+
+static int cpu_has_sha(void)
+{
+	unsigned int a, b, c, d;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) || !(c & bit_SSE4_1))
+		return 0;
+	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+}
+#else
+static void compress_blocks_hw(uint32_t state[8], const unsigned char *p, size_t blocks)
+{
+	(void)state, (void)p, (void)blocks;
+	BUG("no SHA instructions here");
+}
+
+static int cpu_has_sha(void)
+{
+	return 0;
+}
+#endif
+
+static int use_hw = -1; /* -1: not asked yet */
+
+int bp_sha256_hardware(int on)
+{
+	use_hw = on && cpu_has_sha();
+	return use_hw;
+}
+
+static void compress_blocks(struct bp_sha256 *ctx, const unsigned char *p, size_t blocks)
+{
+	if (use_hw < 0)
+		use_hw = cpu_has_sha();
+	if (use_hw) {
+		compress_blocks_hw(ctx->state, p, blocks);
+		return;
+	}
+	for (; blocks; blocks--, p += 64)
+		compress(ctx, p);
+}
+
 void bp_sha256_init(struct bp_sha256 *ctx)
 {
 	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -68,11 +152,12 @@ void bp_sha256_update(struct bp_sha256 *ctx, const void *data, size_t len)
 		len -= take;
 		if (ctx->used < 64)
 			return;
-		compress(ctx, ctx->block);
+		compress_blocks(ctx, ctx->block, 1);
 		ctx->used = 0;
 	}
-	for (; len >= 64; p += 64, len -= 64)
-		compress(ctx, p);
+	compress_blocks(ctx, p, len / 64);
+	p += len / 64 * 64;
+	len %= 64;
 	memcpy(ctx->block, p, len);
 	ctx->used = len;
 }

@@ -98,6 +98,9 @@ void bp_sha256_init(struct bp_sha256 *ctx);
 void bp_sha256_update(struct bp_sha256 *ctx, const void *data, size_t len);
 /* Writes 64 lowercase hex digits and a NUL into hex. */
 void bp_sha256_final_hex(struct bp_sha256 *ctx, char hex[65]);
+/* Whether the CPU's SHA instructions are used; on = 0 turns them off (so the
+ * tests check the portable code too). Returns whether they are in use. */
+int bp_sha256_hardware(int on);
 
 /* --- time --- */
 /* Parses an ISO 8601 / RFC 3339 time ("2023-09-14T10:11:12.123Z", with an

@@ -30,6 +30,8 @@ static void test_strbuf(void)
 	strbuf_release(&sb);
 }
 
+static void test_sha256_vectors(void);
+
 static void sha_hex(const void *data, size_t len, char hex[65])
 {
 	struct bp_sha256 ctx;
@@ -39,7 +41,19 @@ static void sha_hex(const void *data, size_t len, char hex[65])
 	bp_sha256_final_hex(&ctx, hex);
 }
 
+/* the known answers, with the CPU's SHA instructions and without */
 static void test_sha256(void)
+{
+	int hw = bp_sha256_hardware(1), pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		bp_sha256_hardware(pass == 0);
+		test_sha256_vectors();
+	}
+	bp_sha256_hardware(hw);
+}
+
+static void test_sha256_vectors(void)
 {
 	char hex[65], *a;
 	unsigned char seq[768];
