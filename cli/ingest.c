@@ -21,6 +21,7 @@ struct ingest_ctx {
 	const struct cli_input_opts *opts;
 	struct strbuf report;  /* what to print once committed */
 	int builds, images;
+	int linkable;          /* stored an image, or a build that names one */
 };
 
 /* "app.log" -> "app"; "-" -> "stdin" */
@@ -54,6 +55,7 @@ static int sink_build(void *vctx, struct bp_build *b, struct bp_error *err)
 	if (store_put_build(ctx->st, ctx->source_id, b, err))
 		return -1;
 	ctx->builds++;
+	ctx->linkable |= b->image_id != NULL;
 	analyzer_build_stats(b, &stats);
 	strbuf_addf(&ctx->report, "build %ld: %s  %s  %s  %d steps, %d cached (%s)", b->id,
 		    ctx->display, b->format, bp_build_status_name(b->status), stats.steps_total,
@@ -75,6 +77,7 @@ static int sink_image(void *vctx, struct bp_image *img, struct bp_error *err)
 	if (store_put_image(ctx->st, ctx->source_id, img, err))
 		return -1;
 	ctx->images++;
+	ctx->linkable = 1;
 	strbuf_addf(&ctx->report, "image %ld: %s  %s%s%s  %zu layers, %s, %s compressed\n", img->id,
 		    ctx->display, img->ref ? img->ref : img->digest ? img->digest : "(unnamed)",
 		    img->platform ? "  " : "", img->platform ? img->platform : "", img->nlayers,
@@ -129,7 +132,9 @@ int cli_store_input(struct bp_store *st, FILE *in, const char *display, const ch
 		bp_error_set(&err, display, 0, "no build, image or pipeline found in the input");
 		goto fail;
 	}
-	if (store_link_images(st, &err))
+	/* only an image or a build's image id can make a new link; the UPDATE
+	 * builds a temporary table each time, a twentieth of a pipeline ingest */
+	if (ctx.linkable && store_link_images(st, &err))
 		goto fail;
 	dup = store_finish_source(st, ctx.source_id, res.sha256, res.bytes, &existing, &err);
 	if (dup < 0)
