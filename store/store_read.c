@@ -142,36 +142,44 @@ static void parse_kind_status(const unsigned char *kind, const unsigned char *st
 		BUG("schema CHECK let through kind '%s' status '%s'", kind, status);
 }
 
+/* A step's text column, kept in its build's string blocks. */
+static char *step_text(struct bp_build *b, sqlite3_stmt *q, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(q, i);
+
+	return s ? bp_build_step_string(b, s, (size_t)sqlite3_column_bytes(q, i)) : NULL;
+}
+
 /* A row of the STORE_STEPS_TIMES query (no strings to copy), or of
  * STORE_STEPS_NAMED's (two). */
-static void fill_step_times(sqlite3_stmt *q, struct bp_step *s, int named)
+static void fill_step_times(struct bp_build *b, sqlite3_stmt *q, struct bp_step *s, int named)
 {
 	parse_kind_status(sqlite3_column_text(q, 0), sqlite3_column_text(q, 2), s);
 	s->cached = sqlite3_column_int(q, 1);
 	s->duration_s = column_real(q, 3);
 	if (named) {
-		s->stage = column_text(q, 4);
-		s->text = column_text(q, 5);
+		s->stage = step_text(b, q, 4);
+		s->text = step_text(b, q, 5);
 		s->index = sqlite3_column_int(q, 6);
 		s->count = sqlite3_column_int(q, 7);
 	}
 }
 
-static void fill_step(sqlite3_stmt *q, struct bp_step *s)
+static void fill_step(struct bp_build *b, sqlite3_stmt *q, struct bp_step *s)
 {
 	s->vertex = sqlite3_column_int(q, 0);
-	s->stage = column_text(q, 1);
-	s->platform = column_text(q, 2);
+	s->stage = step_text(b, q, 1);
+	s->platform = step_text(b, q, 2);
 	s->index = sqlite3_column_int(q, 3);
 	s->count = sqlite3_column_int(q, 4);
-	s->instruction = column_text(q, 5);
-	s->text = column_text(q, 6);
-	s->digest = column_text(q, 7);
+	s->instruction = step_text(b, q, 5);
+	s->text = step_text(b, q, 6);
+	s->digest = step_text(b, q, 7);
 	parse_kind_status(sqlite3_column_text(q, 8), sqlite3_column_text(q, 10), s);
 	s->cached = sqlite3_column_int(q, 9);
 	s->start_s = column_real(q, 11);
 	s->duration_s = column_real(q, 12);
-	s->error = column_text(q, 13);
+	s->error = step_text(b, q, 13);
 	s->output_lines = (long)sqlite3_column_int64(q, 14);
 	s->first_line = (long)sqlite3_column_int64(q, 15); /* NULL reads as 0: unknown */
 	s->end_line = (long)sqlite3_column_int64(q, 16);
@@ -186,9 +194,9 @@ static int read_steps(struct store_iter *it, struct bp_build *b, struct bp_error
 	sqlite3_bind_int64(q, 1, b->id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		if (it->with_steps == STORE_STEPS_ALL)
-			fill_step(q, bp_build_add_step(b));
+			fill_step(b, q, bp_build_add_step(b));
 		else
-			fill_step_times(q, bp_build_add_step(b), it->with_steps == STORE_STEPS_NAMED);
+			fill_step_times(b, q, bp_build_add_step(b), it->with_steps == STORE_STEPS_NAMED);
 	}
 	if (rc != SQLITE_DONE)
 		return store_fail(it->st, err, "cannot read steps");
