@@ -69,6 +69,7 @@ void store_close(struct bp_store *st)
 	sqlite3_finalize(st->find_source);
 	sqlite3_finalize(st->finish_source);
 	sqlite3_finalize(st->link_images);
+	sqlite3_finalize(st->unlinked_image);
 	sqlite3_finalize(st->build_image);
 	sqlite3_finalize(st->previous_build);
 	sqlite3_finalize(st->uncached_steps);

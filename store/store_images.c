@@ -93,6 +93,17 @@ int store_link_images(struct bp_store *st, struct bp_error *err)
 
 	int rc;
 
+	/* the UPDATE builds a temporary table each time it runs; most inputs
+	 * leave no image unlinked, which the index on build_id tells at once */
+	if (store_prepare(st, &st->unlinked_image,
+			  "SELECT 1 FROM image WHERE build_id IS NULL AND image_id IS NOT NULL LIMIT 1", err))
+		return -1;
+	rc = sqlite3_step(st->unlinked_image);
+	sqlite3_reset(st->unlinked_image);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return store_fail(st, err, "cannot link images to builds");
 	if (store_prepare(st, &st->link_images, sql, err))
 		return -1;
 	rc = sqlite3_step(st->link_images);

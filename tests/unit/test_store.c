@@ -434,6 +434,62 @@ static void test_migrate_v4(void)
 	sqlite3_close(db);
 }
 
+/* An image stored before the build that made it links when that build
+ * arrives; other inputs (no image, another image id) leave it alone. */
+static void test_link_images(void)
+{
+	static const char id[] = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	static const char linked[] = "SELECT 1 FROM image WHERE build_id IS NOT NULL";
+	char path[256];
+	struct bp_error err;
+	struct bp_store *st;
+	struct bp_image img;
+	struct bp_build b;
+	long src;
+
+	path_in(path, sizeof(path), "link.db");
+	bp_error_init(&err);
+	st = store_open(path, &err);
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	bp_image_init(&img);
+	img.image_id = xstrdup(id);
+	store_begin(st, &err);
+	src = store_put_source(st, "inspect", "img.json", &err);
+	CHECK(store_put_image(st, src, &img, &err) == 0);
+	CHECK(store_link_images(st, &err) == 0);
+	CHECK(store_commit(st, &err) == 0);
+	bp_image_release(&img);
+	CHECK(query_rows(path, linked) == 0);
+
+	/* a build of another image: still unlinked */
+	make_build(&b, "other", 0);
+	b.image_id = xstrdup("sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210");
+	store_begin(st, &err);
+	src = store_put_source(st, "log", "other.log", &err);
+	CHECK(store_put_build(st, src, &b, &err) == 0);
+	CHECK(store_link_images(st, &err) == 0);
+	CHECK(store_commit(st, &err) == 0);
+	bp_build_release(&b);
+	CHECK(query_rows(path, linked) == 0);
+
+	/* the build that made it (its log gave the short id, as the legacy builder does) */
+	make_build(&b, "app", 0);
+	b.image_id = xstrndup(id + 7, 12);
+	store_begin(st, &err);
+	src = store_put_source(st, "log", "app.log", &err);
+	CHECK(store_put_build(st, src, &b, &err) == 0);
+	CHECK(store_link_images(st, &err) == 0);
+	CHECK(store_commit(st, &err) == 0);
+	bp_build_release(&b);
+	CHECK(query_rows(path, "SELECT 1 FROM image i JOIN build b ON b.id = i.build_id WHERE b.name = 'app'") == 1);
+	/* nothing left to link: the next input is a no-op */
+	CHECK(store_link_images(st, &err) == 0);
+	CHECK(query_rows(path, linked) == 1);
+	store_close(st);
+}
+
 void test_store(void)
 {
 	char cmd[64];
@@ -448,6 +504,7 @@ void test_store(void)
 	test_batch();
 	test_migrate_v3();
 	test_migrate_v4();
+	test_link_images();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
