@@ -164,6 +164,13 @@ static int bump_schema_version(sqlite3 *db)
 	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
+static int newer(const char *path, int version, int target, struct bp_error *err)
+{
+	return bp_error_set(err, path, 0,
+			    "database schema version %d is newer than this buildprof "
+			    "understands (%d); upgrade buildprof", version, target);
+}
+
 int store_migrate(sqlite3 *db, const char *path, struct bp_error *err)
 {
 	sqlite3_stmt *stmt = NULL;
@@ -179,9 +186,7 @@ int store_migrate(sqlite3 *db, const char *path, struct bp_error *err)
 	version = sqlite3_column_int(stmt, 0);
 	sqlite3_finalize(stmt);
 	if (version > target)
-		return bp_error_set(err, path, 0,
-				    "database schema version %d is newer than this buildprof "
-				    "understands (%d); upgrade buildprof", version, target);
+		return newer(path, version, target, err);
 	if (version == target)
 		return 0;
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -191,6 +196,10 @@ int store_migrate(sqlite3 *db, const char *path, struct bp_error *err)
 	if (rc == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW)
 		version = sqlite3_column_int(stmt, 0);
 	sqlite3_finalize(stmt);
+	if (version >= target) { /* it did: nothing to write */
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return version > target ? newer(path, version, target, err) : 0;
+	}
 	for (; version < target; version++) {
 		if (sqlite3_exec(db, migrations[version], NULL, NULL, NULL) != SQLITE_OK) {
 			bp_error_set(err, path, 0, "migration to schema %d failed: %s", version + 1,

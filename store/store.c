@@ -16,6 +16,20 @@ int store_fail(struct bp_store *st, struct bp_error *err, const char *doing)
 	return bp_error_set(err, st->path, 0, "%s: %s", doing, sqlite3_errmsg(st->db));
 }
 
+/* Turning a new database to WAL needs it to itself; SQLite answers BUSY
+ * at once, without the busy handler, when another process that opened it
+ * at the same moment holds a lock (CI jobs starting together), so wait
+ * here as the busy timeout would. A database already in WAL is a no-op. */
+static int set_wal(sqlite3 *db)
+{
+	int rc, waited = 0;
+
+	while (((rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL)) & 0xff) ==
+		       SQLITE_BUSY && waited < BUSY_TIMEOUT_MS)
+		waited += sqlite3_sleep(10);
+	return rc;
+}
+
 struct bp_store *store_open(const char *path, struct bp_error *err)
 {
 	struct bp_store *st = xcalloc(1, sizeof(*st));
@@ -47,7 +61,7 @@ struct bp_store *store_open(const char *path, struct bp_error *err)
 		goto fail;
 	/* WAL lets readers run beside a writer; set after the version check so a
 	 * newer database is left exactly as it was. */
-	if (sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK ||
+	if (set_wal(st->db) != SQLITE_OK ||
 	    sqlite3_exec(st->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
 		store_fail(st, err, "cannot set the journal mode");
 		goto fail;
