@@ -46,28 +46,29 @@ double analyzer_median(const double *v, size_t n)
 	return analyzer_quantile(v, n, 0.5);
 }
 
-/* P(X <= k) for X ~ Binomial(n, 1/2). */
-static double binom_cdf_half(size_t n, size_t k)
+/* P(X = i) for X ~ Binomial(n, 1/2), through logarithms: 2^-n itself is
+ * below the smallest double past n = 1074, which made every interval over
+ * more samples collapse to the two middle ones. */
+static double binom_pmf_half(size_t n, size_t i)
 {
-	double sum = 0, term = pow(0.5, (double)n); /* C(n,0) / 2^n */
-	size_t i;
-
-	for (i = 0; i <= k && i <= n; i++) {
-		sum += term;
-		term = term * (double)(n - i) / (double)(i + 1);
-	}
-	return sum;
+	return exp(lgamma((double)n + 1) - lgamma((double)i + 1) - lgamma((double)(n - i) + 1) -
+		   (double)n * M_LN2);
 }
 
 int analyzer_median_ci(const double *v, size_t n, double *lo, double *hi)
 {
 	size_t k, best = 0;
-	double *s;
+	double *s, below = 0; /* P(X <= k-1) */
 
-	/* [x(k), x(n-k+1)] misses the median with probability 2 P(X <= k-1) */
-	for (k = 1; k <= n / 2; k++)
-		if (2 * binom_cdf_half(n, k - 1) <= 0.05)
-			best = k;
+	/* [x(k), x(n-k+1)] misses the median with probability 2 P(X <= k-1): the
+	 * widest k that keeps it at 5% or under, one pass up the CDF (it rises,
+	 * so the first k past 5% ends it) */
+	for (k = 1; k <= n / 2; k++) {
+		below += binom_pmf_half(n, k - 1);
+		if (2 * below > 0.05)
+			break;
+		best = k;
+	}
 	if (!best)
 		return -1;
 	s = sorted_copy(v, n);

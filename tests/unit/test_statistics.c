@@ -32,9 +32,13 @@ static const struct mw_case mw[] = {
 
 void test_statistics(void)
 {
+	/* k from the exact binomial (Python's math.comb); past n = 1074, 2^-n is
+	 * below the smallest double, which the interval must survive */
 	static const struct { size_t n, k; } ci[] = { { 6, 1 }, { 7, 1 }, { 8, 1 }, { 9, 2 }, { 10, 2 },
-						       { 12, 3 }, { 20, 6 } };
-	double v[20], lo = 0, hi = 0, a[3] = { 1, 2, 3 }, b[5] = { 4, 5, 6, 7, 8 };
+						       { 12, 3 }, { 20, 6 }, { 30, 10 }, { 1100, 518 },
+						       { 2000, 956 } };
+	static double v[2000];
+	double lo = 0, hi = 0, a[3] = { 1, 2, 3 }, b[5] = { 4, 5, 6, 7, 8 };
 	size_t i, j;
 
 	for (i = 0; i < BP_ARRAY_SIZE(mw); i++)
