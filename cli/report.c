@@ -10,7 +10,6 @@
 #include "buildprof/report.h"
 #include "cli.h"
 
-/* The uncached step history of one build name, read once per report. */
 /* Per build name in a report: its uncached step history, and the last
  * build of the name the report went through (usually the previous build of
  * the next one: no need to read it again). */
@@ -22,13 +21,21 @@ struct named_history {
 	int loaded;                 /* h has been read */
 };
 
-/* Builds of this many names are kept for the next build of the name: the
- * most recent ones, so memory stays bounded over thousands of names. */
+/* Builds of this many names are kept for the next build of the name, and
+ * as many names' histories: the most recent ones, so memory stays bounded
+ * over thousands of names (a report over 100k builds of distinct names held
+ * 350 MB of histories before). */
 #define KEEP_LAST 256
 
+/* The most recent KEEP_LAST of some hist positions, oldest first. */
+struct kept_ring {
+	size_t pos[KEEP_LAST];
+	size_t n, next;
+};
+
 struct report_run {
-	size_t kept[KEEP_LAST];     /* hist positions whose last build is kept, oldest first */
-	size_t nkept, kept_next;
+	struct kept_ring kept;      /* names whose last build is kept */
+	struct kept_ring loaded;    /* names whose history is loaded */
 	const struct report_format *fmt;
 	struct report_state *state;
 	struct analyzer_summary sum;
@@ -90,6 +97,21 @@ static void report_pipelines(struct report_run *run)
 	store_pipeline_iter_free(it);
 }
 
+/* Adds pos to the ring; returns the position it pushed out, or -1. */
+static long ring_add(struct kept_ring *r, size_t pos)
+{
+	long out;
+
+	if (r->n < KEEP_LAST) {
+		r->pos[r->n++] = pos;
+		return -1;
+	}
+	out = (long)r->pos[r->next];
+	r->pos[r->next] = pos;
+	r->next = (r->next + 1) % KEEP_LAST;
+	return out;
+}
+
 static void add_history(void *ctx, const char *stage, const char *text, double d)
 {
 	analyzer_history_add(ctx, stage, text, d);
@@ -131,12 +153,18 @@ static struct named_history *named(struct report_run *run, const char *name)
 
 /* The uncached history of a name, read on first need: it prices cache hits,
  * so a build without any needs none (and most names in a year of history
- * are never asked). */
+ * are never asked). The last KEEP_LAST names read keep theirs; an older one
+ * is read again if its name comes back. */
 static const struct analyzer_history *history_of(struct report_run *run, struct named_history *nh)
 {
 	struct bp_error err;
 
 	if (!nh->loaded) {
+		long evicted = ring_add(&run->loaded, (size_t)(nh - run->hist));
+		if (evicted >= 0) {
+			analyzer_history_release(&run->hist[evicted].h);
+			run->hist[evicted].loaded = 0;
+		}
 		nh->loaded = 1;
 		bp_error_init(&err);
 		if (store_uncached_steps(run->st, nh->name, add_history, &nh->h, &err)) {
@@ -174,14 +202,12 @@ static void keep_last(struct report_run *run, struct named_history *nh, struct b
 {
 	if (nh->have_last) {
 		bp_build_release(&nh->last);
-	} else if (run->nkept < KEEP_LAST) {
-		run->kept[run->nkept++] = (size_t)(nh - run->hist);
 	} else {
-		struct named_history *old = &run->hist[run->kept[run->kept_next]];
-		bp_build_release(&old->last);
-		old->have_last = 0;
-		run->kept[run->kept_next] = (size_t)(nh - run->hist);
-		run->kept_next = (run->kept_next + 1) % KEEP_LAST;
+		long evicted = ring_add(&run->kept, (size_t)(nh - run->hist));
+		if (evicted >= 0) {
+			bp_build_release(&run->hist[evicted].last);
+			run->hist[evicted].have_last = 0;
+		}
 	}
 	nh->last = *b;
 	bp_build_init(b);
