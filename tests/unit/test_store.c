@@ -281,6 +281,31 @@ static void test_batch(void)
 	store_close(st);
 }
 
+/* A new database at path holding one build "old" from an input whose
+ * fingerprint is hash; 0 when it was stored. */
+static int make_db_with_build(const char *path, const char *hash)
+{
+	struct bp_error err;
+	struct bp_store *st;
+	struct bp_build b;
+	long src, existing = 0;
+	int rc;
+
+	bp_error_init(&err);
+	st = store_open(path, &err);
+	if (!st)
+		return -1;
+	make_build(&b, "old", 0);
+	store_begin(st, &err);
+	src = store_put_source(st, "log", "old.log", &err);
+	store_put_build(st, src, &b, &err);
+	store_finish_source(st, src, hash, 1, &existing, &err);
+	rc = store_commit(st, &err);
+	bp_build_release(&b);
+	store_close(st);
+	return rc;
+}
+
 /* A schema-3 database (made here by taking schema 4's step columns away)
  * migrates in place on open: its builds kept, the log positions added and
  * stored from then on. */
@@ -289,25 +314,11 @@ static void test_migrate_v3(void)
 	char path[256];
 	struct bp_error err;
 	struct bp_store *st;
-	struct bp_build b;
 	sqlite3 *db;
 	sqlite3_stmt *q;
-	long src, existing = 0;
 
 	path_in(path, sizeof(path), "v3.db");
-	bp_error_init(&err);
-	st = store_open(path, &err);
-	CHECK(st != NULL);
-	if (!st)
-		return;
-	make_build(&b, "old", 0);
-	store_begin(st, &err);
-	src = store_put_source(st, "log", "old.log", &err);
-	store_put_build(st, src, &b, &err);
-	store_finish_source(st, src, "v3", 1, &existing, &err);
-	CHECK(store_commit(st, &err) == 0);
-	bp_build_release(&b);
-	store_close(st);
+	CHECK(make_db_with_build(path, "v3") == 0);
 	sqlite3_open(path, &db);
 	CHECK(sqlite3_exec(db, "ALTER TABLE step DROP COLUMN first_line; ALTER TABLE step DROP COLUMN end_line;"
 			       "PRAGMA user_version = 3", NULL, NULL, NULL) == SQLITE_OK);
@@ -358,26 +369,12 @@ static void test_migrate_v4(void)
 	char path[256];
 	struct bp_error err;
 	struct bp_store *st;
-	struct bp_build b;
 	sqlite3 *db;
-	long src, existing = 0;
 	int before = -1, after = -1;
 	sqlite3_stmt *q;
 
 	path_in(path, sizeof(path), "v4.db");
-	bp_error_init(&err);
-	st = store_open(path, &err);
-	CHECK(st != NULL);
-	if (!st)
-		return;
-	make_build(&b, "old", 0);
-	store_begin(st, &err);
-	src = store_put_source(st, "log", "old.log", &err);
-	store_put_build(st, src, &b, &err);
-	store_finish_source(st, src, "v4", 1, &existing, &err);
-	CHECK(store_commit(st, &err) == 0);
-	bp_build_release(&b);
-	store_close(st);
+	CHECK(make_db_with_build(path, "v4") == 0);
 	sqlite3_open(path, &db);
 	CHECK(sqlite3_exec(db,
 			   "BEGIN; PRAGMA writable_schema = ON;"
@@ -434,6 +431,24 @@ static void test_migrate_v4(void)
 	sqlite3_close(db);
 }
 
+/* Stores a build named name that names image_id, as one input, and links. */
+static int put_build_of(struct bp_store *st, const char *name, const char *image_id)
+{
+	struct bp_error err;
+	struct bp_build b;
+	long src;
+	int rc;
+
+	bp_error_init(&err);
+	make_build(&b, name, 0);
+	b.image_id = xstrdup(image_id);
+	store_begin(st, &err);
+	src = store_put_source(st, "log", name, &err);
+	rc = store_put_build(st, src, &b, &err) || store_link_images(st, &err) || store_commit(st, &err);
+	bp_build_release(&b);
+	return rc ? -1 : 0;
+}
+
 /* An image stored before the build that made it links when that build
  * arrives; other inputs (no image, another image id) leave it alone. */
 static void test_link_images(void)
@@ -444,7 +459,7 @@ static void test_link_images(void)
 	struct bp_error err;
 	struct bp_store *st;
 	struct bp_image img;
-	struct bp_build b;
+	char short_id[16];
 	long src;
 
 	path_in(path, sizeof(path), "link.db");
@@ -464,25 +479,12 @@ static void test_link_images(void)
 	CHECK(query_rows(path, linked) == 0);
 
 	/* a build of another image: still unlinked */
-	make_build(&b, "other", 0);
-	b.image_id = xstrdup("sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210");
-	store_begin(st, &err);
-	src = store_put_source(st, "log", "other.log", &err);
-	CHECK(store_put_build(st, src, &b, &err) == 0);
-	CHECK(store_link_images(st, &err) == 0);
-	CHECK(store_commit(st, &err) == 0);
-	bp_build_release(&b);
+	CHECK(put_build_of(st, "other", "sha256:fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210") == 0);
 	CHECK(query_rows(path, linked) == 0);
 
 	/* the build that made it (its log gave the short id, as the legacy builder does) */
-	make_build(&b, "app", 0);
-	b.image_id = xstrndup(id + 7, 12);
-	store_begin(st, &err);
-	src = store_put_source(st, "log", "app.log", &err);
-	CHECK(store_put_build(st, src, &b, &err) == 0);
-	CHECK(store_link_images(st, &err) == 0);
-	CHECK(store_commit(st, &err) == 0);
-	bp_build_release(&b);
+	snprintf(short_id, sizeof(short_id), "%.12s", id + 7);
+	CHECK(put_build_of(st, "app", short_id) == 0);
 	CHECK(query_rows(path, "SELECT 1 FROM image i JOIN build b ON b.id = i.build_id WHERE b.name = 'app'") == 1);
 	/* nothing left to link: the next input is a no-op */
 	CHECK(store_link_images(st, &err) == 0);
