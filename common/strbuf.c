@@ -125,22 +125,50 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 
 void strbuf_add_json_escaped(struct strbuf *sb, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *p = (const unsigned char *)s, *run = p;
 
 	for (; *p; p++) {
+		const char *esc;
+		char u[8];
+		if (*p >= 0x20 && *p != '"' && *p != '\\')
+			continue;
+		strbuf_add(sb, run, (size_t)(p - run));
+		run = p + 1;
 		switch (*p) {
-		case '"': strbuf_addstr(sb, "\\\""); break;
-		case '\\': strbuf_addstr(sb, "\\\\"); break;
-		case '\n': strbuf_addstr(sb, "\\n"); break;
-		case '\r': strbuf_addstr(sb, "\\r"); break;
-		case '\t': strbuf_addstr(sb, "\\t"); break;
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\b': esc = "\\b"; break;
+		case '\f': esc = "\\f"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
 		default:
-			if (*p < 0x20)
-				strbuf_addf(sb, "\\u%04x", *p);
-			else
-				strbuf_addch(sb, *p);
+			snprintf(u, sizeof(u), "\\u%04X", *p);
+			esc = u;
 		}
+		strbuf_addstr(sb, esc);
 	}
+	strbuf_add(sb, run, (size_t)(p - run));
+}
+
+void strbuf_add_json_real(struct strbuf *sb, double v, int precision)
+{
+	char buf[48], *e;
+
+	snprintf(buf, sizeof(buf) - 2, "%.*g", precision, v);
+	if (!strchr(buf, '.') && !strchr(buf, 'e')) /* stays a real when read back */
+		strcat(buf, ".0");
+	if ((e = strchr(buf, 'e'))) { /* "1e+20" -> "1e20", "1.5e-07" -> "1.5e-7" */
+		char *to = e + 1, *from = e + 1;
+		if (*from == '-')
+			to = ++from;
+		else if (*from == '+')
+			from++;
+		while (*from == '0' && from[1])
+			from++;
+		memmove(to, from, strlen(from) + 1);
+	}
+	strbuf_addstr(sb, buf);
 }
 
 void strbuf_add_urlencoded(struct strbuf *sb, const char *s)

@@ -117,6 +117,11 @@ static int append_json(const char *buf, size_t size, void *data)
 	return 0;
 }
 
+void report_json_append(struct strbuf *sb, struct json_t *o, size_t flags)
+{
+	json_dump_callback(o, append_json, sb, flags);
+}
+
 void report_json_dump(struct json_t *o, FILE *out, size_t flags)
 {
 	/* jansson's json_dumpf writes token by token: a locked fwrite for every
@@ -124,6 +129,6 @@ void report_json_dump(struct json_t *o, FILE *out, size_t flags)
 	static struct strbuf buf = STRBUF_INIT;
 
 	strbuf_reset(&buf);
-	json_dump_callback(o, append_json, &buf, flags);
+	report_json_append(&buf, o, flags);
 	fwrite(buf.buf, 1, buf.len, out);
 }

@@ -55,6 +55,8 @@ struct json_t;
 struct json_t *report_typical_json(const struct analyzer_typical *t, size_t n, const char *text_key);
 /* Writes o to out as json_dumpf would (flags are jansson's), in one write. */
 void report_json_dump(struct json_t *o, FILE *out, size_t flags);
+/* Appends o to sb as json_dumps would. */
+void report_json_append(struct strbuf *sb, struct json_t *o, size_t flags);
 struct json_t *report_pipeline_json(const struct bp_pipeline *p, const struct analyzer_timeline *t);
 
 /* --- charts (report/charts.c), drawn through plot.h --- */

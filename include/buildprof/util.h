@@ -62,8 +62,13 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...) BP_PRINTF(2, 3);
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 /* Appends s percent-encoded for a URL path or query (RFC 3986 unreserved kept). */
 void strbuf_add_urlencoded(struct strbuf *sb, const char *s);
-/* Appends s as the body of a JSON string (no quotes), escaping as JSON needs. */
+/* Appends s as the body of a JSON string (no quotes), escaped exactly as
+ * jansson escapes it (short escapes, \u00XX in capitals, UTF-8 as is), so a
+ * document written partly by hand and partly by jansson reads as one. */
 void strbuf_add_json_escaped(struct strbuf *sb, const char *s);
+/* Appends v as jansson writes a real with JSON_REAL_PRECISION(precision):
+ * %.*g, ".0" added to whole numbers, no '+' or leading zeros in exponents. */
+void strbuf_add_json_real(struct strbuf *sb, double v, int precision);
 
 /* --- error records: the first error wins, later ones are dropped --- */
 struct bp_error {

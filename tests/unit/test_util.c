@@ -1,7 +1,11 @@
 /*
  * test_util.c - strbuf, SHA-256 (reference digests from Python's hashlib),
- * time parsing (reference epochs from Python's datetime) and number parsing.
+ * time parsing (reference epochs from Python's datetime), number parsing and
+ * JSON values written as jansson writes them.
  */
+#include <float.h>
+#include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "unit.h"
@@ -27,6 +31,66 @@ static void test_strbuf(void)
 	CHECK_INT(len, strlen(s));
 	CHECK(sb.buf != NULL && sb.len == 0);
 	free(s);
+	strbuf_release(&sb);
+}
+
+/* What jansson writes for a JSON value: the reference the hand-written
+ * parts of the JSON report must match byte for byte. */
+static char *jansson_dump(json_t *v)
+{
+	char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(12));
+
+	json_decref(v);
+	return s;
+}
+
+static void test_json_like_jansson(void)
+{
+	static const double reals[] = { 0, -0.0, 1, -1, 0.1, 0.5, 2.25, 10, 100, 1e11, 1e12, 123456789012,
+					1234567890123.0, 1e15, 1e20, -1e20, 1e100, 1.5e300, 1e-4, 1e-5,
+					1.5e-7, 3.14159265358979, 2.0 / 3, 12.3456789012345, 7.6, 0.0001234,
+					DBL_MAX, DBL_MIN, 4.9e-324 };
+	static const char *const strings[] = { "", "plain", "a\"b\\c", "tab\there", "\b\f\n\r",
+					       "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3", "x/y", "\x7f" };
+	struct strbuf sb = STRBUF_INIT;
+	char one[2] = { 0, 0 }, *want;
+	size_t i;
+	unsigned int seed = 7;
+
+	for (i = 0; i < BP_ARRAY_SIZE(reals) + 2000; i++) {
+		double v;
+		if (i < BP_ARRAY_SIZE(reals)) {
+			v = reals[i];
+		} else { /* magnitudes from 1e-9 to 1e9, some whole */
+			seed = seed * 1103515245 + 12345;
+			v = (double)(seed % 1000003) * pow(10, (int)(seed >> 24) % 19 - 9);
+			if (i % 5 == 0)
+				v = floor(v);
+		}
+		strbuf_reset(&sb);
+		strbuf_add_json_real(&sb, v, 12);
+		want = jansson_dump(json_real(v));
+		if (strcmp(sb.buf, want))
+			CHECK_STR(sb.buf, want);
+		free(want);
+	}
+	CHECK(1); /* all 2029 agreed (a disagreement is reported above) */
+	for (i = 0; i < BP_ARRAY_SIZE(strings) + 127; i++) {
+		const char *s = strings[0];
+		if (i < BP_ARRAY_SIZE(strings)) {
+			s = strings[i];
+		} else {
+			one[0] = (char)(i - BP_ARRAY_SIZE(strings) + 1);
+			s = one;
+		}
+		strbuf_reset(&sb);
+		strbuf_addch(&sb, '"');
+		strbuf_add_json_escaped(&sb, s);
+		strbuf_addch(&sb, '"');
+		want = jansson_dump(json_string(s));
+		CHECK_STR(sb.buf, want);
+		free(want);
+	}
 	strbuf_release(&sb);
 }
 
@@ -129,6 +193,7 @@ static void test_errors(void)
 void test_util(void)
 {
 	test_strbuf();
+	test_json_like_jansson();
 	test_sha256();
 	test_time();
 	test_errors();
