@@ -19,7 +19,7 @@ big_mb=${BENCH_BIG_MB:-1024}
 npipe=${BENCH_PIPELINES:-10000}
 runs=${BENCH_RUNS:-3}
 work=$(mktemp -d "${TMPDIR:-/tmp}/buildprof-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+[ -n "${BENCH_KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
 results=$work/results.tsv
 : >"$results"
 export LC_ALL=C
@@ -117,16 +117,38 @@ half=$((last / 2))
 read -r med mn mx < <(time_runs : "$bin" --db "$db" compare "1..$half" "$((half + 1))..$last")
 record "compare $half v $half builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3
 
-# --- charts over 1000 builds against gnuplot drawing the same numbers
+# --- charts over 1000 builds against gnuplot drawing the equivalent chart
+# from the same numbers (a build's time is its wall time, else the sum of its
+# steps, as the trend chart has it; slowest steps and compare use the mean,
+# SQL having no median: the drawing is the same size)
 db=$work/bp$(set -- $sizes; echo "$1").db
-sqlite3 -separator ' ' "$db" "SELECT id, coalesce(wall_s, 0) FROM build ORDER BY id" >"$work/trend.dat"
 n1=$(sqlite3 "$db" "SELECT count(*) FROM build")
+half=$((n1 / 2))
+steptime="(SELECT sum(duration_s) FROM step s WHERE s.build_id = b.id AND s.kind = 'step')"
+sqlite3 -separator ' ' "$db" "SELECT id, coalesce(wall_s, $steptime, 0) FROM build b ORDER BY id" >"$work/trend.dat"
+sqlite3 -separator ' ' "$db" "SELECT build_id, avg(cached) FROM step WHERE kind = 'step'
+	GROUP BY build_id ORDER BY build_id" >"$work/cache.dat"
+sqlite3 -separator '	' "$db" "SELECT replace(substr(text, 1, 40), '\"', ''), avg(duration_s) FROM step
+	WHERE kind = 'step' AND duration_s > 0 GROUP BY stage, text ORDER BY 2 DESC LIMIT 15" >"$work/steps.dat"
+sqlite3 -separator '	' "$db" "SELECT replace(substr(text, 1, 40), '\"', ''),
+	avg(CASE WHEN build_id <= $half THEN duration_s END), avg(CASE WHEN build_id > $half THEN duration_s END)
+	FROM step WHERE kind = 'step' AND duration_s > 0 GROUP BY stage, text
+	HAVING min(build_id) <= $half AND max(build_id) > $half ORDER BY 2 DESC LIMIT 15" >"$work/compare.dat"
+gp_head="set terminal png size 1000,600; set output '$work/g.png'; set datafile separator '\t';"
+gp_trend="$gp_head set datafile separator ' '; set title 'build time'; set xlabel 'build'; set ylabel 's';
+	plot '$work/trend.dat' using 1:2 with linespoints title 'build time'"
+gp_cache="$gp_head set datafile separator ' '; set title 'cache hit rate'; set yrange [0:1];
+	plot '$work/cache.dat' using 1:2 with linespoints title 'hit rate'"
+gp_steps="$gp_head set title 'slowest steps'; set style fill solid; set boxwidth 0.8; set xtics rotate by 45 right;
+	plot '$work/steps.dat' using 2:xtic(1) with boxes title 'mean s'"
+gp_compare="$gp_head set title 'before and after'; set style data histograms; set style fill solid;
+	set xtics rotate by 45 right; plot '$work/compare.dat' using 2:xtic(1) title 'before', '' using 3 title 'after'"
 for kind in steps cache trend compare; do
-	args=$kind; [ "$kind" = compare ] && args="compare 1..$((n1 / 2)) $((n1 / 2 + 1))..$n1"
+	args=$kind; [ "$kind" = compare ] && args="compare 1..$half $((half + 1))..$n1"
+	gp=gp_$kind
 	# shellcheck disable=SC2086 # args is the kind and its selections
 	read -r med mn mx < <(time_runs "rm -f $work/c.png" "$bin" --db "$db" plot $args -o "$work/c.png")
-	read -r gmed _ _ < <(time_runs "rm -f $work/g.png" gnuplot -e \
-		"set terminal png size 1000,600; set output '$work/g.png'; plot '$work/trend.dat' using 1:2 with linespoints")
+	read -r gmed _ _ < <(time_runs "rm -f $work/g.png" gnuplot -e "${!gp}")
 	record "plot $kind, 1000 builds (s)" "s" "$med" "$mn" "$mx" "$gmed" "gnuplot png" cost 1
 done
 
