@@ -110,7 +110,8 @@ struct store_iter *store_select_builds(struct bp_store *st, const struct bp_sele
 				" WHERE build_id = ? ORDER BY seq", -1, &it->steps, NULL) != SQLITE_OK) ||
 	    (with_steps == STORE_STEPS_NAMED &&
 	     sqlite3_prepare_v2(st->db, "SELECT kind, cached, status, duration_s, stage, text, idx, count"
-				" FROM step WHERE build_id = ? ORDER BY seq", -1, &it->steps, NULL) != SQLITE_OK)) {
+				" FROM step WHERE build_id = ? AND kind = 'step' ORDER BY seq", -1, &it->steps,
+				NULL) != SQLITE_OK)) {
 		store_fail(st, err, "cannot select builds");
 		goto fail;
 	}

@@ -122,9 +122,11 @@ int store_job_history(struct bp_store *st, const struct bp_pipeline *p, const ch
 #define STORE_STEPS_ALL 1
 #define STORE_STEPS_TIMES 2 /* kind, cached, status and duration only: enough for
 			     * analyzer_build_stats, without a string per step */
-#define STORE_STEPS_NAMED 3 /* the same with stage, text, index and count: enough
-			     * for analyzer_summary_add (typical and slowest steps);
-			     * these two leave the builds' labels out too */
+#define STORE_STEPS_NAMED 3 /* the same with stage, text, index and count, for the
+			     * Dockerfile steps only (kind step): enough for
+			     * analyzer_summary_add and analyzer_compare_add, not for
+			     * vertex counts or overhead; these two leave the builds'
+			     * labels out too */
 /* Iterates the builds sel matches, oldest first, with their steps as
  * with_steps says. Returns a new iterator or NULL. */
 struct store_iter *store_select_builds(struct bp_store *st, const struct bp_selector *sel,
