@@ -54,7 +54,7 @@ static void test_json_like_jansson(void)
 					       "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3", "x/y", "\x7f" };
 	struct strbuf sb = STRBUF_INIT;
 	char one[2] = { 0, 0 }, *want;
-	size_t i;
+	size_t i, differ = 0;
 	unsigned int seed = 7;
 
 	for (i = 0; i < BP_ARRAY_SIZE(reals) + 2000; i++) {
@@ -70,11 +70,11 @@ static void test_json_like_jansson(void)
 		strbuf_reset(&sb);
 		strbuf_add_json_real(&sb, v, 12);
 		want = jansson_dump(json_real(v));
-		if (strcmp(sb.buf, want))
-			CHECK_STR(sb.buf, want);
+		if (strcmp(sb.buf, want) && !differ++)
+			CHECK_STR(sb.buf, want); /* the first disagreement, shown */
 		free(want);
 	}
-	CHECK(1); /* all 2029 agreed (a disagreement is reported above) */
+	CHECK_INT(differ, 0); /* of 2,029 reals */
 	for (i = 0; i < BP_ARRAY_SIZE(strings) + 127; i++) {
 		const char *s = strings[0];
 		if (i < BP_ARRAY_SIZE(strings)) {
