@@ -9,6 +9,8 @@
 #   BENCH_BIG_MB  size of the single long BuildKit log (default 1024)
 #   BENCH_PIPELINES  GitLab pipelines (default 10000)
 #   BENCH_RUNS    runs per figure (default 3)
+#   BENCH_KEEP    when set, the work directory (inputs, databases, gnuplot's
+#                 data and last chart) is kept and not removed at the end
 # Usage: tests/bench/run.sh BUILDPROF_BINARY
 set -euo pipefail
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
