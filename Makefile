@@ -15,10 +15,10 @@ WARNINGS = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-
 ifeq ($(DEVELOPER),1)
 WARNINGS += -Werror
 endif
-PKGS = sqlite3 jansson libcurl
+PKGS = sqlite3 jansson libcurl libpng
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is not linked: common/http.c loads it on the first request
-PKG_LIBS := $(shell pkg-config --libs sqlite3 jansson 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs sqlite3 jansson libpng 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARNINGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 LIBS = $(PKG_LIBS) -lplot -lm -ldl
 
@@ -38,7 +38,7 @@ FUZZ_TARGETS = collector http selector
 FUZZ_REPLAY = $(FUZZ_TARGETS:%=$(O)/fuzz-replay-%)
 
 # Debian packages the build, the demo and the tests need.
-DEB_BUILD = gcc make pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev libplot-dev
+DEB_BUILD = gcc make pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev libplot-dev libpng-dev
 DEB_TEST = jq sqlite3 curl python3 time libxml2-utils valgrind
 
 FUZZ_SECONDS ?= 120

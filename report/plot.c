@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "buildprof/plot.h"
+#include "buildprof/png.h"
 #include "buildprof/report.h"
 
 #define MARGIN_TOP 76
@@ -20,8 +21,9 @@
 struct plot {
 	plPlotter *pl;
 	plPlotterParams *params;
-	FILE *out;           /* libplot's stream, into mem (see plot_close) */
-	char *mem;           /* the chart as libplot wrote it */
+	FILE *out;           /* libplot's stream, into png or mem */
+	struct png_sink *png; /* a PNG's pixels */
+	char *mem;           /* an SVG as libplot wrote it */
 	size_t memlen;
 	char *path;
 	struct strbuf *dest_mem; /* the caller's buffer, or NULL for the file */
@@ -95,9 +97,12 @@ struct plot *plot_open(const struct plot_dest *dest, const char *title, const ch
 	p->xmax = p->ymax = 1;
 	p->path = xstrdup(path);
 	p->dest_mem = dest->mem;
-	/* drawn into memory first: libplot stamps the time into PNGs, and the
-	 * file is only written once the chart is whole */
-	p->out = open_memstream(&p->mem, &p->memlen);
+	/* drawn into memory first: a PNG is encoded from the pixels, an SVG
+	 * mended, and the file is only written once the chart is whole */
+	if (p->svg)
+		p->out = open_memstream(&p->mem, &p->memlen);
+	else
+		p->png = png_sink_open(&p->out);
 	if (!p->out) {
 		bp_error_set(err, path, 0, "cannot draw: %s", strerror(errno));
 		free(p->path);
@@ -112,10 +117,13 @@ struct plot *plot_open(const struct plot_dest *dest, const char *title, const ch
 	snprintf(page, sizeof(page), "letter,xsize=%.4fin,ysize=%.4fin", width / 96.0, height / 96.0);
 	pl_setplparam(p->params, "PAGESIZE", page);
 	pl_setplparam(p->params, "BG_COLOR", "white");
-	p->pl = pl_newpl_r(p->svg ? "svg" : "png", NULL, p->out, stderr, p->params);
+	/* a PNG is drawn on the PNM plotter and encoded by png.c */
+	p->pl = pl_newpl_r(p->svg ? "svg" : "pnm", NULL, p->out, stderr, p->params);
 	if (!p->pl || pl_openpl_r(p->pl) < 0) {
 		bp_error_set(err, path, 0, "libplot could not start a %s plotter", p->svg ? "SVG" : "PNG");
 		fclose(p->out);
+		if (p->png)
+			png_sink_free(p->png);
 		free(p->mem);
 		free(p->path);
 		free(p);
@@ -133,23 +141,6 @@ struct plot *plot_open(const struct plot_dest *dest, const char *title, const ch
 		pl_pencolorname_r(p->pl, "black");
 	}
 	return p;
-}
-
-/* Appends the PNG in mem to out without its "Creation Time" text chunk,
- * so the same chart is the same bytes. Chunks are copied whole (CRCs too). */
-static void add_png_timeless(struct strbuf *out, const unsigned char *mem, size_t len)
-{
-	size_t i = 8;
-
-	strbuf_add(out, mem, len < 8 ? len : 8);
-	while (i + 12 <= len) {
-		size_t n = (size_t)mem[i] << 24 | (size_t)mem[i + 1] << 16 | (size_t)mem[i + 2] << 8 | mem[i + 3];
-		if (n > len - i - 12)
-			break;
-		if (!(memcmp(mem + i + 4, "tEXt", 4) == 0 && n >= 13 && memcmp(mem + i + 8, "Creation Time", 13) == 0))
-			strbuf_add(out, mem + i, n + 12);
-		i += n + 12;
-	}
 }
 
 /* Appends libplot's SVG to out with fill="none" on every polyline that
@@ -192,11 +183,13 @@ int plot_close(struct plot *p, struct bp_error *err)
 	pl_deleteplparams(p->params);
 	if (fclose(p->out) && !rc)
 		rc = bp_error_set(err, p->path, 0, "cannot draw: %s", strerror(errno));
+	if (p->png && !rc)
+		rc = png_sink_encode(p->png, &chart, p->path, err);
+	else if (p->png)
+		png_sink_free(p->png);
+	else if (!rc)
+		add_svg_unfilled(&chart, p->mem, p->memlen);
 	if (!rc) {
-		if (p->svg)
-			add_svg_unfilled(&chart, p->mem, p->memlen);
-		else
-			add_png_timeless(&chart, (const unsigned char *)p->mem, p->memlen);
 		if (p->dest_mem)
 			strbuf_add(p->dest_mem, chart.buf, chart.len);
 		else

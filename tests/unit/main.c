@@ -79,6 +79,7 @@ int main(void)
 	test_statistics();
 	test_redact();
 	test_http();
+	test_png();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed ? 1 : 0;
 }
