@@ -1,7 +1,8 @@
 /*
  * test_util.c - strbuf, SHA-256 (reference digests from Python's hashlib),
  * time parsing (reference epochs from Python's datetime), number parsing and
- * JSON values written as jansson writes them.
+ * JSON values written as jansson writes them, and the heap made ready for
+ * huge pages.
  */
 #include <float.h>
 #include <jansson.h>
@@ -190,6 +191,38 @@ static void test_errors(void)
 	CHECK_STR(bp_error_format(&err, buf, sizeof(buf)), "a.log: no line");
 }
 
+/* heap_reserve_huge marks the room it makes for huge pages ("hg" in
+ * smaps), when malloc is glibc's heap at all. */
+static void test_heap_reserve_huge(void)
+{
+	char line[512], *p;
+	unsigned long lo, hi, at;
+	int in = 0, marked = 0;
+	FILE *f;
+
+	at = (unsigned long)heap_reserve_huge(6u << 20);
+	p = malloc(4000);
+	CHECK(p != NULL);
+	memset(p, 1, 4000); /* what is left is usable */
+	free(p);
+	f = fopen("/proc/self/smaps", "r");
+	while (at && f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			in = at >= lo && at < hi;
+		else if (in && !strncmp(line, "VmFlags:", 8))
+			marked = strstr(line, " hg") != NULL;
+	}
+	if (f)
+		fclose(f);
+#if defined(__SANITIZE_ADDRESS__)
+	(void)marked; /* ASan's allocator is not the heap: only usable */
+#else
+	CHECK(at != 0);
+	CHECK(marked);
+	CHECK(heap_reserve_huge(6u << 20) == NULL); /* once */
+#endif
+}
+
 void test_util(void)
 {
 	test_strbuf();
@@ -197,4 +230,5 @@ void test_util(void)
 	test_sha256();
 	test_time();
 	test_errors();
+	test_heap_reserve_huge();
 }
