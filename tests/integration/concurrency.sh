@@ -5,7 +5,8 @@
 # "database is locked", PRAGMA integrity_check is ok. Then an ingest of a
 # large input is SIGKILLed 50 times at random moments: the database stays
 # intact, the build is either all there or absent, and the next ingest of
-# the same file succeeds. Usage: tests/integration/concurrency.sh BINARY
+# the same file succeeds. A long ingest commits each second, so what it read
+# is in the database while it reads on. Usage: tests/integration/concurrency.sh BINARY
 set -u
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -66,5 +67,25 @@ echo "(killed mid-ingest $kills times of 50)"
 "$bin" --db "$cdb" ingest --name big "$big" >"$tmp/final" 2>&1
 check "the next ingest of the same file succeeds" $? 0
 check "and the earlier build survived all of it" "$(sqlite3 "$cdb" "SELECT count(*) FROM build WHERE name = 'buildkit-warm'")" 1
+# 4. a long ingest commits each second: the builds before a slow input are
+# in the database (for other readers, and safe from a crash) while it reads
+# the next. Input 21 arrives after 1.2 s; when ingest opens input 22, a FIFO
+# whose writer looks first, the 21 before it must be committed.
+ldb=$tmp/long.db
+i=1
+while [ $i -le 40 ]; do
+    { cat "$root/samples/logs/buildkit-cold.log"; echo "copy $i"; } >"$tmp/long$i.log"; i=$((i + 1))
+done
+mkfifo "$tmp/slow" "$tmp/look"
+{ sleep 1.2; cat "$root/samples/logs/buildkit-warm.log" >"$tmp/slow"; } &
+{ exec 3>"$tmp/look"; sqlite3 "$ldb" 'SELECT count(*) FROM build' >"$tmp/seen"
+  cat "$root/samples/logs/buildkit-deps-change.log" >&3; } &
+"$bin" --db "$ldb" ingest "$tmp"/long[1-9].log "$tmp"/long1[0-9].log "$tmp/long20.log" "$tmp/slow" \
+    "$tmp/look" "$tmp"/long2[1-9].log "$tmp"/long3[0-9].log "$tmp/long40.log" >/dev/null 2>"$tmp/long.err"
+check "a long ingest succeeds" "$?:$(cat "$tmp/long.err")" "0:"
+wait
+check "the 21 builds before a slow input were committed by the time it ended" "$(cat "$tmp/seen")" 21
+check "and all 42 are stored" "$(sqlite3 "$ldb" 'SELECT count(*) FROM build')" 42
+
 echo "concurrency: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
