@@ -34,11 +34,15 @@ calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 
 # time_runs SETUP CMD...: prints median min max wall seconds over $runs runs;
 # SETUP (a shell snippet) runs untimed before each run, e.g. to remove a db.
+# Each run starts with nothing left to write back: otherwise the kernel
+# flushes the inputs just generated, or the last run's database, during
+# whichever command comes next (that was buildprof's ingest, run first).
 time_runs() {
 	local setup=$1; shift
 	local i t0 t1 ts=()
 	for ((i = 0; i < runs; i++)); do
 		eval "$setup"
+		sync
 		t0=$(date +%s.%N)
 		"$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; echo "bench: failed: $*" >&2; exit 1; }
 		t1=$(date +%s.%N)
