@@ -111,7 +111,8 @@ static long pnm_header(struct png_sink *sink)
 	if ((w = pnm_number(s, len, &pos)) < 0 || (h = pnm_number(s, len, &pos)) < 0 ||
 	    (s[1] != '4' && (maxval = pnm_number(s, len, &pos)) < 0))
 		return w == -2 || h == -2 || maxval == -2 ? 0 : -1;
-	if (w < 1 || h < 1 || w > PNM_MAX_SIDE || h > PNM_MAX_SIDE || maxval != 255)
+	if (w < 1 || h < 1 || w > PNM_MAX_SIDE || h > PNM_MAX_SIDE || maxval != 255 ||
+	    (s[pos] != ' ' && s[pos] != '\t' && s[pos] != '\n' && s[pos] != '\r'))
 		return -1;
 	sink->type = (char)s[1];
 	sink->width = (int)w;

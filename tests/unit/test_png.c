@@ -207,6 +207,7 @@ static void test_png_refusals(void)
 		"P6\n2 1\n255\n\1\2\3\4\5\6\7", /* a byte over */
 		"P6\n2 1\n255\n\1\2\3\4\5\6\7\10\11", /* a pixel over */
 		"P6\n2 1\n255",        /* ends in the header */
+		"P6\n2 1\n255X\1\2\3\4\5\6", /* no blank before the pixels */
 		"GIF89a",
 	};
 	struct strbuf out = STRBUF_INIT, longhead = STRBUF_INIT;
