@@ -227,7 +227,7 @@ static int run_plot(int argc, char **argv, const struct cli_env *env)
 	dest.width = w;
 	dest.height = h;
 	/* a PNG's canvas: 4 bytes a pixel, and as much again for the data */
-	if (strlen(out) > 4 && !strcmp(out + strlen(out) - 4, ".png"))
+	if (plot_path_is_png(out))
 		heap_reserve_huge(8 * (size_t)w * (size_t)h + (4u << 20));
 	return cli_plot_chart(env, kind, argc - optind, argv + optind, &dest, (size_t)top, stdout);
 }

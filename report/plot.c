@@ -76,20 +76,28 @@ static void text(struct plot *p, double x, double y, int hj, int vj, const char 
 	pl_alabel_r(p->pl, hj, vj, buf);
 }
 
+int plot_path_is_png(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	return dot && !strcmp(dot, ".png");
+}
+
 struct plot *plot_open(const struct plot_dest *dest, const char *title, const char *subtitle,
 		       struct bp_error *err)
 {
 	const char *path = dest->path, *dot = strrchr(path, '.');
 	int width = dest->width, height = dest->height;
+	int svg = dot && !strcmp(dot, ".svg");
 	struct plot *p;
 	char size[32], page[80];
 
-	if (!dot || (strcmp(dot, ".png") && strcmp(dot, ".svg"))) {
+	if (!svg && !plot_path_is_png(path)) {
 		bp_error_set(err, path, 0, "the chart's file name must end in .png or .svg");
 		return NULL;
 	}
 	p = xcalloc(1, sizeof(*p));
-	p->svg = !strcmp(dot, ".svg");
+	p->svg = svg;
 	p->width = width;
 	p->height = height;
 	p->left = 70;

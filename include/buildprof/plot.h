@@ -22,6 +22,8 @@ struct plot_dest {
 	int width, height;    /* pixels */
 	struct strbuf *mem;
 };
+/* Whether a chart written to path is a PNG (its extension is ".png"). */
+int plot_path_is_png(const char *path);
 /* Opens a canvas for dest with a title and a subtitle (may be NULL).
  * Returns a new plot, or NULL with err set. */
 struct plot *plot_open(const struct plot_dest *dest, const char *title, const char *subtitle,
