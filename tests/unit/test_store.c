@@ -19,6 +19,19 @@ static void path_in(char *buf, size_t size, const char *name)
 	snprintf(buf, size, "%s/%s", dir, name);
 }
 
+/* Opens the store name in the test directory (path gets its path) and
+ * checks that it opened. */
+static struct bp_store *open_new(char *path, size_t size, const char *name, struct bp_error *err)
+{
+	struct bp_store *st;
+
+	path_in(path, size, name);
+	bp_error_init(err);
+	st = store_open(path, err);
+	CHECK(st != NULL);
+	return st;
+}
+
 static void make_build(struct bp_build *b, const char *name, int cached)
 {
 	struct bp_step *s;
@@ -69,11 +82,7 @@ static void test_roundtrip(void)
 	struct store_iter *it;
 	long src, existing = 0;
 
-	path_in(path, sizeof(path), "a.db");
-	bp_error_init(&err);
-	st = store_open(path, &err);
-	CHECK(st != NULL);
-	if (!st)
+	if (!(st = open_new(path, sizeof(path), "a.db", &err)))
 		return;
 	make_build(&b, "app", 0);
 	CHECK(store_begin(st, &err) == 0);
@@ -149,11 +158,7 @@ static void test_selectors(void)
 	struct bp_store *st;
 	int i;
 
-	path_in(path, sizeof(path), "sel.db");
-	bp_error_init(&err);
-	st = store_open(path, &err);
-	CHECK(st != NULL);
-	if (!st)
+	if (!(st = open_new(path, sizeof(path), "sel.db", &err)))
 		return;
 	store_begin(st, &err);
 	for (i = 0; i < 10; i++) {
@@ -250,11 +255,7 @@ static void test_batch(void)
 	long src, existing = 0;
 	int i;
 
-	path_in(path, sizeof(path), "batch.db");
-	bp_error_init(&err);
-	st = store_open(path, &err);
-	CHECK(st != NULL);
-	if (!st)
+	if (!(st = open_new(path, sizeof(path), "batch.db", &err)))
 		return;
 	CHECK(store_batch_begin(st, &err) == 0);
 	CHECK(store_in_batch(st));
@@ -462,11 +463,7 @@ static void test_link_images(void)
 	char short_id[16];
 	long src;
 
-	path_in(path, sizeof(path), "link.db");
-	bp_error_init(&err);
-	st = store_open(path, &err);
-	CHECK(st != NULL);
-	if (!st)
+	if (!(st = open_new(path, sizeof(path), "link.db", &err)))
 		return;
 	bp_image_init(&img);
 	img.image_id = xstrdup(id);
