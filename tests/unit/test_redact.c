@@ -27,6 +27,13 @@ void test_redact(void)
 		/* inside a rawjson line the JSON escapes survive */
 		{ "{\"name\":\"RUN curl -H \\\"Authorization: Bearer abc\\\" x\"}",
 		  "{\"name\":\"RUN curl -H \\\"Authorization: ***\\\" x\"}" },
+		/* each gate word in any case, after letters that start it falsely */
+		{ "RUN curl -H 'X-Api-Key: k123' -H 'Accept: a' https://api",
+		  "RUN curl -H 'X-Api-Key: ***' -H 'Accept: a' https://api" },
+		{ "RUN curl -H 'AUTHORIZATION: Basic dXNlcg==' https://api", "RUN curl -H 'AUTHORIZATION: ***' https://api" },
+		{ "RUN tar -x && aws_Secret_access_key=AKIA1 ./up", "RUN tar -x && aws_Secret_access_key=*** ./up" },
+		{ "RUN pass=1 ptr=2 DB_PASSWD=pw9 ./m", "RUN pass=1 ptr=2 DB_PASSWD=*** ./m" },
+		{ "RUN t=1 to=2 apitoken=abc ./m", "RUN t=1 to=2 apitoken=*** ./m" },
 		{ "ab", "ab" },
 		{ "=", "=" },
 	};
