@@ -89,6 +89,17 @@ void analyzer_history_add(struct analyzer_history *h, const char *stage, const c
 	s->v[s->n++] = duration_s;
 }
 
+void analyzer_history_add_build(struct analyzer_history *h, const struct bp_build *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nsteps; i++) {
+		const struct bp_step *s = &b->steps[i];
+		if (s->kind == BP_KIND_STEP && !s->cached && s->status == BP_STEP_DONE)
+			analyzer_history_add(h, s->stage, s->text, s->duration_s);
+	}
+}
+
 void analyzer_history_release(struct analyzer_history *h)
 {
 	size_t i;

@@ -151,13 +151,17 @@ static struct named_history *named(struct report_run *run, const char *name)
 	return nh;
 }
 
-/* The uncached history of a name, read on first need: it prices cache hits,
- * so a build without any needs none (and most names in a year of history
- * are never asked). The last KEEP_LAST names read keep theirs; an older one
- * is read again if its name comes back. */
-static const struct analyzer_history *history_of(struct report_run *run, struct named_history *nh)
+/* The uncached history of b's name, read on first need: it prices cache
+ * hits, so a build without any needs none (and most names in a year of
+ * history are never asked). The last KEEP_LAST names read keep theirs; an
+ * older one is read again if its name comes back. A name built only once
+ * (a build per branch or per file) has no history but b's own: taken from
+ * b, not read again. */
+static const struct analyzer_history *history_of(struct report_run *run, struct named_history *nh,
+						 const struct bp_build *b)
 {
 	struct bp_error err;
+	int others;
 
 	if (!nh->loaded) {
 		long evicted = ring_add(&run->loaded, (size_t)(nh - run->hist));
@@ -167,7 +171,10 @@ static const struct analyzer_history *history_of(struct report_run *run, struct 
 		}
 		nh->loaded = 1;
 		bp_error_init(&err);
-		if (store_uncached_steps(run->st, nh->name, add_history, &nh->h, &err)) {
+		others = store_name_has_other_build(run->st, nh->name, b->id, &err);
+		if (!others)
+			analyzer_history_add_build(&nh->h, b);
+		else if (others < 0 || store_uncached_steps(run->st, nh->name, add_history, &nh->h, &err)) {
 			cli_print_error("report", &err);
 			run->failed = 1;
 		}
@@ -230,7 +237,7 @@ static int report_one(void *vctx, struct bp_build *b)
 	analyzer_build_stats(b, &a.stats);
 	analyzer_timeline(b, &a.timeline);
 	prev = previous_of(run, nh, b, &read);
-	analyzer_cache(b, prev, a.stats.steps_cached ? history_of(run, nh) : NULL, &a.cache);
+	analyzer_cache(b, prev, a.stats.steps_cached ? history_of(run, nh, b) : NULL, &a.cache);
 	have_img = store_build_image(run->st, b, &img, &err);
 	if (have_img < 0) {
 		cli_print_error("report", &err);

@@ -103,6 +103,7 @@ void store_close(struct bp_store *st)
 	sqlite3_finalize(st->unlinked_image);
 	sqlite3_finalize(st->build_image);
 	sqlite3_finalize(st->previous_build);
+	sqlite3_finalize(st->other_build);
 	sqlite3_finalize(st->uncached_steps);
 	sqlite3_finalize(st->put_pipeline);
 	sqlite3_finalize(st->put_job);

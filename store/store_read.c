@@ -292,6 +292,22 @@ int store_previous_build(struct bp_store *st, const char *name, long before_id,
 	return rc;
 }
 
+int store_name_has_other_build(struct bp_store *st, const char *name, long id, struct bp_error *err)
+{
+	int rc;
+
+	/* once per build name in a report: prepared once */
+	if (store_prepare(st, &st->other_build, "SELECT 1 FROM build WHERE name = ? AND id <> ? LIMIT 1", err))
+		return -1;
+	sqlite3_bind_text(st->other_build, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st->other_build, 2, id);
+	rc = sqlite3_step(st->other_build);
+	sqlite3_reset(st->other_build);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, err, "cannot look for other builds of the name");
+	return rc == SQLITE_ROW;
+}
+
 int store_uncached_steps(struct bp_store *st, const char *name,
 			 void (*fn)(void *ctx, const char *stage, const char *text, double duration_s),
 			 void *ctx, struct bp_error *err)

@@ -69,6 +69,9 @@ void analyzer_history_init(struct analyzer_history *h);
 /* Adds one run of a step (stage may be NULL; NAN durations are ignored). */
 void analyzer_history_add(struct analyzer_history *h, const char *stage, const char *text,
 			  double duration_s);
+/* Adds b's Dockerfile steps that ran uncached to completion, with a known
+ * duration: what store_uncached_steps reads of every build of a name. */
+void analyzer_history_add_build(struct analyzer_history *h, const struct bp_build *b);
 /* The series of (stage, text): found, or NULL; found or made (no runs yet). */
 const struct analyzer_step_series *analyzer_history_find(const struct analyzer_history *h, const char *stage,
 							 const char *text);

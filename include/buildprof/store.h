@@ -80,8 +80,12 @@ long store_previous_build_id(struct bp_store *st, const char *name, long before_
  * when there is none, -1. */
 int store_previous_build(struct bp_store *st, const char *name, long before_id,
 			 struct bp_build *b, struct bp_error *err);
+/* Whether a build of that name other than build `id` is stored: 1, 0 or
+ * -1 on error. */
+int store_name_has_other_build(struct bp_store *st, const char *name, long id, struct bp_error *err);
 /* Calls fn for every Dockerfile step that ran uncached, with a known
- * duration, in builds of that name. Returns 0 or -1. */
+ * duration, in builds of that name (as analyzer_history_add_build picks
+ * them). Returns 0 or -1. */
 int store_uncached_steps(struct bp_store *st, const char *name,
 			 void (*fn)(void *ctx, const char *stage, const char *text, double duration_s),
 			 void *ctx, struct bp_error *err);

@@ -450,8 +450,72 @@ static int put_build_of(struct bp_store *st, const char *name, const char *image
 	return rc ? -1 : 0;
 }
 
-/* An image stored before the build that made it links when that build
- * arrives; other inputs (no image, another image id) leave it alone. */
+static void history_from_store(void *ctx, const char *stage, const char *text, double d)
+{
+	analyzer_history_add(ctx, stage, text, d);
+}
+
+/* A name built once gets its history from its build (report does not read
+ * it again): the same runs as store_uncached_steps reads of the name. */
+static void test_name_history(void)
+{
+	char path[256];
+	struct bp_error err;
+	struct bp_store *st;
+	struct analyzer_history stored, own;
+	struct bp_build solo, app[2];
+	struct bp_step *s;
+	long src;
+	size_t i;
+
+	if (!(st = open_new(path, sizeof(path), "names.db", &err)))
+		return;
+	make_build(&solo, "solo", 0); /* one uncached step that ran: 7.25 s */
+	s = bp_build_add_step(&solo); /* cached */
+	s->kind = BP_KIND_STEP, s->text = xstrdup("RUN cached"), s->cached = 1;
+	s->status = BP_STEP_CACHED, s->duration_s = NAN;
+	s = bp_build_add_step(&solo); /* failed: not a run to price with */
+	s->kind = BP_KIND_STEP, s->text = xstrdup("RUN false"), s->status = BP_STEP_ERROR, s->duration_s = 3;
+	s = bp_build_add_step(&solo); /* FROM: not a Dockerfile step here */
+	s->kind = BP_KIND_FROM, s->text = xstrdup("FROM scratch"), s->status = BP_STEP_DONE, s->duration_s = 1;
+	s = bp_build_add_step(&solo); /* no duration */
+	s->kind = BP_KIND_STEP, s->text = xstrdup("RUN untimed"), s->status = BP_STEP_DONE, s->duration_s = NAN;
+	s = bp_build_add_step(&solo);
+	s->kind = BP_KIND_STEP, s->stage = xstrdup("test"), s->text = xstrdup("RUN make check");
+	s->status = BP_STEP_DONE, s->duration_s = 2.5;
+	for (i = 0; i < 2; i++)
+		make_build(&app[i], "app", 0);
+	store_begin(st, &err);
+	src = store_put_source(st, "log", "names.log", &err);
+	CHECK(store_put_build(st, src, &solo, &err) == 0);
+	CHECK(store_put_build(st, src, &app[0], &err) == 0);
+	CHECK(store_put_build(st, src, &app[1], &err) == 0);
+	CHECK(store_commit(st, &err) == 0);
+
+	CHECK_INT(store_name_has_other_build(st, "solo", solo.id, &err), 0);
+	CHECK_INT(store_name_has_other_build(st, "app", app[0].id, &err), 1);
+	CHECK_INT(store_name_has_other_build(st, "app", solo.id, &err), 1);
+	CHECK_INT(store_name_has_other_build(st, "nobody", solo.id, &err), 0);
+
+	analyzer_history_init(&stored);
+	analyzer_history_init(&own);
+	CHECK(store_uncached_steps(st, "solo", history_from_store, &stored, &err) == 0);
+	analyzer_history_add_build(&own, &solo);
+	CHECK_INT(own.nseries, 2);
+	CHECK_INT(stored.nseries, own.nseries);
+	for (i = 0; i < own.nseries && i < stored.nseries; i++) {
+		const struct analyzer_step_series *o = &own.series[i];
+		const struct analyzer_step_series *f = analyzer_history_find(&stored, o->stage, o->text);
+		CHECK(f && f->n == 1 && o->n == 1 && f->v[0] == o->v[0]);
+	}
+	analyzer_history_release(&stored);
+	analyzer_history_release(&own);
+	bp_build_release(&solo);
+	bp_build_release(&app[0]);
+	bp_build_release(&app[1]);
+	store_close(st);
+}
+
 /* The store sets SQLite up for one thread per connection before SQLite
  * starts: no connection mutex, no count of allocated bytes (each costs a
  * mutex per call; 10% of ingest and of report together). */
@@ -472,6 +536,8 @@ static void test_configured(void)
 	store_close(st);
 }
 
+/* An image stored before the build that made it links when that build
+ * arrives; other inputs (no image, another image id) leave it alone. */
 static void test_link_images(void)
 {
 	static const char id[] = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -525,6 +591,7 @@ void test_store(void)
 	test_migrate_v3();
 	test_migrate_v4();
 	test_link_images();
+	test_name_history();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
