@@ -41,45 +41,17 @@ void bp_build_init(struct bp_build *b)
 	b->wall_s = NAN;
 }
 
-/* Blocks of step strings, newest first. */
-struct bp_strings {
-	struct bp_strings *next;
-	size_t used, size;
-	char data[];
-};
-
-#define STRINGS_BLOCK 4096
-
 char *bp_build_step_string(struct bp_build *b, const char *s, size_t len)
 {
-	struct bp_strings *blk = b->step_strings;
-	char *out;
-
-	if (!blk || blk->size - blk->used < len + 1) {
-		size_t size = len + 1 > STRINGS_BLOCK ? len + 1 : STRINGS_BLOCK;
-		blk = xmalloc(sizeof(*blk) + size);
-		blk->next = b->step_strings;
-		blk->used = 0;
-		blk->size = size;
-		b->step_strings = blk;
-	}
-	out = blk->data + blk->used;
-	memcpy(out, s, len);
-	out[len] = '\0';
-	blk->used += len + 1;
-	return out;
+	return bp_strpool_add(&b->step_strings, s, len);
 }
 
 void bp_build_release(struct bp_build *b)
 {
 	size_t i;
 
-	if (b->step_strings) {
-		while (b->step_strings) {
-			struct bp_strings *next = b->step_strings->next;
-			free(b->step_strings);
-			b->step_strings = next;
-		}
+	if (b->step_strings.head) {
+		bp_strpool_release(&b->step_strings);
 	} else {
 		for (i = 0; i < b->nsteps; i++)
 			bp_step_release(&b->steps[i]);
@@ -117,7 +89,7 @@ void bp_build_copy(struct bp_build *dst, const struct bp_build *src)
 	dst->nlabels = dst->alloc_labels = 0;
 	dst->steps = NULL;
 	dst->nsteps = dst->alloc_steps = 0;
-	dst->step_strings = NULL; /* the copy's strings are its own */
+	dst->step_strings.head = NULL; /* the copy's strings are its own */
 	for (i = 0; i < src->nlabels; i++)
 		bp_build_set_label(dst, src->labels[i].key, src->labels[i].value);
 	for (i = 0; i < src->nsteps; i++) {

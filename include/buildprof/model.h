@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "buildprof/util.h"
+
 /* What a vertex / Dockerfile step is. Only BP_KIND_STEP counts as a "step". */
 enum bp_step_kind {
 	BP_KIND_STEP,     /* a Dockerfile instruction other than FROM */
@@ -75,8 +77,8 @@ struct bp_build {
 	size_t nlabels, alloc_labels;
 	struct bp_step *steps;       /* every vertex/step, in the order the log first showed it */
 	size_t nsteps, alloc_steps;
-	struct bp_strings *step_strings; /* when set, the steps' strings all live here (a build
-				      * read from the store) and are freed with it, not one by one */
+	struct bp_strpool step_strings; /* when not empty, the steps' strings all live here (a
+				      * build read from the store) and are freed with it, not one by one */
 };
 
 void bp_step_init(struct bp_step *step);

@@ -80,6 +80,20 @@ void strbuf_add_json_escaped(struct strbuf *sb, const char *s);
  * %.*g, ".0" added to whole numbers, no '+' or leading zeros in exponents. */
 void strbuf_add_json_real(struct strbuf *sb, double v, int precision);
 
+/* --- string pool: copies kept in large blocks and all freed at once, for
+ * the many short strings that live and die together (a build's step texts,
+ * a history's keys): a malloc and a free for each cost more than using them --- */
+struct bp_strpool_block;
+struct bp_strpool {
+	struct bp_strpool_block *head; /* newest first; NULL when empty */
+};
+/* A NUL-terminated copy of s[0, len), valid until the pool is released. */
+char *bp_strpool_add(struct bp_strpool *p, const char *s, size_t len);
+/* A copy of s, or NULL for NULL. */
+char *bp_strpool_dup(struct bp_strpool *p, const char *s);
+/* Frees every copy; the pool is empty and usable again. */
+void bp_strpool_release(struct bp_strpool *p);
+
 /* --- error records: the first error wins, later ones are dropped --- */
 struct bp_error {
 	char source[256]; /* the file, URL or command the error is about; may be "" */

@@ -45,6 +45,36 @@ static char *jansson_dump(json_t *v)
 	return s;
 }
 
+/* Pooled copies: each intact after many more, one longer than a block,
+ * NULL kept NULL, and a released pool empty and usable again. */
+static void test_strpool(void)
+{
+	struct bp_strpool p = { 0 };
+	char *copies[2000], big[10000], text[32];
+	const char *short_one;
+	int i, ok = 1;
+
+	for (i = 0; i < 2000; i++) {
+		snprintf(text, sizeof(text), "RUN step %d", i);
+		copies[i] = bp_strpool_dup(&p, text);
+	}
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK_STR(bp_strpool_dup(&p, big), big);
+	short_one = bp_strpool_add(&p, "abcdef", 3);
+	for (i = 0; i < 2000; i++) {
+		snprintf(text, sizeof(text), "RUN step %d", i);
+		ok &= !strcmp(copies[i], text) && copies[i] != text;
+	}
+	CHECK(ok);
+	CHECK_STR(short_one, "abc");
+	CHECK(bp_strpool_dup(&p, NULL) == NULL);
+	bp_strpool_release(&p);
+	CHECK(p.head == NULL);
+	CHECK_STR(bp_strpool_dup(&p, "again"), "again");
+	bp_strpool_release(&p);
+}
+
 static void test_json_like_jansson(void)
 {
 	static const double reals[] = { 0, -0.0, 1, -1, 0.1, 0.5, 2.25, 10, 100, 1e11, 1e12, 123456789012,
@@ -226,6 +256,7 @@ static void test_heap_reserve_huge(void)
 void test_util(void)
 {
 	test_strbuf();
+	test_strpool();
 	test_json_like_jansson();
 	test_sha256();
 	test_time();
