@@ -69,8 +69,8 @@ struct analyzer_step_series *analyzer_history_series(struct analyzer_history *h,
 		BP_GROW(h->series, h->nseries + 1, h->alloc_series);
 		s = &h->series[h->nseries++];
 		memset(s, 0, sizeof(*s));
-		s->stage = xstrdup_or_null(stage);
-		s->text = xstrdup_or_null(text);
+		s->stage = bp_strpool_dup(&h->keys, stage);
+		s->text = bp_strpool_dup(&h->keys, text);
 		bp_hash_index_add(&h->index, h->nseries - 1, key_hash(stage, text), h->nseries,
 				  series_hash, h);
 	}
@@ -85,7 +85,13 @@ void analyzer_history_add(struct analyzer_history *h, const char *stage, const c
 	if (isnan(duration_s))
 		return;
 	s = analyzer_history_series(h, stage, text);
-	BP_GROW(s->v, s->n + 1, s->alloc);
+	/* from one run up, not BP_GROW's 16: most steps of a long history ran
+	 * once or a few times (a version or a commit in the text), and 128
+	 * bytes each for them came to 90 MB of the report over 100k builds */
+	if (s->n == s->alloc) {
+		s->alloc = s->alloc ? 2 * s->alloc : 1;
+		s->v = xreallocarray(s->v, s->alloc, sizeof(*s->v));
+	}
 	s->v[s->n++] = duration_s;
 }
 
@@ -104,12 +110,10 @@ void analyzer_history_release(struct analyzer_history *h)
 {
 	size_t i;
 
-	for (i = 0; i < h->nseries; i++) {
-		free(h->series[i].stage);
-		free(h->series[i].text);
+	for (i = 0; i < h->nseries; i++)
 		free(h->series[i].v);
-	}
 	free(h->series);
+	bp_strpool_release(&h->keys);
 	bp_hash_index_release(&h->index);
 	analyzer_history_init(h);
 }

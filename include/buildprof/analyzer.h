@@ -64,6 +64,7 @@ struct analyzer_history {
 	struct analyzer_step_series *series;
 	size_t nseries, alloc_series;
 	struct bp_hash_index index; /* series by (stage, text) */
+	struct bp_strpool keys;     /* the series' stage and text strings */
 };
 void analyzer_history_init(struct analyzer_history *h);
 /* Adds one run of a step (stage may be NULL; NAN durations are ignored). */
