@@ -31,13 +31,6 @@ static uint64_t key_hash(const char *stage, const char *text)
 	return bp_hash_str(bp_hash_str(BP_HASH_INIT, stage), text);
 }
 
-static uint64_t series_hash(const void *ctx, size_t pos)
-{
-	const struct analyzer_step_series *s = &((const struct analyzer_history *)ctx)->series[pos];
-
-	return key_hash(s->stage, s->text);
-}
-
 static int series_is(const void *ctx, size_t pos)
 {
 	const struct series_key *k = ctx;
@@ -46,10 +39,10 @@ static int series_is(const void *ctx, size_t pos)
 }
 
 static struct analyzer_step_series *find(const struct analyzer_history *h, const char *stage,
-					 const char *text)
+					 const char *text, uint64_t hash)
 {
 	struct series_key k = { h, stage, text };
-	long pos = bp_hash_index_find(&h->index, key_hash(stage, text), series_is, &k);
+	long pos = bp_hash_index_find(&h->index, hash, series_is, &k);
 
 	return pos < 0 ? NULL : &h->series[pos];
 }
@@ -57,13 +50,14 @@ static struct analyzer_step_series *find(const struct analyzer_history *h, const
 const struct analyzer_step_series *analyzer_history_find(const struct analyzer_history *h, const char *stage,
 							 const char *text)
 {
-	return find(h, stage, text);
+	return find(h, stage, text, key_hash(stage, text));
 }
 
 struct analyzer_step_series *analyzer_history_series(struct analyzer_history *h, const char *stage,
 						     const char *text)
 {
-	struct analyzer_step_series *s = find(h, stage, text);
+	uint64_t hash = key_hash(stage, text);
+	struct analyzer_step_series *s = find(h, stage, text, hash);
 
 	if (!s) {
 		BP_GROW(h->series, h->nseries + 1, h->alloc_series);
@@ -71,8 +65,7 @@ struct analyzer_step_series *analyzer_history_series(struct analyzer_history *h,
 		memset(s, 0, sizeof(*s));
 		s->stage = bp_strpool_dup(&h->keys, stage);
 		s->text = bp_strpool_dup(&h->keys, text);
-		bp_hash_index_add(&h->index, h->nseries - 1, key_hash(stage, text), h->nseries,
-				  series_hash, h);
+		bp_hash_index_add(&h->index, h->nseries - 1, hash, h->nseries);
 	}
 	return s;
 }
@@ -146,7 +139,7 @@ void analyzer_cache(const struct bp_build *b, const struct bp_build *prev,
 	for (i = 0; h && i < b->nsteps; i++) {
 		const struct bp_step *s = &b->steps[i];
 		const struct analyzer_step_series *hist;
-		if (s->kind != BP_KIND_STEP || !s->cached || !(hist = find(h, s->stage, s->text)) || !hist->n)
+		if (s->kind != BP_KIND_STEP || !s->cached || !(hist = find(h, s->stage, s->text, key_hash(s->stage, s->text))) || !hist->n)
 			continue;
 		out->seconds_saved = (isnan(out->seconds_saved) ? 0 : out->seconds_saved) +
 				     analyzer_median(hist->v, hist->n);

@@ -129,11 +129,6 @@ static int history_is(const void *ctx, size_t pos)
 	return !strcmp(k->run->hist[pos].name, k->name);
 }
 
-static uint64_t history_hash(const void *ctx, size_t pos)
-{
-	return bp_hash_str(BP_HASH_INIT, ((const struct report_run *)ctx)->hist[pos].name);
-}
-
 static struct named_history *named(struct report_run *run, const char *name)
 {
 	struct name_key k = { run, name };
@@ -146,7 +141,7 @@ static struct named_history *named(struct report_run *run, const char *name)
 	BP_GROW(run->hist, run->nhist + 1, run->alloc_hist);
 	nh = memset(&run->hist[run->nhist++], 0, sizeof(*nh));
 	nh->name = xstrdup(name);
-	bp_hash_index_add(&run->hist_index, run->nhist - 1, hash, run->nhist, history_hash, run);
+	bp_hash_index_add(&run->hist_index, run->nhist - 1, hash, run->nhist);
 	analyzer_history_init(&nh->h);
 	return nh;
 }

@@ -15,6 +15,13 @@ uint64_t bp_hash_str(uint64_t h, const char *s)
 	return (h ^ 0x1f) * 1099511628211ULL;
 }
 
+/* The first slot to probe. FNV-1a's low bits depend only on the low bits
+ * of the input bytes, so the high half is folded in for small tables. */
+static size_t home(const struct bp_hash_index *ix, uint64_t hash)
+{
+	return (size_t)(hash ^ (hash >> 32)) & (ix->nslots - 1);
+}
+
 long bp_hash_index_find(const struct bp_hash_index *ix, uint64_t hash,
 			int (*same)(const void *ctx, size_t pos), const void *ctx)
 {
@@ -22,38 +29,39 @@ long bp_hash_index_find(const struct bp_hash_index *ix, uint64_t hash,
 
 	if (!ix->nslots)
 		return -1;
-	for (i = hash & (ix->nslots - 1); ix->slots[i]; i = (i + 1) & (ix->nslots - 1))
-		if (same(ctx, ix->slots[i] - 1))
-			return (long)(ix->slots[i] - 1);
+	for (i = home(ix, hash); ix->slots[i].pos; i = (i + 1) & (ix->nslots - 1))
+		if (ix->slots[i].hash == hash && same(ctx, ix->slots[i].pos - 1))
+			return (long)(ix->slots[i].pos - 1);
 	return -1;
 }
 
-static void put(struct bp_hash_index *ix, size_t pos, uint64_t hash)
+static void put(struct bp_hash_index *ix, size_t pos1, uint64_t hash)
 {
 	size_t i;
 
-	for (i = hash & (ix->nslots - 1); ix->slots[i]; i = (i + 1) & (ix->nslots - 1))
+	for (i = home(ix, hash); ix->slots[i].pos; i = (i + 1) & (ix->nslots - 1))
 		;
-	ix->slots[i] = pos + 1;
+	ix->slots[i].hash = hash;
+	ix->slots[i].pos = pos1;
 }
 
-void bp_hash_index_add(struct bp_hash_index *ix, size_t pos, uint64_t hash, size_t n,
-		       uint64_t (*hash_of)(const void *ctx, size_t pos), const void *ctx)
+void bp_hash_index_add(struct bp_hash_index *ix, size_t pos, uint64_t hash, size_t n)
 {
-	size_t i;
+	struct bp_hash_slot *old = ix->slots;
+	size_t i, nold = ix->nslots;
 
-	if (2 * n <= ix->nslots) {
-		put(ix, pos, hash);
-		return;
+	if (2 * n > ix->nslots) {
+		if (!ix->nslots)
+			ix->nslots = 64;
+		while (2 * n > ix->nslots)
+			ix->nslots *= 2;
+		ix->slots = xcalloc(ix->nslots, sizeof(*ix->slots));
+		for (i = 0; i < nold; i++)
+			if (old[i].pos)
+				put(ix, old[i].pos, old[i].hash);
+		free(old);
 	}
-	free(ix->slots);
-	if (!ix->nslots)
-		ix->nslots = 64;
-	while (2 * n > ix->nslots)
-		ix->nslots *= 2;
-	ix->slots = xcalloc(ix->nslots, sizeof(*ix->slots));
-	for (i = 0; i < n; i++)
-		put(ix, i, hash_of(ctx, i));
+	put(ix, pos + 1, hash);
 }
 
 void bp_hash_index_release(struct bp_hash_index *ix)

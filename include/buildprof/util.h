@@ -158,20 +158,26 @@ int bp_parse_long(const char *s, long min, long max, long *out);
 /* --- hash index: finds elements of an array the caller owns by key ---
  * Open addressing over positions, kept at most half full. A report over a
  * year of history looks up tens of thousands of distinct build names and
- * steps; linear searches made it quadratic. */
+ * steps; linear searches made it quadratic. Each slot keeps its element's
+ * hash, so a probe asks same() only when the hashes agree, and growing
+ * needs no hashing again. */
+struct bp_hash_slot {
+	uint64_t hash;
+	size_t pos;                     /* 1 + position, 0 when free */
+};
 struct bp_hash_index {
-	size_t *slots, nslots; /* 1 + position, 0 when free */
+	struct bp_hash_slot *slots;
+	size_t nslots;
 };
 #define BP_HASH_INIT 1469598103934665603ULL
 /* FNV-1a of s continued from h; NULL hashes differently from "". */
 uint64_t bp_hash_str(uint64_t h, const char *s);
-/* The position whose element same() accepts, or -1. */
+/* The position whose element has this hash and same() accepts, or -1. */
 long bp_hash_index_find(const struct bp_hash_index *ix, uint64_t hash,
 			int (*same)(const void *ctx, size_t pos), const void *ctx);
 /* Records element pos (absent so far; n elements now) under hash, growing
- * and rehashing every element through hash_of when needed. */
-void bp_hash_index_add(struct bp_hash_index *ix, size_t pos, uint64_t hash, size_t n,
-		       uint64_t (*hash_of)(const void *ctx, size_t pos), const void *ctx);
+ * when needed. */
+void bp_hash_index_add(struct bp_hash_index *ix, size_t pos, uint64_t hash, size_t n);
 void bp_hash_index_release(struct bp_hash_index *ix);
 
 /* --- output files: written beside the target, then renamed over it ---

@@ -75,6 +75,56 @@ static void test_strpool(void)
 	bp_strpool_release(&p);
 }
 
+static int same_pos(const void *ctx, size_t pos)
+{
+	return *(const size_t *)ctx == pos;
+}
+
+static int same_word(const void *ctx, size_t pos)
+{
+	const char *const *k = ctx;
+
+	return !strcmp(k[0], k[1 + pos]);
+}
+
+/* The hash index: equal hashes told apart by same(), different hashes
+ * never asked, every element found again after the table grew. */
+static void test_hash_index(void)
+{
+	static const char *words[] = { NULL, "alpha", "beta", "gamma", "delta" };
+	struct bp_hash_index ix = { 0 };
+	size_t i, n = 200;
+	int ok = 1;
+
+	/* alpha and beta share a hash; gamma and delta have their own */
+	bp_hash_index_add(&ix, 0, 7, 1);
+	bp_hash_index_add(&ix, 1, 7, 2);
+	bp_hash_index_add(&ix, 2, 8, 3);
+	bp_hash_index_add(&ix, 3, 7 + ((uint64_t)1 << 40), 4);
+	for (i = 0; i < 4; i++) {
+		uint64_t h = i < 2 ? 7 : i == 2 ? 8 : 7 + ((uint64_t)1 << 40);
+		words[0] = words[1 + i];
+		CHECK_INT(bp_hash_index_find(&ix, h, same_word, words), (long)i);
+	}
+	words[0] = "gamma"; /* the right key under another element's hash */
+	CHECK_INT(bp_hash_index_find(&ix, 7, same_word, words), -1);
+	words[0] = "omega";
+	CHECK_INT(bp_hash_index_find(&ix, 7, same_word, words), -1);
+	bp_hash_index_release(&ix);
+
+	/* positions as their own keys, past several growths */
+	for (i = 0; i < n; i++)
+		bp_hash_index_add(&ix, i, bp_hash_str(BP_HASH_INIT, (char[]){ (char)('a' + i % 26), (char)('0' + i / 26), 0 }), i + 1);
+	for (i = 0; i < n; i++) {
+		char key[3] = { (char)('a' + i % 26), (char)('0' + i / 26), 0 };
+		size_t pos = i;
+		ok &= bp_hash_index_find(&ix, bp_hash_str(BP_HASH_INIT, key), same_pos, &pos) == (long)i;
+	}
+	CHECK(ok);
+	CHECK(ix.nslots >= 2 * n);
+	bp_hash_index_release(&ix);
+}
+
 static void test_json_like_jansson(void)
 {
 	static const double reals[] = { 0, -0.0, 1, -1, 0.1, 0.5, 2.25, 10, 100, 1e11, 1e12, 123456789012,
@@ -257,6 +307,7 @@ void test_util(void)
 {
 	test_strbuf();
 	test_strpool();
+	test_hash_index();
 	test_json_like_jansson();
 	test_sha256();
 	test_time();
