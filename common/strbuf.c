@@ -2,6 +2,7 @@
  * strbuf.c - the growable string buffer (after git's strbuf): buf always points
  * at a NUL-terminated string, so callers never test for NULL.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,9 +152,39 @@ void strbuf_add_json_escaped(struct strbuf *sb, const char *s)
 	strbuf_add(sb, run, (size_t)(p - run));
 }
 
+/* 10^n for n in [0, 15]: exact as doubles */
+static double pow10_of(int n)
+{
+	static const double p[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+
+	return n < 0 ? 0 : p[n > 15 ? 15 : n];
+}
+
+void strbuf_add_int(struct strbuf *sb, long long v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	strbuf_add(sb, p, (size_t)(buf + sizeof(buf) - p));
+}
+
 void strbuf_add_json_real(struct strbuf *sb, double v, int precision)
 {
 	char buf[48], *e;
+
+	/* whole numbers with fewer digits than the precision print as "%.*g"
+	 * prints them, plus ".0": without snprintf, which was a tenth of a JSON
+	 * report (most durations of internal steps are 0) */
+	if (precision <= 15 && v == floor(v) && fabs(v) < pow10_of(precision) && !(v == 0 && signbit(v))) {
+		strbuf_add_int(sb, (long long)v);
+		strbuf_add(sb, ".0", 2);
+		return;
+	}
 
 	snprintf(buf, sizeof(buf) - 2, "%.*g", precision, v);
 	if (!strchr(buf, '.') && !strchr(buf, 'e')) /* stays a real when read back */

@@ -56,7 +56,7 @@ static void field_int(struct strbuf *sb, const char *key, long long v, int known
 {
 	strbuf_addstr(sb, key);
 	if (known)
-		strbuf_addf(sb, "%lld", v);
+		strbuf_add_int(sb, v);
 	else
 		strbuf_addstr(sb, "null");
 }

@@ -79,6 +79,8 @@ void strbuf_add_json_escaped(struct strbuf *sb, const char *s);
 /* Appends v as jansson writes a real with JSON_REAL_PRECISION(precision):
  * %.*g, ".0" added to whole numbers, no '+' or leading zeros in exponents. */
 void strbuf_add_json_real(struct strbuf *sb, double v, int precision);
+/* v in decimal, as "%lld" writes it. */
+void strbuf_add_int(struct strbuf *sb, long long v);
 
 /* --- string pool: copies kept in large blocks and all freed at once, for
  * the many short strings that live and die together (a build's step texts,

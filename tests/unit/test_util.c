@@ -5,6 +5,7 @@
  * huge pages.
  */
 #include <float.h>
+#include <limits.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -130,7 +131,8 @@ static void test_json_like_jansson(void)
 	static const double reals[] = { 0, -0.0, 1, -1, 0.1, 0.5, 2.25, 10, 100, 1e11, 1e12, 123456789012,
 					1234567890123.0, 1e15, 1e20, -1e20, 1e100, 1.5e300, 1e-4, 1e-5,
 					1.5e-7, 3.14159265358979, 2.0 / 3, 12.3456789012345, 7.6, 0.0001234,
-					DBL_MAX, DBL_MIN, 4.9e-324 };
+					DBL_MAX, DBL_MIN, 4.9e-324, 999999999999.0, -999999999999.0,
+					-123456789012.0, -7, 42, 1e12 - 1, -1e12 };
 	static const char *const strings[] = { "", "plain", "a\"b\\c", "tab\there", "\b\f\n\r",
 					       "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3", "x/y", "\x7f" };
 	struct strbuf sb = STRBUF_INIT;
@@ -155,7 +157,30 @@ static void test_json_like_jansson(void)
 			CHECK_STR(sb.buf, want); /* the first disagreement, shown */
 		free(want);
 	}
-	CHECK_INT(differ, 0); /* of 2,029 reals */
+	CHECK_INT(differ, 0); /* of 2,036 reals */
+	for (i = 0; i < 16 * 8; i++) { /* whole numbers near 10^p, at each precision p */
+		static const double near[] = { 1, 9, 10, 11, 99, 100, 101, 0.5 };
+		int p = (int)(i / 8) + 1 > 15 ? 15 : (int)(i / 8) + 1;
+		double v = floor(pow(10, p - 1) * near[i % 8]);
+		json_t *j = json_real(v);
+		char *got = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(p));
+		json_decref(j);
+		strbuf_reset(&sb);
+		strbuf_add_json_real(&sb, v, p);
+		if (!got || (strcmp(sb.buf, got) && !differ++))
+			CHECK_STR(sb.buf, got ? got : "(jansson failed)");
+		free(got);
+	}
+	CHECK_INT(differ, 0);
+	for (i = 0; i < 64; i++) { /* integers as printf writes them */
+		static const long long ints[] = { 0, -1, 1, 9, 10, -10, LLONG_MAX, LLONG_MIN };
+		long long n = i < BP_ARRAY_SIZE(ints) ? ints[i] : (long long)(i * 2654435761u) * (i % 2 ? -977 : 31);
+		char printed[32];
+		snprintf(printed, sizeof(printed), "%lld", n);
+		strbuf_reset(&sb);
+		strbuf_add_int(&sb, n);
+		CHECK_STR(sb.buf, printed);
+	}
 	for (i = 0; i < BP_ARRAY_SIZE(strings) + 127; i++) {
 		const char *s = strings[0];
 		if (i < BP_ARRAY_SIZE(strings)) {
