@@ -39,20 +39,39 @@ const char *report_format_names(void)
 void report_step_label(struct strbuf *sb, const char *stage, int index, int count,
 		       const char *text)
 {
-	if (count > 0) {
+	if (count > 0) { /* printf-free: a report writes one per slowest step */
 		strbuf_addch(sb, '[');
-		if (stage)
-			strbuf_addf(sb, "%s ", stage);
-		strbuf_addf(sb, "%d/%d] ", index, count);
+		if (stage) {
+			strbuf_addstr(sb, stage);
+			strbuf_addch(sb, ' ');
+		}
+		strbuf_add_int(sb, index);
+		strbuf_addch(sb, '/');
+		strbuf_add_int(sb, count);
+		strbuf_add(sb, "] ", 2);
 	}
 	strbuf_addstr(sb, text ? text : "");
 }
 
 const char *report_seconds(double s, char *buf, size_t size)
 {
+	double tenths = s * 10, frac = tenths - floor(tenths);
+
 	if (isnan(s))
 		snprintf(buf, size, "?");
-	else if (s < 60)
+	else if (s > 0 && s < 60 && fabs(frac - 0.5) > 1e-6 && size >= 8) {
+		/* "%.1f s" without printf (a report writes one per slowest
+		 * step): away from a tie, rounding s * 10 rounds s's tenths
+		 * as printf does; at one, printf decides */
+		int t = (int)rint(tenths);
+		char *p = buf;
+		if (t >= 100)
+			*p++ = (char)('0' + t / 100);
+		*p++ = (char)('0' + t / 10 % 10);
+		*p++ = '.';
+		*p++ = (char)('0' + t % 10);
+		memcpy(p, " s", 3);
+	} else if (s < 60)
 		snprintf(buf, size, "%.1f s", s);
 	else if (s < 3600)
 		snprintf(buf, size, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));

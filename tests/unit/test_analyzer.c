@@ -2,10 +2,12 @@
  * test_analyzer.c - selector parsing and the per-build and summary metrics
  * (DESIGN.md, Metrics) on hand-made builds whose answers are counted by hand.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "buildprof/analyzer.h"
+#include "buildprof/report.h"
 #include "unit.h"
 
 static void test_selector_words(void)
@@ -388,8 +390,43 @@ static void test_compare_steps(void)
 	analyzer_compare_release(&c);
 }
 
+/* Seconds under a minute as "%.1f s" gives them: ties (exact halves of
+ * tenths, and values a hair either side), the edges of each form, and
+ * thousands of durations as logs have them (milliseconds). */
+static void test_report_seconds(void)
+{
+	static const double odd[] = { 0, -0.0, 0.05, 0.25, 0.35, 0.45, 2.45, 9.95, 9.96, 59.94, 59.95,
+				      59.96, 59.999, 0.04999999999, 0.0500000001, 1e-9, -1, -0.05 };
+	char got[32], want[32];
+	size_t i, differ = 0;
+	struct strbuf sb = STRBUF_INIT;
+
+	for (i = 0; i < BP_ARRAY_SIZE(odd) + 59999; i++) {
+		double s = i < BP_ARRAY_SIZE(odd) ? odd[i] : (double)(i - BP_ARRAY_SIZE(odd)) / 1000;
+		report_seconds(s, got, sizeof(got));
+		snprintf(want, sizeof(want), "%.1f s", s);
+		if (strcmp(got, want) && !differ++)
+			CHECK_STR(got, want);
+	}
+	CHECK_INT(differ, 0);
+	CHECK_STR(report_seconds(60, got, sizeof(got)), "1m00s");
+	CHECK_STR(report_seconds(99.5, got, sizeof(got)), "1m39s");
+	CHECK_STR(report_seconds(86400, got, sizeof(got)), "24h00m");
+	CHECK_STR(report_seconds(NAN, got, sizeof(got)), "?");
+	report_step_label(&sb, "builder", 2, 10, "RUN make");
+	CHECK_STR(sb.buf, "[builder 2/10] RUN make");
+	strbuf_reset(&sb);
+	report_step_label(&sb, NULL, 1, 3, NULL);
+	CHECK_STR(sb.buf, "[1/3] ");
+	strbuf_reset(&sb);
+	report_step_label(&sb, "x", 1, 0, "FROM scratch");
+	CHECK_STR(sb.buf, "FROM scratch");
+	strbuf_release(&sb);
+}
+
 void test_analyzer(void)
 {
+	test_report_seconds();
 	test_compare_steps();
 	test_history_index();
 	test_layer_keys();
