@@ -109,6 +109,9 @@ void store_close(struct bp_store *st)
 	sqlite3_finalize(st->put_job);
 	sqlite3_finalize(st->pipeline_id);
 	sqlite3_finalize(st->job_id);
+	sqlite3_finalize(st->savepoint);
+	sqlite3_finalize(st->release);
+	sqlite3_finalize(st->rollback_to);
 	sqlite3_close(st->db);
 	free(st->path);
 	free(st);
@@ -145,14 +148,27 @@ int store_in_batch(const struct bp_store *st)
 	return st->batch;
 }
 
+/* Runs one of the statements that bracket an input of a batch, prepared
+ * once: sqlite3_exec parses its SQL on every call, 30k instructions each
+ * (3-4% of an ingest, at two a file). */
+static int run_control(struct bp_store *st, sqlite3_stmt **stmt, const char *sql)
+{
+	int rc;
+
+	if (!*stmt && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(*stmt);
+	sqlite3_reset(*stmt);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* Inside a batch an input is a savepoint: releasing it costs nothing, the
  * WAL is written once per batch instead of once per file (28 page writes per
  * small log otherwise), and rolling it back still removes exactly that input. */
 int store_begin(struct bp_store *st, struct bp_error *err)
 {
-	const char *sql = st->batch ? "SAVEPOINT input" : "BEGIN IMMEDIATE";
-
-	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+	if (st->batch ? run_control(st, &st->savepoint, "SAVEPOINT input")
+		      : sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return store_fail(st, err, "cannot start a transaction");
 	return 0;
 }
@@ -160,8 +176,8 @@ int store_begin(struct bp_store *st, struct bp_error *err)
 int store_commit(struct bp_store *st, struct bp_error *err)
 {
 	if (st->batch)
-		return sqlite3_exec(st->db, "RELEASE input", NULL, NULL, NULL) == SQLITE_OK
-			       ? 0 : store_fail(st, err, "cannot release the input's savepoint");
+		return run_control(st, &st->release, "RELEASE input")
+			       ? store_fail(st, err, "cannot release the input's savepoint") : 0;
 	return store_batch_commit(st, err);
 }
 
@@ -169,10 +185,13 @@ void store_rollback(struct bp_store *st)
 {
 	if (sqlite3_get_autocommit(st->db))
 		return;
-	if (st->batch)
-		sqlite3_exec(st->db, "ROLLBACK TO input; RELEASE input", NULL, NULL, NULL);
-	else
+	if (st->batch) {
+		/* released only once rolled back: never keep half an input */
+		if (!run_control(st, &st->rollback_to, "ROLLBACK TO input"))
+			run_control(st, &st->release, "RELEASE input");
+	} else {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	}
 }
 
 int store_prepare(struct bp_store *st, sqlite3_stmt **stmt, const char *sql, struct bp_error *err)
