@@ -349,8 +349,12 @@ static int buildah_detect(const struct bp_line *lines, size_t n)
 	int score = 0, i1, n1, st;
 	size_t i;
 
+	/* every mark starts with one of these: other lines (all of another
+	 * format's, asked of every log's head) cost a search of six bytes */
 	for (i = 0; i < n; i++) {
 		const char *s = lines[i].text;
+		if (!s[0] || !memchr("[S-GCW", s[0], 6))
+			continue;
 		if (parse_step(s, &i1, &n1, &st))
 			score += 3;
 		else if (!strncmp(s, "--> ", 4))

@@ -237,8 +237,12 @@ static int legacy_detect(const struct bp_line *lines, size_t n)
 	int score = 0;
 	size_t i;
 
+	/* every mark starts with 'S' or ' ': other lines (all of another
+	 * format's, asked of every log's head) cost one comparison */
 	for (i = 0; i < n; i++) {
 		const char *s = lines[i].text;
+		if (s[0] != 'S' && s[0] != ' ')
+			continue;
 		if (!strncmp(s, "Step ", 5) && isdigit((unsigned char)s[5]) && strstr(s, " : "))
 			score += 3;
 		else if (!strncmp(s, " ---> ", 6))
