@@ -53,23 +53,21 @@ struct head {
 	struct bp_line *lines;
 	size_t n, alloc;
 	size_t bytes;
+	struct bp_strpool text; /* the lines' copies (a small log is all head) */
 };
 
 static void head_add(struct head *h, const struct bp_line *line)
 {
 	BP_GROW(h->lines, h->n + 1, h->alloc);
 	h->lines[h->n] = *line;
-	h->lines[h->n].text = xstrndup(line->text, line->len);
+	h->lines[h->n].text = bp_strpool_add(&h->text, line->text, line->len);
 	h->n++;
 	h->bytes += line->len + 1;
 }
 
 static void head_release(struct head *h)
 {
-	size_t i;
-
-	for (i = 0; i < h->n; i++)
-		free((char *)h->lines[i].text);
+	bp_strpool_release(&h->text);
 	free(h->lines);
 	memset(h, 0, sizeof(*h));
 }
