@@ -251,23 +251,32 @@ void store_iter_free(struct store_iter *it)
 	free(it);
 }
 
-long store_previous_build_id(struct bp_store *st, const char *name, long before_id, struct bp_error *err)
+/* The first column of the first row of a query about a build name and a
+ * build id (prepared once: asked once per build or name in a report): the
+ * value, 0 when there is no row or it is NULL, -1 on error. */
+static long name_id_query(struct bp_store *st, sqlite3_stmt **q, const char *sql, const char *name,
+			  long id, const char *doing, struct bp_error *err)
 {
-	long id = 0;
+	long value = 0;
 	int rc;
 
-	/* once per build in a report: prepared once */
-	if (store_prepare(st, &st->previous_build, "SELECT max(id) FROM build WHERE name = ? AND id < ?", err))
+	if (store_prepare(st, q, sql, err))
 		return -1;
-	sqlite3_bind_text(st->previous_build, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st->previous_build, 2, before_id);
-	rc = sqlite3_step(st->previous_build);
+	sqlite3_bind_text(*q, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(*q, 2, id);
+	rc = sqlite3_step(*q);
 	if (rc == SQLITE_ROW)
-		id = (long)sqlite3_column_int64(st->previous_build, 0);
-	sqlite3_reset(st->previous_build);
+		value = (long)sqlite3_column_int64(*q, 0);
+	sqlite3_reset(*q);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(st, err, "cannot find the previous build");
-	return id;
+		return store_fail(st, err, doing);
+	return value;
+}
+
+long store_previous_build_id(struct bp_store *st, const char *name, long before_id, struct bp_error *err)
+{
+	return name_id_query(st, &st->previous_build, "SELECT max(id) FROM build WHERE name = ? AND id < ?",
+			     name, before_id, "cannot find the previous build", err);
 }
 
 int store_previous_build(struct bp_store *st, const char *name, long before_id,
@@ -294,18 +303,8 @@ int store_previous_build(struct bp_store *st, const char *name, long before_id,
 
 int store_name_has_other_build(struct bp_store *st, const char *name, long id, struct bp_error *err)
 {
-	int rc;
-
-	/* once per build name in a report: prepared once */
-	if (store_prepare(st, &st->other_build, "SELECT 1 FROM build WHERE name = ? AND id <> ? LIMIT 1", err))
-		return -1;
-	sqlite3_bind_text(st->other_build, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st->other_build, 2, id);
-	rc = sqlite3_step(st->other_build);
-	sqlite3_reset(st->other_build);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(st, err, "cannot look for other builds of the name");
-	return rc == SQLITE_ROW;
+	return (int)name_id_query(st, &st->other_build, "SELECT 1 FROM build WHERE name = ? AND id <> ? LIMIT 1",
+				  name, id, "cannot look for other builds of the name", err);
 }
 
 int store_uncached_steps(struct bp_store *st, const char *name,
