@@ -32,24 +32,44 @@ done
 
 calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 
-# time_runs SETUP CMD...: prints median min max wall seconds over $runs runs;
-# SETUP (a shell snippet) runs untimed before each run, e.g. to remove a db.
-# Each run starts with nothing left to write back: otherwise the kernel
-# flushes the inputs just generated, or the last run's database, during
-# whichever command comes next (that was buildprof's ingest, run first).
-time_runs() {
-	local setup=$1; shift
-	local i t0 t1 ts=()
-	for ((i = 0; i < runs; i++)); do
-		eval "$setup"
-		sync
-		t0=$(date +%s.%N)
-		"$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; echo "bench: failed: $*" >&2; exit 1; }
-		t1=$(date +%s.%N)
-		ts+=("$(calc "$t1 - $t0")")
+# cmd WORD...: the command as one shell snippet, each word quoted.
+cmd() { printf '%q ' "$@"; }
+
+# time_jobs SETUP CMD [SETUP CMD]...: runs each CMD (a shell snippet) $runs
+# times and prints, a line per job in order, its median, min and max wall
+# seconds. The jobs take turns (A B A B ...), so a spell in which this
+# shared machine runs slow (they last minutes here) slows buildprof and its
+# baselines alike, instead of whichever ran during it. SETUP runs untimed
+# before each run, e.g. to remove a db. Each run starts with nothing left to
+# write back: otherwise the kernel flushes the inputs just generated, or the
+# last run's database, during whichever command comes next.
+time_jobs() {
+	local -a setups=() cmds=() ts=()
+	local i j t0 t1
+	while [ $# -ge 2 ]; do
+		setups+=("$1")
+		cmds+=("$2")
+		shift 2
 	done
-	printf '%s\n' "${ts[@]}" | sort -g | awk '{ a[NR] = $1 } END { printf "%s %s %s\n", a[int((NR + 1) / 2)], a[1], a[NR] }'
+	for ((i = 0; i < runs; i++)); do
+		for ((j = 0; j < ${#cmds[@]}; j++)); do
+			eval "${setups[j]}"
+			sync
+			t0=$(date +%s.%N)
+			eval "${cmds[j]}" >/dev/null 2>"$work/stderr" ||
+				{ cat "$work/stderr" >&2; echo "bench: failed: ${cmds[j]}" >&2; exit 1; }
+			t1=$(date +%s.%N)
+			ts[j]+=" $(calc "$t1 - $t0")"
+		done
+	done
+	for ((j = 0; j < ${#cmds[@]}; j++)); do
+		printf '%s\n' ${ts[j]} | sort -g |
+			awk '{ a[NR] = $1 } END { printf "%s %s %s\n", a[int((NR + 1) / 2)], a[1], a[NR] }'
+	done >"$work/times"
 }
+
+# job N: the Nth line of the last time_jobs (median min max)
+job() { sed -n "${1}p" "$work/times"; }
 
 # record FIGURE UNIT BP_MEDIAN BP_MIN BP_MAX BASE_MEDIAN BASELINE KIND TARGET
 # KIND "rate": higher is better, ratio = bp / base; "cost": ratio = bp / base.
@@ -66,23 +86,28 @@ python3 "$here/gen.py" biglog "$work/big.log" "$big_mb"
 for n in $sizes; do
 	db=$work/bp$n.db
 	echo "bench: ingest $n builds" >&2
-	read -r med mn mx < <(time_runs "rm -f $db $db-wal $db-shm" \
-		sh -c 'cd "$1" && ls | xargs "$2" --db "$3" ingest' - "$work/b$n" "$bin" "$db")
+	ingest=$(cmd sh -c 'cd "$1" && ls | xargs "$2" --db "$3" ingest' - "$work/b$n" "$bin" "$db")
+	# one ingest first, untimed: its database gives the rows for the
+	# own-table ceiling below, and every job then reads warm inputs
+	rm -f "$db" "$db-wal" "$db-shm"
+	eval "$ingest" >/dev/null
+	# the same ceiling for what buildprof stores: every vertex row, all its
+	# columns, into its own step table (primary key, CHECKs), from CSV
+	sqlite3 -csv "$db" "SELECT * FROM step" >"$work/rows$n.csv"
+	ddl=$(sqlite3 "$db" ".schema step")
+	time_jobs "rm -f $db $db-wal $db-shm" "$ingest" \
+		"rm -f $work/imp.db" "$(cmd sqlite3 "$work/imp.db" "CREATE TABLE step(build_id INT, vertex INT, stage TEXT, idx INT, count INT, instruction TEXT, text TEXT, cached INT, duration REAL, error INT)" \
+			".mode csv" ".import $work/b$n.csv step")" \
+		"rm -f $work/peer.db*" "$(cmd sh -c 'cd "$1" && ls | xargs python3 "$2" "$3"' - "$work/b$n" "$here/peer_ingest.py" "$work/peer.db")" \
+		"rm -f $work/imp.db" "$(cmd sqlite3 "$work/imp.db" "$ddl" ".mode csv" ".import $work/rows$n.csv step")"
+	read -r med mn mx < <(job 1)
+	read -r imed _ _ < <(job 2)
+	read -r pmed _ _ < <(job 3)
+	read -r rmed _ _ < <(job 4)
 	steps=$(sqlite3 "$db" "SELECT count(*) FROM step WHERE kind = 'step' OR kind = 'from'")
 	rows=$(wc -l <"$work/b$n.csv")
 	bytes=$(du -sb "$work/b$n" | cut -f1)
-	read -r imed _ _ < <(time_runs "rm -f $work/imp.db" \
-		sqlite3 "$work/imp.db" "CREATE TABLE step(build_id INT, vertex INT, stage TEXT, idx INT, count INT, instruction TEXT, text TEXT, cached INT, duration REAL, error INT)" \
-		".mode csv" ".import $work/b$n.csv step")
-	read -r pmed _ _ < <(time_runs "rm -f $work/peer.db*" \
-		sh -c 'cd "$1" && ls | xargs python3 "$2" "$3"' - "$work/b$n" "$here/peer_ingest.py" "$work/peer.db")
-	# the same ceiling for what buildprof stores: every vertex row, all its
-	# columns, into its own step table (primary key, CHECKs), from CSV
 	all=$(sqlite3 "$db" "SELECT count(*) FROM step")
-	sqlite3 -csv "$db" "SELECT * FROM step" >"$work/rows$n.csv"
-	ddl=$(sqlite3 "$db" ".schema step")
-	read -r rmed _ _ < <(time_runs "rm -f $work/imp.db" \
-		sqlite3 "$work/imp.db" "$ddl" ".mode csv" ".import $work/rows$n.csv step")
 	rate() { calc "$1 / $2"; }
 	record "ingest $n builds (steps/s)" "steps/s" "$(rate "$steps" "$med")" "$(rate "$steps" "$mx")" \
 		"$(rate "$steps" "$mn")" "$(rate "$rows" "$imed")" "sqlite3 .import, 10 cols" rate 0.5
@@ -98,10 +123,12 @@ done
 
 # --- GitLab jobs JSON against jq + sqlite3
 echo "bench: ingest $npipe GitLab pipelines" >&2
-read -r med mn mx < <(time_runs "rm -f $work/gl.db*" \
-	sh -c 'cd "$1" && ls | xargs "$2" --db "$3" ingest --format gitlab' - "$work/gl" "$bin" "$work/gl.db")
-read -r pmed _ _ < <(time_runs "rm -f $work/glpeer.db*" \
-	sh -c 'cd "$1" && ls | xargs bash "$2" "$3"' - "$work/gl" "$here/peer_gitlab.sh" "$work/glpeer.db")
+time_jobs "rm -f $work/gl.db*" \
+	"$(cmd sh -c 'cd "$1" && ls | xargs "$2" --db "$3" ingest --format gitlab' - "$work/gl" "$bin" "$work/gl.db")" \
+	"rm -f $work/glpeer.db*" \
+	"$(cmd sh -c 'cd "$1" && ls | xargs bash "$2" "$3"' - "$work/gl" "$here/peer_gitlab.sh" "$work/glpeer.db")"
+read -r med mn mx < <(job 1)
+read -r pmed _ _ < <(job 2)
 record "ingest $npipe GitLab pipelines (s)" "s" "$med" "$mn" "$mx" "$pmed" "peer_gitlab.sh (jq)" speedup 3
 
 # --- peak RSS on one long log: must not grow with the input
@@ -114,19 +141,24 @@ record "peak RSS, ${big_mb} MB log (MB)" "MB" "$(calc "$(cat "$work/rss") / 1024
 # --- report and compare over the largest database, against one full scan
 db=$work/bp$last.db
 echo "bench: report over $last builds" >&2
-read -r smed _ _ < <(time_runs : sqlite3 "$db" "SELECT count(*), sum(duration_s), sum(cached) FROM step")
-read -r med mn mx < <(time_runs : "$bin" --db "$db" report)
-record "report over $last builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3
-read -r med mn mx < <(time_runs : "$bin" --db "$db" report --format json)
-record "report --format json over $last builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3
 half=$((last / 2))
-read -r med mn mx < <(time_runs : "$bin" --db "$db" compare "1..$half" "$((half + 1))..$last")
+time_jobs : "$(cmd sqlite3 "$db" "SELECT count(*), sum(duration_s), sum(cached) FROM step")" \
+	: "$(cmd "$bin" --db "$db" report)" \
+	: "$(cmd "$bin" --db "$db" report --format json)" \
+	: "$(cmd "$bin" --db "$db" compare "1..$half" "$((half + 1))..$last")"
+read -r smed _ _ < <(job 1)
+read -r med mn mx < <(job 2)
+record "report over $last builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3
+read -r med mn mx < <(job 3)
+record "report --format json over $last builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3
+read -r med mn mx < <(job 4)
 record "compare $half v $half builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3
 
-# --- charts over 1000 builds against gnuplot drawing the equivalent chart
-# from the same numbers (a build's time is its wall time, else the sum of its
-# steps, as the trend chart has it; slowest steps and compare use the mean,
-# SQL having no median: the drawing is the same size)
+# --- charts over the smallest corpus (1000 builds by default) against
+# gnuplot drawing the equivalent chart from the same numbers (a build's time
+# is its wall time, else the sum of its steps, as the trend chart has it;
+# slowest steps and compare use the mean, SQL having no median: the drawing
+# is the same size)
 db=$work/bp$(set -- $sizes; echo "$1").db
 n1=$(sqlite3 "$db" "SELECT count(*) FROM build")
 half=$((n1 / 2))
@@ -153,9 +185,11 @@ for kind in steps cache trend compare; do
 	args=$kind; [ "$kind" = compare ] && args="compare 1..$half $((half + 1))..$n1"
 	gp=gp_$kind
 	# shellcheck disable=SC2086 # args is the kind and its selections
-	read -r med mn mx < <(time_runs "rm -f $work/c.png" "$bin" --db "$db" plot $args -o "$work/c.png")
-	read -r gmed _ _ < <(time_runs "rm -f $work/g.png" gnuplot -e "${!gp}")
-	record "plot $kind, 1000 builds (s)" "s" "$med" "$mn" "$mx" "$gmed" "gnuplot png" cost 1
+	time_jobs "rm -f $work/c.png" "$(cmd "$bin" --db "$db" plot $args -o "$work/c.png")" \
+		"rm -f $work/g.png" "$(cmd gnuplot -e "${!gp}")"
+	read -r med mn mx < <(job 1)
+	read -r gmed _ _ < <(job 2)
+	record "plot $kind, $n1 builds (s)" "s" "$med" "$mn" "$mx" "$gmed" "gnuplot png" cost 1
 done
 
 python3 - "$results" "$root/out/bench.json" <<'EOF'
