@@ -155,7 +155,8 @@ void strbuf_add_json_escaped(struct strbuf *sb, const char *s)
 /* 10^n for n in [0, 15]: exact as doubles */
 static double pow10_of(int n)
 {
-	static const double p[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
+	static const double p[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+				    1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
 
 	return n < 0 ? 0 : p[n > 15 ? 15 : n];
 }
@@ -180,7 +181,8 @@ void strbuf_add_json_real(struct strbuf *sb, double v, int precision)
 	/* whole numbers with fewer digits than the precision print as "%.*g"
 	 * prints them, plus ".0": without snprintf, which was a tenth of a JSON
 	 * report (most durations of internal steps are 0) */
-	if (precision <= 15 && v == floor(v) && fabs(v) < pow10_of(precision) && !(v == 0 && signbit(v))) {
+	if (precision <= 15 && v == floor(v) && fabs(v) < pow10_of(precision) &&
+	    !(v == 0 && signbit(v))) {
 		strbuf_add_int(sb, (long long)v);
 		strbuf_add(sb, ".0", 2);
 		return;

@@ -450,6 +450,18 @@ static int put_build_of(struct bp_store *st, const char *name, const char *image
 	return rc ? -1 : 0;
 }
 
+static struct bp_step *add_step(struct bp_build *b, enum bp_step_kind kind, const char *text,
+				 enum bp_step_status status, double duration_s)
+{
+	struct bp_step *s = bp_build_add_step(b);
+
+	s->kind = kind;
+	s->text = xstrdup(text);
+	s->status = status;
+	s->duration_s = duration_s;
+	return s;
+}
+
 static void history_from_store(void *ctx, const char *stage, const char *text, double d)
 {
 	analyzer_history_add(ctx, stage, text, d);
@@ -471,18 +483,12 @@ static void test_name_history(void)
 	if (!(st = open_new(path, sizeof(path), "names.db", &err)))
 		return;
 	make_build(&solo, "solo", 0); /* one uncached step that ran: 7.25 s */
-	s = bp_build_add_step(&solo); /* cached */
-	s->kind = BP_KIND_STEP, s->text = xstrdup("RUN cached"), s->cached = 1;
-	s->status = BP_STEP_CACHED, s->duration_s = NAN;
-	s = bp_build_add_step(&solo); /* failed: not a run to price with */
-	s->kind = BP_KIND_STEP, s->text = xstrdup("RUN false"), s->status = BP_STEP_ERROR, s->duration_s = 3;
-	s = bp_build_add_step(&solo); /* FROM: not a Dockerfile step here */
-	s->kind = BP_KIND_FROM, s->text = xstrdup("FROM scratch"), s->status = BP_STEP_DONE, s->duration_s = 1;
-	s = bp_build_add_step(&solo); /* no duration */
-	s->kind = BP_KIND_STEP, s->text = xstrdup("RUN untimed"), s->status = BP_STEP_DONE, s->duration_s = NAN;
-	s = bp_build_add_step(&solo);
-	s->kind = BP_KIND_STEP, s->stage = xstrdup("test"), s->text = xstrdup("RUN make check");
-	s->status = BP_STEP_DONE, s->duration_s = 2.5;
+	add_step(&solo, BP_KIND_STEP, "RUN cached", BP_STEP_CACHED, NAN)->cached = 1;
+	add_step(&solo, BP_KIND_STEP, "RUN false", BP_STEP_ERROR, 3); /* failed: not a run to price */
+	add_step(&solo, BP_KIND_FROM, "FROM scratch", BP_STEP_DONE, 1); /* not a Dockerfile step here */
+	add_step(&solo, BP_KIND_STEP, "RUN untimed", BP_STEP_DONE, NAN);
+	s = add_step(&solo, BP_KIND_STEP, "RUN make check", BP_STEP_DONE, 2.5);
+	s->stage = xstrdup("test");
 	for (i = 0; i < 2; i++)
 		make_build(&app[i], "app", 0);
 	store_begin(st, &err);

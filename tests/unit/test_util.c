@@ -114,8 +114,10 @@ static void test_hash_index(void)
 	bp_hash_index_release(&ix);
 
 	/* positions as their own keys, past several growths */
-	for (i = 0; i < n; i++)
-		bp_hash_index_add(&ix, i, bp_hash_str(BP_HASH_INIT, (char[]){ (char)('a' + i % 26), (char)('0' + i / 26), 0 }), i + 1);
+	for (i = 0; i < n; i++) {
+		char key[3] = { (char)('a' + i % 26), (char)('0' + i / 26), 0 };
+		bp_hash_index_add(&ix, i, bp_hash_str(BP_HASH_INIT, key), i + 1);
+	}
 	for (i = 0; i < n; i++) {
 		char key[3] = { (char)('a' + i % 26), (char)('0' + i / 26), 0 };
 		size_t pos = i;
