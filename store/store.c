@@ -148,18 +148,23 @@ int store_in_batch(const struct bp_store *st)
 	return st->batch;
 }
 
-/* Runs one of the statements that bracket an input of a batch, prepared
- * once: sqlite3_exec parses its SQL on every call, 30k instructions each
- * (3-4% of an ingest, at two a file). */
-static int run_control(struct bp_store *st, sqlite3_stmt **stmt, const char *sql)
+static int run_done(struct bp_store *st, sqlite3_stmt *stmt, struct bp_error *err, const char *doing)
 {
-	int rc;
+	int rc = sqlite3_step(stmt);
 
-	if (!*stmt && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, NULL) != SQLITE_OK)
-		return -1;
-	rc = sqlite3_step(*stmt);
-	sqlite3_reset(*stmt);
-	return rc == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, err, doing);
+	return 0;
+}
+
+/* Runs one of the statements that bracket an input of a batch, prepared
+ * once like the INSERTs: sqlite3_exec parses its SQL on every call, 30k
+ * instructions each (3-4% of an ingest, at two a file). */
+static int run_control(struct bp_store *st, sqlite3_stmt **stmt, const char *sql, struct bp_error *err,
+		       const char *doing)
+{
+	return store_prepare(st, stmt, sql, err) ? -1 : run_done(st, *stmt, err, doing);
 }
 
 /* Inside a batch an input is a savepoint: releasing it costs nothing, the
@@ -167,8 +172,9 @@ static int run_control(struct bp_store *st, sqlite3_stmt **stmt, const char *sql
  * small log otherwise), and rolling it back still removes exactly that input. */
 int store_begin(struct bp_store *st, struct bp_error *err)
 {
-	if (st->batch ? run_control(st, &st->savepoint, "SAVEPOINT input")
-		      : sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (st->batch)
+		return run_control(st, &st->savepoint, "SAVEPOINT input", err, "cannot start a transaction");
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return store_fail(st, err, "cannot start a transaction");
 	return 0;
 }
@@ -176,19 +182,22 @@ int store_begin(struct bp_store *st, struct bp_error *err)
 int store_commit(struct bp_store *st, struct bp_error *err)
 {
 	if (st->batch)
-		return run_control(st, &st->release, "RELEASE input")
-			       ? store_fail(st, err, "cannot release the input's savepoint") : 0;
+		return run_control(st, &st->release, "RELEASE input", err,
+				   "cannot release the input's savepoint");
 	return store_batch_commit(st, err);
 }
 
 void store_rollback(struct bp_store *st)
 {
+	struct bp_error ignored; /* a rollback that fails leaves the transaction to fail */
+
 	if (sqlite3_get_autocommit(st->db))
 		return;
+	bp_error_init(&ignored);
 	if (st->batch) {
 		/* released only once rolled back: never keep half an input */
-		if (!run_control(st, &st->rollback_to, "ROLLBACK TO input"))
-			run_control(st, &st->release, "RELEASE input");
+		if (!run_control(st, &st->rollback_to, "ROLLBACK TO input", &ignored, "cannot roll back"))
+			run_control(st, &st->release, "RELEASE input", &ignored, "cannot roll back");
 	} else {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	}
@@ -220,16 +229,6 @@ static void bind_real(sqlite3_stmt *stmt, int i, double v)
 		sqlite3_bind_double(stmt, i, v);
 	else
 		sqlite3_bind_null(stmt, i);
-}
-
-static int run_done(struct bp_store *st, sqlite3_stmt *stmt, struct bp_error *err, const char *doing)
-{
-	int rc = sqlite3_step(stmt);
-
-	sqlite3_reset(stmt);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, err, doing);
-	return 0;
 }
 
 long store_put_source(struct bp_store *st, const char *kind, const char *path,
