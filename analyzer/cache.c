@@ -139,7 +139,7 @@ void analyzer_cache(const struct bp_build *b, const struct bp_build *prev,
 	for (i = 0; h && i < b->nsteps; i++) {
 		const struct bp_step *s = &b->steps[i];
 		const struct analyzer_step_series *hist;
-		if (s->kind != BP_KIND_STEP || !s->cached || !(hist = find(h, s->stage, s->text, key_hash(s->stage, s->text))) || !hist->n)
+		if (s->kind != BP_KIND_STEP || !s->cached || !(hist = analyzer_history_find(h, s->stage, s->text)) || !hist->n)
 			continue;
 		out->seconds_saved = (isnan(out->seconds_saved) ? 0 : out->seconds_saved) +
 				     analyzer_median(hist->v, hist->n);
