@@ -101,8 +101,12 @@ asan:
 # Speed and memory as ratios against baselines run alongside (tests/bench/run.sh).
 bench: test-deps
 	@sh tests/install-deps.sh gnuplot-nox bc
-	@$(MAKE) --no-print-directory all
-	@bash tests/bench/run.sh ./buildprof
+	@$(MAKE) --no-print-directory all $(O)/bench-read-steps
+	@bash tests/bench/run.sh ./buildprof $(O)/bench-read-steps
+
+# the bench's floor for report: fetching every step row and nothing else
+$(O)/bench-read-steps: $(O)/tests/bench/read_steps.o
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # libFuzzer targets (clang), FUZZ_SECONDS each, on corpora seeded from
 # samples/, tests/data/ and the kept regressions in tests/fuzz/regressions/.

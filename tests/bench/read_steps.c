@@ -1,0 +1,73 @@
+/*
+ * read_steps.c - the bench's floor for report and compare: one pass over the
+ * step table that fetches every column a report reads (store_read.c's
+ * STORE_STEPS_ALL query) through the SQLite API, and does nothing else.
+ *
+ * The bench's baseline for report is one full scan by the sqlite3 CLI that
+ * counts and sums two numeric columns inside SQLite. No report can be
+ * faster than fetching the rows it prints, so this program, timed in the
+ * same run, shows how much of the target is left once the rows are read.
+ *
+ * Usage: read_steps DATABASE; prints the rows and text bytes it read.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+
+static const char select_steps[] =
+	"SELECT build_id, vertex, stage, platform, idx, count, instruction, text, digest,"
+	" kind, cached, status, start_s, duration_s, error, output_lines, first_line, end_line"
+	" FROM step ORDER BY build_id, seq";
+
+int main(int argc, char **argv)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+	long long rows = 0, text_bytes = 0, ints = 0;
+	double reals = 0;
+	int rc, i, ncol;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: read_steps DATABASE\n");
+		return 2;
+	}
+	/* configured as the store configures SQLite (store.c), so the floor
+	 * pays no mutex buildprof does not pay */
+	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, select_steps, -1, &stmt, NULL) != SQLITE_OK) {
+		fprintf(stderr, "read_steps: %s: %s\n", argv[1], db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return 1;
+	}
+	ncol = sqlite3_column_count(stmt);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		rows++;
+		/* each value as the store reads it: text as text, numbers as numbers */
+		for (i = 0; i < ncol; i++) {
+			switch (sqlite3_column_type(stmt, i)) {
+			case SQLITE_INTEGER:
+				ints += sqlite3_column_int64(stmt, i);
+				break;
+			case SQLITE_FLOAT:
+				reals += sqlite3_column_double(stmt, i);
+				break;
+			case SQLITE_TEXT:
+				sqlite3_column_text(stmt, i);
+				text_bytes += sqlite3_column_bytes(stmt, i);
+				break;
+			}
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		fprintf(stderr, "read_steps: %s: %s\n", argv[1], sqlite3_errmsg(db));
+		sqlite3_finalize(stmt);
+		sqlite3_close(db);
+		return 1;
+	}
+	/* printed so the reads have a use */
+	printf("%lld rows, %lld text bytes, %lld, %.1f\n", rows, text_bytes, ints, reals);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return 0;
+}
