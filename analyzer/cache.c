@@ -70,14 +70,8 @@ struct analyzer_step_series *analyzer_history_series(struct analyzer_history *h,
 	return s;
 }
 
-void analyzer_history_add(struct analyzer_history *h, const char *stage, const char *text,
-			  double duration_s)
+void analyzer_series_add(struct analyzer_step_series *s, double duration_s)
 {
-	struct analyzer_step_series *s;
-
-	if (isnan(duration_s))
-		return;
-	s = analyzer_history_series(h, stage, text);
 	/* from one run up, not BP_GROW's 16: most steps of a long history ran
 	 * once or a few times (a version or a commit in the text), and 128
 	 * bytes each for them came to 90 MB of the report over 100k builds */
@@ -86,6 +80,13 @@ void analyzer_history_add(struct analyzer_history *h, const char *stage, const c
 		s->v = xreallocarray(s->v, s->alloc, sizeof(*s->v));
 	}
 	s->v[s->n++] = duration_s;
+}
+
+void analyzer_history_add(struct analyzer_history *h, const char *stage, const char *text,
+			  double duration_s)
+{
+	if (!isnan(duration_s))
+		analyzer_series_add(analyzer_history_series(h, stage, text), duration_s);
 }
 
 void analyzer_history_add_build(struct analyzer_history *h, const struct bp_build *b)

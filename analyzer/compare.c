@@ -42,10 +42,8 @@ void analyzer_compare_add(struct analyzer_compare *c, int side, const struct bp_
 			continue;
 		r = analyzer_history_series(&s->steps, st->stage, st->text);
 		r->runs++;
-		if (!isnan(st->duration_s)) {
-			BP_GROW(r->v, r->n + 1, r->alloc);
-			r->v[r->n++] = st->duration_s;
-		}
+		if (!isnan(st->duration_s))
+			analyzer_series_add(r, st->duration_s);
 	}
 }
 

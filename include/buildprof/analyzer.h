@@ -79,6 +79,8 @@ const struct analyzer_step_series *analyzer_history_find(const struct analyzer_h
 struct analyzer_step_series *analyzer_history_series(struct analyzer_history *h, const char *stage,
 						     const char *text);
 void analyzer_history_release(struct analyzer_history *h);
+/* Appends a known duration to s, whose array grows from one slot. */
+void analyzer_series_add(struct analyzer_step_series *s, double duration_s);
 
 /* A step (or stage) over many builds: how long it usually and at worst takes. */
 struct analyzer_typical {

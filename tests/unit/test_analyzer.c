@@ -346,7 +346,7 @@ static void test_compare_steps(void)
 	static const double make_after[] = { 5, 5.5, 6, 6.5, 7, 7.5 };
 	static const double copy_s[] = { 2, 3, 2, 3, 2, 3 };
 	struct analyzer_compare c;
-	const struct analyzer_compare_row *make = NULL, *copy = NULL, *added = NULL;
+	const struct analyzer_compare_row *make = NULL, *copy = NULL, *added = NULL, *removed = NULL;
 	size_t i;
 	int side;
 
@@ -359,6 +359,8 @@ static void test_compare_steps(void)
 			add(&b, BP_KIND_STEP, "COPY . .", 0, copy_s[side ? 5 - i : i], BP_STEP_DONE);
 			if (side)
 				add(&b, BP_KIND_STEP, "RUN new", 0, 1, BP_STEP_DONE);
+			else if (!i) /* once, before: a removed step with one run */
+				add(&b, BP_KIND_STEP, "RUN gone", 0, 4, BP_STEP_DONE);
 			b.wall_s = side ? make_after[i] + 3 : make_before[i] + 3;
 			analyzer_compare_add(&c, side, &b);
 			bp_build_release(&b);
@@ -373,9 +375,17 @@ static void test_compare_steps(void)
 			copy = r;
 		else if (!strcmp(text, "RUN new"))
 			added = r;
+		else if (!strcmp(text, "RUN gone"))
+			removed = r;
 	}
-	CHECK(make && copy && added);
-	if (make && copy && added) {
+	/* the paired rows first, each step once */
+	CHECK(c.npaired == 2 && c.nrows == 4);
+	CHECK(make && copy && added && removed);
+	if (make && copy && added && removed) {
+		CHECK(make - c.rows < 2 && copy - c.rows < 2);
+		CHECK(removed->after == NULL && removed->before_median_s == 4 && isnan(removed->speedup));
+		/* a step that ran once holds one slot, not a block of them */
+		CHECK(removed->before->n == 1 && removed->before->alloc == 1);
 		CHECK_NEAR(make->speedup, 12.5 / 6.25, 1e-12);
 		/* n = 6: the 95% interval of the median is [min, max] */
 		CHECK(make->lo[0] == 10 && make->hi[0] == 15 && make->lo[1] == 5 && make->hi[1] == 7.5);
