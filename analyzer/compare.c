@@ -96,6 +96,7 @@ static void warn(struct analyzer_compare *c, const char *msg)
 void analyzer_compare_finish(struct analyzer_compare *c)
 {
 	double *v[2];
+	char *paired;
 	size_t i, all_wall = 1, nlog = 0;
 	double logsum = 0;
 	int k;
@@ -126,16 +127,21 @@ void analyzer_compare_finish(struct analyzer_compare *c)
 	free(v[0]);
 	free(v[1]);
 
-	/* steps: paired by (stage, text), then removed ones, then added ones */
+	/* steps: paired by (stage, text), then removed ones, then added ones;
+	 * which before-steps paired is kept, not looked up twice */
+	paired = xcalloc(c->side[0].steps.nseries + 1, 1);
 	for (i = 0; i < c->side[0].steps.nseries; i++) {
 		const struct analyzer_step_series *other = find(&c->side[1], &c->side[0].steps.series[i]);
-		if (other)
+		if (other) {
 			add_row(c, &c->side[0].steps.series[i], other);
+			paired[i] = 1;
+		}
 	}
 	c->npaired = c->nrows;
 	for (i = 0; i < c->side[0].steps.nseries; i++)
-		if (!find(&c->side[1], &c->side[0].steps.series[i]))
+		if (!paired[i])
 			add_row(c, &c->side[0].steps.series[i], NULL);
+	free(paired);
 	for (i = 0; i < c->side[1].steps.nseries; i++)
 		if (!find(&c->side[0], &c->side[1].steps.series[i]))
 			add_row(c, NULL, &c->side[1].steps.series[i]);

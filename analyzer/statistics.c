@@ -33,6 +33,8 @@ double analyzer_quantile(const double *v, size_t n, double p)
 
 	if (!n)
 		return NAN;
+	if (n == 1) /* most steps of a long history: no copy to sort */
+		return v[0];
 	s = sorted_copy(v, n);
 	pos = p * (double)(n - 1);
 	i = (size_t)floor(pos);

@@ -52,6 +52,8 @@ void test_statistics(void)
 	CHECK_NEAR(analyzer_median(mw[1].a, 6), 12.05, 1e-12);
 	CHECK_NEAR(analyzer_median(b, 5), 6, 1e-12);
 	CHECK(isnan(analyzer_median(b, 0)));
+	/* one sample is every quantile of itself */
+	CHECK(analyzer_median(b + 2, 1) == b[2] && analyzer_quantile(b + 2, 1, 0.95) == b[2]);
 	CHECK_NEAR(analyzer_quantile(b, 5, 0.95), 7.8, 1e-12);
 
 	/* the median's interval: n..1 (unsorted) makes x(k) = k */
