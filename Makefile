@@ -101,11 +101,14 @@ asan:
 # Speed and memory as ratios against baselines run alongside (tests/bench/run.sh).
 bench: test-deps
 	@sh tests/install-deps.sh gnuplot-nox bc
-	@$(MAKE) --no-print-directory all $(O)/bench-read-steps
-	@bash tests/bench/run.sh ./buildprof $(O)/bench-read-steps
+	@$(MAKE) --no-print-directory all $(O)/bench-read-steps $(O)/bench-parse-json
+	@bash tests/bench/run.sh ./buildprof $(O)/bench-read-steps $(O)/bench-parse-json
 
-# the bench's floor for report: fetching every step row and nothing else
+# the bench's floors: fetching every step row a report reads, and parsing
+# the GitLab JSON with jansson, each and nothing else
 $(O)/bench-read-steps: $(O)/tests/bench/read_steps.o
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(O)/bench-parse-json: $(O)/tests/bench/parse_json.o
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # libFuzzer targets (clang), FUZZ_SECONDS each, on corpora seeded from
