@@ -99,39 +99,6 @@ static void append_raw(struct line_reader *lr, const unsigned char *p, size_t n)
 		strbuf_add(&lr->raw, p, n);
 }
 
-/* Length of a valid UTF-8 sequence at p (at most n bytes), or 0. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	unsigned int cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 /* Skips an ANSI escape sequence starting at p[0] == ESC; returns its length. */
 static size_t escape_len(const unsigned char *p, size_t n)
 {
@@ -172,7 +139,7 @@ static void clean_line(struct line_reader *lr)
 			i++;
 			continue;
 		}
-		if (p[i] != 0x1b && p[i] != 0 && (len = utf8_len(p + i, n - i))) {
+		if (p[i] != 0x1b && p[i] != 0 && (len = bp_utf8_len(p + i, n - i))) {
 			i += len;
 			continue;
 		}

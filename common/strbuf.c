@@ -124,6 +124,38 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	va_end(ap);
 }
 
+size_t bp_utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	unsigned int cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
 void strbuf_add_json_escaped(struct strbuf *sb, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s, *run = p;
@@ -131,8 +163,14 @@ void strbuf_add_json_escaped(struct strbuf *sb, const char *s)
 	for (; *p; p++) {
 		const char *esc;
 		char u[8];
-		if (*p >= 0x20 && *p != '"' && *p != '\\')
+		size_t len;
+		if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
 			continue;
+		/* the NUL ends a sequence cut short, so 4 reads past no string */
+		if (*p >= 0x80 && (len = bp_utf8_len(p, 4))) {
+			p += len - 1;
+			continue;
+		}
 		strbuf_add(sb, run, (size_t)(p - run));
 		run = p + 1;
 		switch (*p) {
@@ -144,6 +182,10 @@ void strbuf_add_json_escaped(struct strbuf *sb, const char *s)
 		case '\r': esc = "\\r"; break;
 		case '\t': esc = "\\t"; break;
 		default:
+			if (*p >= 0x80) { /* a byte of no valid UTF-8 sequence */
+				esc = "\xef\xbf\xbd";
+				break;
+			}
 			snprintf(u, sizeof(u), "\\u%04X", *p);
 			esc = u;
 		}

@@ -74,8 +74,12 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 void strbuf_add_urlencoded(struct strbuf *sb, const char *s);
 /* Appends s as the body of a JSON string (no quotes), escaped exactly as
  * jansson escapes it (short escapes, \u00XX in capitals, UTF-8 as is), so a
- * document written partly by hand and partly by jansson reads as one. */
+ * document written partly by hand and partly by jansson reads as one. A byte
+ * of no valid UTF-8 sequence, where jansson refuses the whole string,
+ * becomes U+FFFD, as the line reader makes it in logs. */
 void strbuf_add_json_escaped(struct strbuf *sb, const char *s);
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
+size_t bp_utf8_len(const unsigned char *p, size_t n);
 /* Appends v as jansson writes a real with JSON_REAL_PRECISION(precision):
  * %.*g, ".0" added to whole numbers, no '+' or leading zeros in exponents. */
 void strbuf_add_json_real(struct strbuf *sb, double v, int precision);

@@ -29,6 +29,19 @@ static void test_strbuf(void)
 	CHECK_INT(sb.len, 0);
 	strbuf_add_json_escaped(&sb, "a\"b\\c\nd\x01");
 	CHECK_STR(sb.buf, "a\\\"b\\\\c\\nd\\u0001");
+	/* UTF-8 as is; each byte of no valid sequence (Latin-1, cut short,
+	 * overlong, a surrogate, past U+10FFFF) as U+FFFD */
+	strbuf_reset(&sb);
+	strbuf_add_json_escaped(&sb, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	CHECK_STR(sb.buf, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	strbuf_reset(&sb);
+	strbuf_add_json_escaped(&sb, "caf\xe9|\xe2\x82|\xc0\xaf|\xed\xa0\x80|\xf4\x90\x80\x80\"");
+	CHECK_STR(sb.buf, "caf\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd|"
+			  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|"
+			  "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\\\"");
+	strbuf_reset(&sb);
+	strbuf_add_json_escaped(&sb, "end\xe2\x82");
+	CHECK_STR(sb.buf, "end\xef\xbf\xbd\xef\xbf\xbd");
 	s = strbuf_detach(&sb, &len);
 	CHECK_INT(len, strlen(s));
 	CHECK(sb.buf != NULL && sb.len == 0);
