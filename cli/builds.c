@@ -27,10 +27,10 @@ static int list_one(void *vctx, struct bp_build *b)
 	if (ctx->json) {
 		json_t *o = json_object(), *labels = json_object();
 		for (i = 0; i < b->nlabels; i++)
-			json_object_set_new(labels, b->labels[i].key, json_string(b->labels[i].value));
+			report_json_set(labels, b->labels[i].key, report_json_string(b->labels[i].value));
 		json_object_set_new(o, "id", json_integer(b->id));
-		json_object_set_new(o, "name", json_string(b->name));
-		json_object_set_new(o, "format", json_string(b->format));
+		json_object_set_new(o, "name", report_json_string(b->name));
+		json_object_set_new(o, "format", report_json_string(b->format));
 		json_object_set_new(o, "status", json_string(bp_build_status_name(b->status)));
 		json_object_set_new(o, "labels", labels);
 		json_object_set_new(o, "steps_total", json_integer(s.steps_total));
@@ -40,7 +40,7 @@ static int list_one(void *vctx, struct bp_build *b)
 		json_object_set_new(o, "wall_s", isnan(b->wall_s) ? json_null() : json_real(b->wall_s));
 		json_object_set_new(o, "step_seconds",
 				    isnan(s.step_seconds) ? json_null() : json_real(s.step_seconds));
-		json_object_set_new(o, "source", b->source_path ? json_string(b->source_path) : json_null());
+		json_object_set_new(o, "source", report_json_string(b->source_path));
 		fputs(ctx->n++ ? ",\n" : "\n", stdout);
 		report_json_dump(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(12));
 		json_decref(o);

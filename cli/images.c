@@ -15,11 +15,6 @@ static json_t *size_json(long long v)
 	return v >= 0 ? json_integer(v) : json_null();
 }
 
-static json_t *str_json(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 static void print_json(const struct bp_image *img, int first)
 {
 	json_t *o = json_object(), *layers = json_array();
@@ -28,25 +23,25 @@ static void print_json(const struct bp_image *img, int first)
 	for (i = 0; i < img->nlayers; i++) {
 		const struct bp_layer *l = &img->layers[i];
 		json_t *lo = json_object();
-		json_object_set_new(lo, "digest", str_json(l->digest));
+		json_object_set_new(lo, "digest", report_json_string(l->digest));
 		json_object_set_new(lo, "size_bytes", size_json(l->size_bytes));
 		json_object_set_new(lo, "compressed_bytes", size_json(l->compressed_bytes));
-		json_object_set_new(lo, "media_type", str_json(l->media_type));
-		json_object_set_new(lo, "created_by", str_json(l->created_by));
+		json_object_set_new(lo, "media_type", report_json_string(l->media_type));
+		json_object_set_new(lo, "created_by", report_json_string(l->created_by));
 		json_object_set_new(lo, "empty", json_boolean(l->empty));
 		json_array_append_new(layers, lo);
 	}
 	json_object_set_new(o, "id", json_integer(img->id));
-	json_object_set_new(o, "ref", str_json(img->ref));
-	json_object_set_new(o, "image_id", str_json(img->image_id));
-	json_object_set_new(o, "digest", str_json(img->digest));
-	json_object_set_new(o, "platform", str_json(img->platform));
-	json_object_set_new(o, "media_type", str_json(img->media_type));
+	json_object_set_new(o, "ref", report_json_string(img->ref));
+	json_object_set_new(o, "image_id", report_json_string(img->image_id));
+	json_object_set_new(o, "digest", report_json_string(img->digest));
+	json_object_set_new(o, "platform", report_json_string(img->platform));
+	json_object_set_new(o, "media_type", report_json_string(img->media_type));
 	json_object_set_new(o, "size_bytes", size_json(img->size_bytes));
 	json_object_set_new(o, "compressed_bytes", size_json(img->compressed_bytes));
-	json_object_set_new(o, "base", str_json(img->base_image));
+	json_object_set_new(o, "base", report_json_string(img->base_image));
 	json_object_set_new(o, "build", img->build_id ? json_integer(img->build_id) : json_null());
-	json_object_set_new(o, "source", str_json(img->source_path));
+	json_object_set_new(o, "source", report_json_string(img->source_path));
 	json_object_set_new(o, "layers", layers);
 	fputs(first ? "\n" : ",\n", stdout);
 	report_json_dump(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);

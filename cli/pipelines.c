@@ -17,11 +17,6 @@ static json_t *num(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static json_t *str(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 /* A job's recent history on the same ref: how long it usually takes, how
  * often it fails, how often it ran more than once (retries). */
 struct job_history {
@@ -139,7 +134,7 @@ static void print_json(const struct bp_pipeline *p, const struct analyzer_timeli
 			json_t *bo = json_object();
 			json_object_set_new(bo, "id", json_integer(jb[i].b[k].id));
 			json_object_set_new(bo, "wall_s", num(jb[i].b[k].wall_s));
-			json_object_set_new(bo, "slowest_step", str(jb[i].b[k].slowest));
+			json_object_set_new(bo, "slowest_step", report_json_string(jb[i].b[k].slowest));
 			json_object_set_new(bo, "slowest_step_s", num(jb[i].b[k].slowest_s));
 			json_array_append_new(builds, bo);
 		}

@@ -156,6 +156,21 @@ size_t bp_utf8_len(const unsigned char *p, size_t n)
 	return len;
 }
 
+void strbuf_add_utf8_clean(struct strbuf *sb, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len;
+
+	for (; *p; p += len ? len : 1) {
+		/* the NUL ends a sequence cut short, so 4 reads past no string */
+		len = bp_utf8_len(p, 4);
+		if (len)
+			strbuf_add(sb, p, len);
+		else
+			strbuf_addstr(sb, "\xef\xbf\xbd");
+	}
+}
+
 void strbuf_add_json_escaped(struct strbuf *sb, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s, *run = p;

@@ -134,7 +134,7 @@ static json_t *side_json(const struct analyzer_compare *c, int k, const char *se
 		json_array_append_new(ci, json_real(c->lo[k]));
 		json_array_append_new(ci, json_real(c->hi[k]));
 	}
-	json_object_set_new(o, "selector", json_string(sel));
+	json_object_set_new(o, "selector", report_json_string(sel));
 	json_object_set_new(o, "n", json_integer((json_int_t)c->n[k]));
 	json_object_set_new(o, "median_s", num(c->median[k]));
 	json_object_set_new(o, "ci", ci);
@@ -155,8 +155,8 @@ static void print_json(FILE *out, const struct analyzer_compare *c, const char *
 		const struct analyzer_compare_row *r = &c->rows[i];
 		const struct analyzer_step_series *s = r->before ? r->before : r->after;
 		json_t *row = json_object();
-		json_object_set_new(row, "stage", s->stage ? json_string(s->stage) : json_null());
-		json_object_set_new(row, "text", json_string(s->text ? s->text : ""));
+		json_object_set_new(row, "stage", report_json_string(s->stage));
+		json_object_set_new(row, "text", report_json_string(s->text ? s->text : ""));
 		json_object_set_new(row, "change", json_string(!r->before ? "added" : !r->after ? "removed" : "paired"));
 		json_object_set_new(row, "before_median_s", num(r->before_median_s));
 		json_object_set_new(row, "after_median_s", num(r->after_median_s));

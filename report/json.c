@@ -25,11 +25,6 @@ static json_t *real_or_null(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static json_t *string_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 /* key (with its separator and colon) and a string, or null */
 static void field_string(struct strbuf *sb, const char *key, const char *s)
 {
@@ -103,7 +98,7 @@ static json_t *failed_step_json(const struct bp_build *b, long i)
 	o = json_object();
 	json_object_set_new(o, "vertex", b->steps[i].vertex ? json_integer(b->steps[i].vertex) : json_null());
 	json_object_set_new(o, "name", json_string(label.buf));
-	json_object_set_new(o, "error", string_or_null(b->steps[i].error));
+	json_object_set_new(o, "error", report_json_string(b->steps[i].error));
 	strbuf_release(&label);
 	return o;
 }
@@ -130,7 +125,7 @@ static json_t *cache_json(const struct bp_build *b, const struct analyzer_cache 
 		struct strbuf label = STRBUF_INIT;
 		json_t *o = json_object();
 		report_step_label(&label, s->stage, s->index, s->count, s->text);
-		json_object_set_new(o, "stage", string_or_null(s->stage));
+		json_object_set_new(o, "stage", report_json_string(s->stage));
 		json_object_set_new(o, "step", json_string(label.buf));
 		json_object_set_new(o, "vertex", s->vertex ? json_integer(s->vertex) : json_null());
 		json_object_set_new(o, "duration_s", real_or_null(s->duration_s));
@@ -171,7 +166,7 @@ static json_t *layers_json(const struct bp_build *b, const struct analyzer_analy
 		json_object_set_new(lo, "size_bytes", l->size_bytes >= 0 ? json_integer(l->size_bytes) : json_null());
 		json_object_set_new(lo, "compressed_bytes",
 				    l->compressed_bytes >= 0 ? json_integer(l->compressed_bytes) : json_null());
-		json_object_set_new(lo, "created_by", string_or_null(l->created_by));
+		json_object_set_new(lo, "created_by", report_json_string(l->created_by));
 		json_object_set_new(lo, "step", si >= 0 ? json_string(label.buf) : json_null());
 		json_array_append_new(layers, lo);
 		strbuf_release(&label);
@@ -258,9 +253,9 @@ struct json_t *report_typical_json(const struct analyzer_typical *t, size_t n, c
 
 	for (i = 0; i < n; i++) {
 		json_t *o = json_object();
-		json_object_set_new(o, "stage", string_or_null(t[i].series->stage));
+		json_object_set_new(o, "stage", report_json_string(t[i].series->stage));
 		if (text_key)
-			json_object_set_new(o, text_key, string_or_null(t[i].series->text));
+			json_object_set_new(o, text_key, report_json_string(t[i].series->text));
 		json_object_set_new(o, "runs", json_integer((json_int_t)t[i].series->n));
 		json_object_set_new(o, "median_s", real_or_null(t[i].median_s));
 		json_object_set_new(o, "p95_s", real_or_null(t[i].p95_s));
@@ -278,10 +273,10 @@ static void json_end(struct report_state *st, const struct analyzer_summary *sum
 		const struct analyzer_slow_step *r = &sum->slowest[i];
 		json_t *row = json_object();
 		json_object_set_new(row, "build", json_integer(r->build_id));
-		json_object_set_new(row, "stage", string_or_null(r->stage));
+		json_object_set_new(row, "stage", report_json_string(r->stage));
 		json_object_set_new(row, "index", r->count ? json_integer(r->index) : json_null());
 		json_object_set_new(row, "count", r->count ? json_integer(r->count) : json_null());
-		json_object_set_new(row, "text", string_or_null(r->text));
+		json_object_set_new(row, "text", report_json_string(r->text));
 		json_object_set_new(row, "duration_s", real_or_null(r->duration_s));
 		json_array_append_new(slow, row);
 	}
@@ -298,14 +293,14 @@ static void json_end(struct report_state *st, const struct analyzer_summary *sum
 		for (i = 0; i < sum->ngroups; i++) {
 			const struct analyzer_group *g = &sum->groups[i];
 			json_t *go = json_object();
-			json_object_set_new(go, "key", json_string(g->key));
+			json_object_set_new(go, "key", report_json_string(g->key));
 			json_object_set_new(go, "builds", json_integer((json_int_t)g->n));
 			json_object_set_new(go, "median_s", real_or_null(g->median_s));
 			json_object_set_new(go, "cache_hit_rate", real_or_null(g->cache_hit_rate));
 			json_object_set_new(go, "image_size_bytes", real_or_null(g->image_size));
 			json_array_append_new(groups, go);
 		}
-		json_object_set_new(o, "group_by", json_string(sum->group_by));
+		json_object_set_new(o, "group_by", report_json_string(sum->group_by));
 		json_object_set_new(o, "groups", groups);
 	}
 	fputs(st->builds ? "\n],\"summary\":" : "],\"summary\":", st->opt.out);
@@ -330,36 +325,36 @@ json_t *report_pipeline_json(const struct bp_pipeline *p, const struct analyzer_
 		json_t *jo = json_object(), *steps = json_array();
 		for (k = 0; k < j->nsteps; k++) {
 			json_t *so = json_object();
-			json_object_set_new(so, "name", string_or_null(j->steps[k].name));
-			json_object_set_new(so, "status", string_or_null(j->steps[k].status));
+			json_object_set_new(so, "name", report_json_string(j->steps[k].name));
+			json_object_set_new(so, "status", report_json_string(j->steps[k].status));
 			json_object_set_new(so, "duration_s",
 					    real_or_null(j->steps[k].completed_at >= j->steps[k].started_at
 								 ? j->steps[k].completed_at - j->steps[k].started_at : NAN));
 			json_array_append_new(steps, so);
 		}
-		json_object_set_new(jo, "id", string_or_null(j->external_id));
-		json_object_set_new(jo, "name", string_or_null(j->name));
-		json_object_set_new(jo, "stage", string_or_null(j->stage));
-		json_object_set_new(jo, "status", string_or_null(j->status));
+		json_object_set_new(jo, "id", report_json_string(j->external_id));
+		json_object_set_new(jo, "name", report_json_string(j->name));
+		json_object_set_new(jo, "stage", report_json_string(j->stage));
+		json_object_set_new(jo, "status", report_json_string(j->status));
 		json_object_set_new(jo, "started_at", isfinite(j->started_at)
 						      ? json_string(bp_format_time(j->started_at, ts, sizeof(ts))) : json_null());
 		json_object_set_new(jo, "duration_s", real_or_null(j->duration_s));
 		json_object_set_new(jo, "queued_s", real_or_null(j->queued_s));
 		json_object_set_new(jo, "exclusive_s", real_or_null(t->exclusive_s[i]));
 		json_object_set_new(jo, "critical", json_boolean(t->critical[i]));
-		json_object_set_new(jo, "runner", string_or_null(j->runner));
+		json_object_set_new(jo, "runner", report_json_string(j->runner));
 		json_object_set_new(jo, "attempt", j->attempt > 0 ? json_integer(j->attempt) : json_null());
 		json_object_set_new(jo, "retries", json_integer(analyzer_job_retries(p, i)));
 		json_object_set_new(jo, "steps", steps);
 		json_array_append_new(jobs, jo);
 	}
-	json_object_set_new(o, "provider", string_or_null(p->provider));
-	json_object_set_new(o, "id", string_or_null(p->external_id));
-	json_object_set_new(o, "project", string_or_null(p->project));
-	json_object_set_new(o, "name", string_or_null(p->name));
-	json_object_set_new(o, "ref", string_or_null(p->ref));
-	json_object_set_new(o, "sha", string_or_null(p->sha));
-	json_object_set_new(o, "status", string_or_null(p->status));
+	json_object_set_new(o, "provider", report_json_string(p->provider));
+	json_object_set_new(o, "id", report_json_string(p->external_id));
+	json_object_set_new(o, "project", report_json_string(p->project));
+	json_object_set_new(o, "name", report_json_string(p->name));
+	json_object_set_new(o, "ref", report_json_string(p->ref));
+	json_object_set_new(o, "sha", report_json_string(p->sha));
+	json_object_set_new(o, "status", report_json_string(p->status));
 	json_object_set_new(o, "duration_s", real_or_null(p->duration_s));
 	json_object_set_new(o, "jobs_wall_s", real_or_null(t->known ? t->wall_s : NAN));
 	json_object_set_new(o, "queued_s", real_or_null(p->queued_s));

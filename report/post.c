@@ -174,7 +174,7 @@ static int post_comment(const struct report_post_target *t, const char *body, st
 	long long id = 0;
 	int github = !strcmp(t->kind, "github-pr"), rc = -1;
 
-	json_object_set_new(payload, "body", json_string(body));
+	json_object_set_new(payload, "body", report_json_string(body));
 	json_body = json_dumps(payload, JSON_COMPACT);
 	json_decref(payload);
 	if (github) {
@@ -236,7 +236,7 @@ static int post_webhook(const struct report_post_target *t, const char *body, in
 		payload = xstrdup(body);
 	} else {
 		json_t *o = json_object();
-		json_object_set_new(o, "text", json_string(body));
+		json_object_set_new(o, "text", report_json_string(body));
 		payload = json_dumps(o, JSON_COMPACT);
 		json_decref(o);
 	}

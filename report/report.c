@@ -130,6 +130,31 @@ const char *report_ellipsize(const char *s, size_t width, char *buf, size_t size
 	return buf;
 }
 
+json_t *report_json_string(const char *s)
+{
+	struct strbuf clean = STRBUF_INIT;
+	json_t *v;
+
+	if (!s)
+		return json_null();
+	if ((v = json_string(s)))
+		return v;
+	strbuf_add_utf8_clean(&clean, s);
+	v = json_string(clean.buf);
+	strbuf_release(&clean);
+	return v;
+}
+
+void report_json_set(json_t *o, const char *key, json_t *v)
+{
+	struct strbuf clean = STRBUF_INIT;
+
+	/* cleaned first: a refused key would cost v, which jansson frees */
+	strbuf_add_utf8_clean(&clean, key);
+	json_object_set_new(o, clean.buf, v);
+	strbuf_release(&clean);
+}
+
 static int append_json(const char *buf, size_t size, void *data)
 {
 	strbuf_add(data, buf, size);

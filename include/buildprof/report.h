@@ -57,6 +57,12 @@ struct json_t *report_typical_json(const struct analyzer_typical *t, size_t n, c
 void report_json_dump(struct json_t *o, FILE *out, size_t flags);
 /* Appends o to sb as json_dumps would. */
 void report_json_append(struct strbuf *sb, struct json_t *o, size_t flags);
+/* s as a JSON string, or null when NULL. jansson refuses a string that is
+ * not UTF-8 and the field set to it silently disappears; here each bad
+ * byte becomes U+FFFD instead (a Latin-1 name or path from a shell). */
+struct json_t *report_json_string(const char *s);
+/* Sets o[key] to v (taking v's reference); key, too, need not be UTF-8. */
+void report_json_set(struct json_t *o, const char *key, struct json_t *v);
 struct json_t *report_pipeline_json(const struct bp_pipeline *p, const struct analyzer_timeline *t);
 
 /* --- charts (report/charts.c), drawn through plot.h --- */

@@ -78,6 +78,8 @@ void strbuf_add_urlencoded(struct strbuf *sb, const char *s);
  * of no valid UTF-8 sequence, where jansson refuses the whole string,
  * becomes U+FFFD, as the line reader makes it in logs. */
 void strbuf_add_json_escaped(struct strbuf *sb, const char *s);
+/* Appends s with each byte of no valid UTF-8 sequence as U+FFFD. */
+void strbuf_add_utf8_clean(struct strbuf *sb, const char *s);
 /* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
 size_t bp_utf8_len(const unsigned char *p, size_t n);
 /* Appends v as jansson writes a real with JSON_REAL_PRECISION(precision):

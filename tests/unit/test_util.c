@@ -42,6 +42,9 @@ static void test_strbuf(void)
 	strbuf_reset(&sb);
 	strbuf_add_json_escaped(&sb, "end\xe2\x82");
 	CHECK_STR(sb.buf, "end\xef\xbf\xbd\xef\xbf\xbd");
+	strbuf_reset(&sb);
+	strbuf_add_utf8_clean(&sb, "caf\xc3\xa9 caf\xe9 \"end\xe2\x82");
+	CHECK_STR(sb.buf, "caf\xc3\xa9 caf\xef\xbf\xbd \"end\xef\xbf\xbd\xef\xbf\xbd");
 	s = strbuf_detach(&sb, &len);
 	CHECK_INT(len, strlen(s));
 	CHECK(sb.buf != NULL && sb.len == 0);
