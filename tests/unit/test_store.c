@@ -192,6 +192,93 @@ static void test_selectors(void)
 	store_close(st);
 }
 
+/* Checks what one selection returns in one step mode: the builds whose ids
+ * are set in want[], each with exactly its own steps as
+ * test_steps_beside_builds stored them. */
+static void check_steps_of(struct bp_store *st, int argc, char **argv, int mode, const int want[10])
+{
+	struct bp_selector sel;
+	struct bp_error err;
+	struct store_iter *it;
+	struct bp_build r;
+	int seen[10] = { 0 }, i;
+
+	bp_selector_init(&sel);
+	bp_error_init(&err);
+	CHECK(analyzer_parse_selector(argc, argv, &sel, &err) == 0);
+	it = store_select_builds(st, &sel, mode, &err);
+	CHECK(it != NULL);
+	while (it && store_iter_next(it, &r, &err) == 1) {
+		int own = (int)(r.id % 4), first = mode == STORE_STEPS_NAMED && own; /* NAMED: no internal */
+		size_t j;
+		if (r.id >= 1 && r.id <= 9)
+			seen[r.id] = 1;
+		CHECK_INT(r.nsteps, own - first);
+		for (j = 0; j < r.nsteps; j++) {
+			char text[32];
+			CHECK(r.steps[j].duration_s == (double)(r.id * 10) + (double)(j + (size_t)first));
+			snprintf(text, sizeof(text), "b%ld s%zu", r.id, j + (size_t)first);
+			if (mode != STORE_STEPS_TIMES)
+				CHECK_STR(r.steps[j].text, text);
+		}
+		bp_build_release(&r);
+	}
+	store_iter_free(it);
+	bp_selector_release(&sel);
+	for (i = 1; i <= 9; i++)
+		CHECK_INT(seen[i], want[i]);
+}
+
+/* One cursor reads the steps beside the builds (store_read.c, read_steps):
+ * each build gets exactly its own, whether the selection takes consecutive
+ * ids, skips some, or passes builds that have no steps, in every mode. */
+static void test_steps_beside_builds(void)
+{
+	static const int modes[] = { STORE_STEPS_ALL, STORE_STEPS_TIMES, STORE_STEPS_NAMED };
+	static const int all[10] = { 0, 1, 1, 1, 1, 1, 1, 1, 1, 1 }, some[10] = { 0, 0, 1, 0, 1, 1, 1, 0, 1, 0 },
+			 last[10] = { 0, 0, 0, 0, 0, 0, 0, 1, 1, 1 }, odd[10] = { 0, 1, 0, 1, 0, 1, 0, 1, 0, 1 };
+	char *a[] = { "2", "4..6", "8" }, *b[] = { "last:3" }, *c[] = { "label:odd=1" };
+	char path[256];
+	struct bp_error err;
+	struct bp_store *st;
+	int i, m;
+
+	if (!(st = open_new(path, sizeof(path), "steps.db", &err)))
+		return;
+	store_begin(st, &err);
+	/* build i has i % 4 steps (4 and 8 none), the first of them internal */
+	for (i = 1; i <= 9; i++) {
+		struct bp_build bd;
+		long src = store_put_source(st, "log", "x.log", &err);
+		int j;
+		bp_build_init(&bd);
+		bd.name = xstrdup("steps");
+		bd.format = xstrdup("buildkit");
+		bd.status = BP_BUILD_SUCCESS;
+		for (j = 0; j < i % 4; j++) {
+			struct bp_step *s = bp_build_add_step(&bd);
+			char text[32];
+			snprintf(text, sizeof(text), "b%d s%d", i, j);
+			s->text = xstrdup(text);
+			s->kind = j ? BP_KIND_STEP : BP_KIND_INTERNAL;
+			s->status = BP_STEP_DONE;
+			s->duration_s = i * 10 + j;
+		}
+		if (i % 2)
+			bp_build_set_label(&bd, "odd", "1");
+		CHECK(store_put_build(st, src, &bd, &err) == 0 && bd.id == i);
+		bp_build_release(&bd);
+	}
+	CHECK(store_commit(st, &err) == 0);
+	for (m = 0; m < 3; m++) {
+		check_steps_of(st, 0, NULL, modes[m], all);
+		check_steps_of(st, 3, a, modes[m], some);
+		check_steps_of(st, 1, b, modes[m], last);
+		check_steps_of(st, 1, c, modes[m], odd);
+	}
+	store_close(st);
+}
+
 static void test_refusals(void)
 {
 	char path[256];
@@ -592,6 +679,7 @@ void test_store(void)
 	test_configured(); /* first: SQLite is set up by the first store_open */
 	test_roundtrip();
 	test_selectors();
+	test_steps_beside_builds();
 	test_refusals();
 	test_batch();
 	test_migrate_v3();
