@@ -18,10 +18,7 @@ struct store_iter {
 	struct bp_store *st;
 	sqlite3_stmt *builds, *steps, *labels;
 	int with_steps;
-	/* the step cursor walks beside the builds (read_steps): the build it
-	 * read last, and whether it holds a row not yet taken, a later build's */
-	long steps_of;
-	int step_pending;
+	long steps_of; /* the build the step cursor read last (read_steps) */
 };
 
 static char *column_text(sqlite3_stmt *q, int i)
@@ -195,11 +192,12 @@ static void fill_step(struct bp_build *b, sqlite3_stmt *q, struct bp_step *s)
  * seq): one cursor, its rows ending in build_id, walks the table beside
  * them and is already at the next build's steps. It seeks only where the
  * builds skip ids (a label or a name picked a few); a seek for every build
- * was 15% of a compare over 100k builds. */
+ * was 15% of a compare over 100k builds. A cursor still busy (not done,
+ * not reset) holds a row not yet taken, a later build's. */
 static int read_steps(struct store_iter *it, struct bp_build *b, struct bp_error *err)
 {
 	sqlite3_stmt *q = it->steps;
-	int id_col = sqlite3_column_count(q) - 1, rc = it->step_pending ? SQLITE_ROW : SQLITE_DONE;
+	int id_col = sqlite3_column_count(q) - 1, rc = sqlite3_stmt_busy(q) ? SQLITE_ROW : SQLITE_DONE;
 
 	if (!it->steps_of || b->id != it->steps_of + 1) {
 		sqlite3_reset(q);
@@ -213,7 +211,6 @@ static int read_steps(struct store_iter *it, struct bp_build *b, struct bp_error
 		else
 			fill_step_times(b, q, bp_build_add_step(b), it->with_steps == STORE_STEPS_NAMED);
 	}
-	it->step_pending = rc == SQLITE_ROW;
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_fail(it->st, err, "cannot read steps");
 	return 0;
