@@ -82,6 +82,24 @@ void analyzer_series_add(struct analyzer_step_series *s, double duration_s)
 	s->v[s->n++] = duration_s;
 }
 
+void analyzer_history_sort(struct analyzer_history *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->nseries; i++) {
+		struct analyzer_step_series *s = &h->series[i];
+		if (s->sorted_n < s->n) {
+			analyzer_sort(s->v, s->n);
+			s->sorted_n = s->n;
+		}
+	}
+}
+
+double analyzer_series_quantile(const struct analyzer_step_series *s, double p)
+{
+	return s->sorted_n == s->n ? analyzer_quantile_sorted(s->v, s->n, p) : analyzer_quantile(s->v, s->n, p);
+}
+
 void analyzer_history_add(struct analyzer_history *h, const char *stage, const char *text,
 			  double duration_s)
 {
@@ -143,7 +161,7 @@ void analyzer_cache(const struct bp_build *b, const struct bp_build *prev,
 		if (s->kind != BP_KIND_STEP || !s->cached || !(hist = analyzer_history_find(h, s->stage, s->text)) || !hist->n)
 			continue;
 		out->seconds_saved = (isnan(out->seconds_saved) ? 0 : out->seconds_saved) +
-				     analyzer_median(hist->v, hist->n);
+				     analyzer_series_quantile(hist, 0.5);
 		out->steps_priced++;
 	}
 	if (!prev)

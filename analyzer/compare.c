@@ -62,15 +62,17 @@ static void add_row(struct analyzer_compare *c, const struct analyzer_step_serie
 	r = &c->rows[c->nrows++];
 	r->before = before;
 	r->after = after;
-	r->before_median_s = before ? analyzer_median(before->v, before->n) : NAN;
-	r->after_median_s = after ? analyzer_median(after->v, after->n) : NAN;
+	/* both sides' series were sorted before the first row */
+	r->before_median_s = before ? analyzer_quantile_sorted(before->v, before->n, 0.5) : NAN;
+	r->after_median_s = after ? analyzer_quantile_sorted(after->v, after->n, 0.5) : NAN;
 	r->speedup = r->after_median_s > 0 ? r->before_median_s / r->after_median_s : NAN;
 	r->lo[0] = r->hi[0] = r->lo[1] = r->hi[1] = NAN;
 	if (before)
-		analyzer_median_ci(before->v, before->n, &r->lo[0], &r->hi[0]);
+		analyzer_median_ci_sorted(before->v, before->n, &r->lo[0], &r->hi[0]);
 	if (after)
-		analyzer_median_ci(after->v, after->n, &r->lo[1], &r->hi[1]);
-	r->p_value = before && after ? analyzer_mann_whitney(before->v, before->n, after->v, after->n) : NAN;
+		analyzer_median_ci_sorted(after->v, after->n, &r->lo[1], &r->hi[1]);
+	r->p_value = before && after ? analyzer_mann_whitney_sorted(before->v, before->n, after->v, after->n)
+				     : NAN;
 	r->significant = !isnan(r->p_value) && r->p_value < 0.05;
 }
 
@@ -109,14 +111,15 @@ void analyzer_compare_finish(struct analyzer_compare *c)
 	for (k = 0; k < 2; k++) {
 		struct analyzer_side *s = &c->side[k];
 		v[k] = known(all_wall ? s->wall : s->steps_s, s->n, &c->n[k]);
-		c->median[k] = analyzer_median(v[k], c->n[k]);
+		analyzer_sort(v[k], c->n[k]);
+		c->median[k] = analyzer_quantile_sorted(v[k], c->n[k], 0.5);
 		c->lo[k] = c->hi[k] = NAN;
-		analyzer_median_ci(v[k], c->n[k], &c->lo[k], &c->hi[k]);
+		analyzer_median_ci_sorted(v[k], c->n[k], &c->lo[k], &c->hi[k]);
 		c->cache_rate[k] = s->steps_total ? (double)s->steps_cached / (double)s->steps_total : NAN;
 		c->image_size[k] = analyzer_median(s->image_size, s->nsizes);
 	}
 	c->speedup = c->median[1] > 0 ? c->median[0] / c->median[1] : NAN;
-	c->p_value = analyzer_mann_whitney(v[0], c->n[0], v[1], c->n[1]);
+	c->p_value = analyzer_mann_whitney_sorted(v[0], c->n[0], v[1], c->n[1]);
 	c->significant = !isnan(c->p_value) && c->p_value < 0.05;
 	if (c->n[0] == 1 && c->n[1] == 1)
 		warn(c, "one build on each side: a plain ratio of single samples, no statistics");
@@ -129,6 +132,8 @@ void analyzer_compare_finish(struct analyzer_compare *c)
 
 	/* steps: paired by (stage, text), then removed ones, then added ones;
 	 * which before-steps paired is kept, not looked up twice */
+	analyzer_history_sort(&c->side[0].steps);
+	analyzer_history_sort(&c->side[1].steps);
 	paired = xcalloc(c->side[0].steps.nseries + 1, 1);
 	for (i = 0; i < c->side[0].steps.nseries; i++) {
 		const struct analyzer_step_series *other = find(&c->side[1], &c->side[0].steps.series[i]);

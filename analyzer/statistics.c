@@ -22,23 +22,36 @@ static double *sorted_copy(const double *v, size_t n)
 	double *s = xcalloc(n ? n : 1, sizeof(*s));
 
 	memcpy(s, v, n * sizeof(*s));
-	qsort(s, n, sizeof(*s), cmp_double);
+	analyzer_sort(s, n);
 	return s;
 }
 
-double analyzer_quantile(const double *v, size_t n, double p)
+void analyzer_sort(double *v, size_t n)
 {
-	double *s, pos, r;
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_double);
+}
+
+double analyzer_quantile_sorted(const double *s, size_t n, double p)
+{
+	double pos;
 	size_t i;
 
 	if (!n)
 		return NAN;
+	pos = p * (double)(n - 1);
+	i = (size_t)floor(pos);
+	return i + 1 < n ? s[i] + (pos - (double)i) * (s[i + 1] - s[i]) : s[i];
+}
+
+double analyzer_quantile(const double *v, size_t n, double p)
+{
+	double *s, r;
+
 	if (n == 1) /* most steps of a long history: no copy to sort */
 		return v[0];
 	s = sorted_copy(v, n);
-	pos = p * (double)(n - 1);
-	i = (size_t)floor(pos);
-	r = i + 1 < n ? s[i] + (pos - (double)i) * (s[i + 1] - s[i]) : s[i];
+	r = analyzer_quantile_sorted(s, n, p);
 	free(s);
 	return r;
 }
@@ -57,10 +70,10 @@ static double binom_pmf_half(size_t n, size_t i)
 		   (double)n * M_LN2);
 }
 
-int analyzer_median_ci(const double *v, size_t n, double *lo, double *hi)
+int analyzer_median_ci_sorted(const double *s, size_t n, double *lo, double *hi)
 {
 	size_t k, best = 0;
-	double *s, below = 0; /* P(X <= k-1) */
+	double below = 0; /* P(X <= k-1) */
 
 	/* [x(k), x(n-k+1)] misses the median with probability 2 P(X <= k-1): the
 	 * widest k that keeps it at 5% or under, one pass up the CDF (it rises,
@@ -73,11 +86,22 @@ int analyzer_median_ci(const double *v, size_t n, double *lo, double *hi)
 	}
 	if (!best)
 		return -1;
-	s = sorted_copy(v, n);
 	*lo = s[best - 1];
 	*hi = s[n - best];
-	free(s);
 	return 0;
+}
+
+int analyzer_median_ci(const double *v, size_t n, double *lo, double *hi)
+{
+	double *s;
+	int r;
+
+	if (n < 6) /* no finite interval: nothing to sort */
+		return -1;
+	s = sorted_copy(v, n);
+	r = analyzer_median_ci_sorted(s, n, lo, hi);
+	free(s);
+	return r;
 }
 
 /* The exact null distribution of U for sizes m, n without ties: counts of
@@ -120,47 +144,30 @@ static double exact_cdf(size_t m, size_t n, size_t u)
 	return below / total;
 }
 
-struct ranked {
-	double v;
-	int side;
-};
-
-static int cmp_ranked(const void *a, const void *b)
+/* Two samples in order are ranked together by merging them: each run of
+ * equal values, from either side, shares its midrank. */
+double analyzer_mann_whitney_sorted(const double *a, size_t na, const double *b, size_t nb)
 {
-	return cmp_double(&((const struct ranked *)a)->v, &((const struct ranked *)b)->v);
-}
-
-double analyzer_mann_whitney(const double *a, size_t na, const double *b, size_t nb)
-{
-	size_t n = na + nb, i, j;
-	struct ranked *all;
+	size_t n = na + nb, i = 0, j = 0;
 	double r1 = 0, u1, u2, u, tie = 0, p;
 	int ties = 0;
 
 	if (na < 4 || nb < 4)
 		return NAN;
-	all = xcalloc(n, sizeof(*all));
-	for (i = 0; i < na; i++)
-		all[i] = (struct ranked){ a[i], 0 };
-	for (i = 0; i < nb; i++)
-		all[na + i] = (struct ranked){ b[i], 1 };
-	qsort(all, n, sizeof(*all), cmp_ranked);
-	/* midranks for ties */
-	for (i = 0; i < n; i = j) {
-		double rank;
-		for (j = i + 1; j < n && all[j].v == all[i].v; j++)
-			;
-		rank = ((double)i + 1 + (double)j) / 2;
-		if (j - i > 1) {
-			double t = (double)(j - i);
+	while (i < na || j < nb) {
+		double v = j == nb || (i < na && a[i] < b[j]) ? a[i] : b[j];
+		size_t before = i + j, ta = 0, t;
+		while (i < na && a[i] == v)
+			i++, ta++;
+		while (j < nb && b[j] == v)
+			j++;
+		t = i + j - before;
+		r1 += (double)ta * ((double)before + 1 + (double)(i + j)) / 2;
+		if (t > 1) {
 			ties = 1;
-			tie += t * t * t - t;
+			tie += (double)t * (double)t * (double)t - (double)t;
 		}
-		for (size_t k = i; k < j; k++)
-			if (all[k].side == 0)
-				r1 += rank;
 	}
-	free(all);
 	u1 = r1 - (double)na * ((double)na + 1) / 2;
 	u2 = (double)na * (double)nb - u1;
 	u = u1 > u2 ? u1 : u2;
@@ -175,4 +182,18 @@ double analyzer_mann_whitney(const double *a, size_t na, const double *b, size_t
 		p = erfc(z / sqrt(2));
 	}
 	return p > 1 ? 1 : p;
+}
+
+double analyzer_mann_whitney(const double *a, size_t na, const double *b, size_t nb)
+{
+	double *sa, *sb, p;
+
+	if (na < 4 || nb < 4)
+		return NAN;
+	sa = sorted_copy(a, na);
+	sb = sorted_copy(b, nb);
+	p = analyzer_mann_whitney_sorted(sa, na, sb, nb);
+	free(sa);
+	free(sb);
+	return p;
 }

@@ -165,15 +165,16 @@ static int cmp_typical(const void *a, const void *b)
 	return x > y ? -1 : x < y;
 }
 
-struct analyzer_typical *analyzer_typical_top(const struct analyzer_history *h, size_t top, size_t *n)
+struct analyzer_typical *analyzer_typical_top(struct analyzer_history *h, size_t top, size_t *n)
 {
 	struct analyzer_typical *t = xcalloc(h->nseries ? h->nseries : 1, sizeof(*t));
 	size_t i;
 
+	analyzer_history_sort(h);
 	for (i = 0; i < h->nseries; i++) {
 		t[i].series = &h->series[i];
-		t[i].median_s = analyzer_median(h->series[i].v, h->series[i].n);
-		t[i].p95_s = analyzer_quantile(h->series[i].v, h->series[i].n, 0.95);
+		t[i].median_s = analyzer_series_quantile(&h->series[i], 0.5);
+		t[i].p95_s = analyzer_series_quantile(&h->series[i], 0.95);
 	}
 	qsort(t, h->nseries, sizeof(*t), cmp_typical);
 	*n = h->nseries < top ? h->nseries : top;

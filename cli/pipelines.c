@@ -234,7 +234,7 @@ static void across_add(struct across *a, const struct bp_pipeline *p)
 }
 
 /* The top series of h, slowest median first, as JSON (text under text_key). */
-static json_t *typical_json(const struct analyzer_history *h, size_t top, const char *text_key)
+static json_t *typical_json(struct analyzer_history *h, size_t top, const char *text_key)
 {
 	size_t n;
 	struct analyzer_typical *t = analyzer_typical_top(h, top, &n);
@@ -244,7 +244,7 @@ static json_t *typical_json(const struct analyzer_history *h, size_t top, const 
 	return arr;
 }
 
-static void print_typical(const char *what, const struct analyzer_history *h, size_t top)
+static void print_typical(const char *what, struct analyzer_history *h, size_t top)
 {
 	struct analyzer_typical *t;
 	char a[32], b[32], cut[64];
@@ -266,7 +266,7 @@ static void print_typical(const char *what, const struct analyzer_history *h, si
 	free(t);
 }
 
-static void across_print(const struct across *a, int json)
+static void across_print(struct across *a, int json)
 {
 	if (json) {
 		json_t *o = json_object();

@@ -173,6 +173,7 @@ static const struct analyzer_history *history_of(struct report_run *run, struct 
 			cli_print_error("report", &err);
 			run->failed = 1;
 		}
+		analyzer_history_sort(&nh->h); /* priced per cached step from now on */
 	}
 	return &nh->h;
 }

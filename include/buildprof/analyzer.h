@@ -54,6 +54,7 @@ struct analyzer_step_series {
 	char *text;
 	double *v;
 	size_t n, alloc;
+	size_t sorted_n; /* v[0..sorted_n) is in ascending order */
 	long runs;      /* builds the step appeared in */
 };
 
@@ -78,6 +79,14 @@ const struct analyzer_step_series *analyzer_history_find(const struct analyzer_h
 							 const char *text);
 struct analyzer_step_series *analyzer_history_series(struct analyzer_history *h, const char *stage,
 						     const char *text);
+/* Puts each series' durations in order, once all are added: their medians
+ * and quantiles are then read off without a sorted copy each time (a cached
+ * step priced per build, a step's median and p95). The runs' order is not
+ * kept. */
+void analyzer_history_sort(struct analyzer_history *h);
+/* The p-quantile of a series' durations: read off when sorted, else from a
+ * sorted copy. */
+double analyzer_series_quantile(const struct analyzer_step_series *s, double p);
 void analyzer_history_release(struct analyzer_history *h);
 /* Appends a known duration to s, whose array grows from one slot. */
 void analyzer_series_add(struct analyzer_step_series *s, double duration_s);
@@ -89,8 +98,9 @@ struct analyzer_typical {
 };
 
 /* Every series of h with its median and p95, slowest median first (a new
- * array of h->nseries); *n is the first top of them. */
-struct analyzer_typical *analyzer_typical_top(const struct analyzer_history *h, size_t top, size_t *n);
+ * array of h->nseries); *n is the first top of them. Sorts h
+ * (analyzer_history_sort). */
+struct analyzer_typical *analyzer_typical_top(struct analyzer_history *h, size_t top, size_t *n);
 
 /* Builds grouped by base image or a label's value (`report --by`). */
 struct analyzer_group {
@@ -148,6 +158,13 @@ int analyzer_median_ci(const double *v, size_t n, double *lo, double *hi);
  * approximation with tie and continuity corrections (as SciPy's "auto").
  * Returns the p-value, or NAN when a side has fewer than 4 values. */
 double analyzer_mann_whitney(const double *a, size_t na, const double *b, size_t nb);
+/* The same three on values already in ascending order (analyzer_sort):
+ * no sorted copy, and the two samples of the U test ranked by merging. */
+double analyzer_quantile_sorted(const double *s, size_t n, double p);
+int analyzer_median_ci_sorted(const double *s, size_t n, double *lo, double *hi);
+double analyzer_mann_whitney_sorted(const double *a, size_t na, const double *b, size_t nb);
+/* Puts n known (not NAN) values in ascending order, in place. */
+void analyzer_sort(double *v, size_t n);
 
 /* --- before/after (analyzer/compare.c) --- */
 

@@ -77,6 +77,7 @@ int main(void)
 	test_store();
 	test_analyzer();
 	test_statistics();
+	test_series_sorted();
 	test_redact();
 	test_http();
 	test_png();

@@ -6,6 +6,8 @@
  *   order statistics for the median CI: the largest k with
  *   2 * scipy.stats.binom.cdf(k - 1, n, 0.5) <= 0.05, interval [x(k), x(n-k+1)].
  */
+#include <string.h>
+
 #include "buildprof/analyzer.h"
 #include "unit.h"
 
@@ -23,6 +25,8 @@ static const struct mw_case mw[] = {
 	{ { 5, 6, 7, 8 }, { 1, 2, 3, 4, 9, 10, 11 }, 4, 7, 0.7878787878787878 },
 	/* asymptotic: ties */
 	{ { 1, 2, 2, 3, 3, 3, 4, 5 }, { 2, 3, 4, 4, 5, 5, 6, 7 }, 8, 8, 0.05464095473294313 },
+	/* runs of ties across both sides, some only on one */
+	{ { 3, 1, 2, 2, 5, 3, 3, 0, 4, 4, 1, 2 }, { 2, 2, 6, 3, 5, 5, 4, 2, 7, 3 }, 12, 10, 0.09313854638198547 },
 	{ { 10.2, 9.8, 10.5, 10.1, 9.9, 10.3, 10.0, 10.4, 9.7, 10.6 },
 	  { 10.1, 10.3, 9.9, 10.2, 10.0, 10.4, 9.8, 10.5, 10.6, 9.6 }, 10, 10, 1.0 },
 	/* asymptotic: both sides larger than 8 */
@@ -47,6 +51,20 @@ void test_statistics(void)
 	CHECK_NEAR(analyzer_mann_whitney(mw[1].b, 6, mw[1].a, 6), mw[1].p, 1e-12);
 	/* fewer than 4 on a side: no test */
 	CHECK(isnan(analyzer_mann_whitney(a, 3, b, 5)));
+	/* sorted first, the samples are ranked by merging them: the same p */
+	for (i = 0; i < BP_ARRAY_SIZE(mw); i++) {
+		double sa[12], sb[12];
+		memcpy(sa, mw[i].a, sizeof(sa));
+		memcpy(sb, mw[i].b, sizeof(sb));
+		analyzer_sort(sa, mw[i].na);
+		analyzer_sort(sb, mw[i].nb);
+		for (j = 1; j < mw[i].na; j++)
+			CHECK(sa[j - 1] <= sa[j]);
+		CHECK_NEAR(analyzer_mann_whitney_sorted(sa, mw[i].na, sb, mw[i].nb), mw[i].p, 1e-12);
+		CHECK_NEAR(analyzer_mann_whitney_sorted(sb, mw[i].nb, sa, mw[i].na), mw[i].p, 1e-12);
+		CHECK_NEAR(analyzer_quantile_sorted(sa, mw[i].na, 0.95), analyzer_quantile(mw[i].a, mw[i].na, 0.95),
+			   0);
+	}
 
 	/* medians and quantiles */
 	CHECK_NEAR(analyzer_median(mw[1].a, 6), 12.05, 1e-12);
@@ -66,4 +84,39 @@ void test_statistics(void)
 		CHECK_NEAR(hi, (double)(n - ci[i].k + 1), 0);
 	}
 	CHECK(analyzer_median_ci(b, 5, &lo, &hi) == -1); /* n = 5: no finite 95% interval */
+	CHECK(analyzer_median_ci_sorted(b, 5, &lo, &hi) == -1);
+	for (j = 0; j < 20; j++)
+		v[j] = (double)(j + 1);
+	CHECK(analyzer_median_ci_sorted(v, 20, &lo, &hi) == 0 && lo == 6 && hi == 15);
+}
+
+/* A series sorted once reads its quantiles off; one added after that is
+ * still counted (from a sorted copy), and sorting again takes it in. */
+void test_series_sorted(void)
+{
+	static const double runs[] = { 9, 2, 7, 4, 4, 1 };
+	struct analyzer_history h;
+	const struct analyzer_step_series *s;
+	size_t i;
+
+	analyzer_history_init(&h);
+	for (i = 0; i < BP_ARRAY_SIZE(runs); i++)
+		analyzer_history_add(&h, "build", "RUN make", runs[i]);
+	analyzer_history_add(&h, NULL, "RUN once", 3);
+	s = analyzer_history_find(&h, "build", "RUN make");
+	CHECK(s && s->sorted_n == 0);
+	CHECK_NEAR(analyzer_series_quantile(s, 0.5), 4, 0);
+	analyzer_history_sort(&h);
+	CHECK(s->sorted_n == 6 && s->v[0] == 1 && s->v[5] == 9);
+	CHECK_NEAR(analyzer_series_quantile(s, 0.5), 4, 0);
+	CHECK_NEAR(analyzer_series_quantile(s, 0.95), 8.5, 1e-12);
+	analyzer_history_add(&h, "build", "RUN make", 100);
+	analyzer_history_add(&h, "build", "RUN make", 100);
+	CHECK(s->sorted_n == 6 && s->n == 8);
+	CHECK_NEAR(analyzer_series_quantile(s, 0.5), 5.5, 0); /* 1 2 4 4 7 9 100 100 */
+	analyzer_history_sort(&h);
+	CHECK(s->sorted_n == 8 && s->v[7] == 100);
+	CHECK_NEAR(analyzer_series_quantile(s, 0.5), 5.5, 0);
+	CHECK_NEAR(analyzer_series_quantile(analyzer_history_find(&h, NULL, "RUN once"), 0.5), 3, 0);
+	analyzer_history_release(&h);
 }

@@ -86,6 +86,7 @@ void test_buildah_kaniko(void);
 void test_store(void);
 void test_analyzer(void);
 void test_statistics(void);
+void test_series_sorted(void);
 void test_redact(void);
 void test_http(void);
 
