@@ -178,7 +178,8 @@ struct bp_hash_index {
 	size_t nslots;
 };
 #define BP_HASH_INIT 1469598103934665603ULL
-/* FNV-1a of s continued from h; NULL hashes differently from "". */
+/* A hash of s continued from h (for in-memory indexes only: not stable
+ * across builds or machines); NULL hashes differently from "". */
 uint64_t bp_hash_str(uint64_t h, const char *s);
 /* The position whose element has this hash and same() accepts, or -1. */
 long bp_hash_index_find(const struct bp_hash_index *ix, uint64_t hash,

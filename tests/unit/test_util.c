@@ -142,6 +142,29 @@ static void test_hash_index(void)
 	CHECK(ok);
 	CHECK(ix.nslots >= 2 * n);
 	bp_hash_index_release(&ix);
+
+	/* keys that share their bytes hash apart: where one string ends
+	 * counts, NULL is not "", and a byte past the eighth is not lost */
+	CHECK(bp_hash_str(bp_hash_str(BP_HASH_INIT, "a"), "b") != bp_hash_str(bp_hash_str(BP_HASH_INIT, "ab"), ""));
+	CHECK(bp_hash_str(BP_HASH_INIT, NULL) != bp_hash_str(BP_HASH_INIT, ""));
+	CHECK(bp_hash_str(BP_HASH_INIT, "RUN make all") != bp_hash_str(BP_HASH_INIT, "RUN make alL"));
+	CHECK(bp_hash_str(BP_HASH_INIT, "12345678") != bp_hash_str(BP_HASH_INIT, "12345678\x01"));
+	CHECK(bp_hash_str(BP_HASH_INIT, "x") == bp_hash_str(BP_HASH_INIT, "x"));
+	/* spread: 20,000 keys that differ in one byte over 2^16 slots fill them
+	 * about as a random function would (sum of squared counts near
+	 * n + n(n-1)/m = 26,103; FNV-like low bits would pile up) */
+	{
+		static unsigned count[1 << 16];
+		double sq = 0;
+		for (i = 0; i < 20000; i++) {
+			char key[40];
+			snprintf(key, sizeof(key), "RUN ./step.sh %zu 1", i);
+			count[bp_hash_str(BP_HASH_INIT, key) & 0xffff]++;
+		}
+		for (i = 0; i < BP_ARRAY_SIZE(count); i++)
+			sq += (double)count[i] * count[i];
+		CHECK(sq < 27000);
+	}
 }
 
 static void test_json_like_jansson(void)
