@@ -173,6 +173,23 @@ record "compare $half v $half builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite
 read -r med mn mx < <(job 5)
 record "fetch every step row, $last builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost ""
 
+# --- the same report when builds share names, as a CI history's do: each
+# generated build has a name of its own (its file's), which leaves the
+# report nothing to read of a name's history to price its cache hits, no
+# previous build and no cache breaker. Here the same builds carry 20 names
+# (5,000 builds each at 100k), interleaved as builds of several images are.
+names=20
+echo "bench: report over $last builds of $names names" >&2
+rm -f "$work/named.db"
+sqlite3 "$db" "VACUUM INTO '$work/named.db'"
+sqlite3 "$work/named.db" "UPDATE build SET name = 'app' || (id % $names)"
+time_jobs : "$(cmd sqlite3 "$work/named.db" "SELECT count(*), sum(duration_s), sum(cached) FROM step")" \
+	: "$(cmd "$bin" --db "$work/named.db" report)"
+read -r smed _ _ < <(job 1)
+read -r med mn mx < <(job 2)
+record "report, $last builds of $names names (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3
+rm -f "$work/named.db"
+
 # --- charts over the smallest corpus (1000 builds by default) against
 # gnuplot drawing the equivalent chart from the same numbers (a build's time
 # is its wall time, else the sum of its steps, as the trend chart has it;
