@@ -88,8 +88,8 @@ out:
 int store_link_images(struct bp_store *st, struct bp_error *err)
 {
 	static const char sql[] =
-		"UPDATE image AS i SET build_id = (SELECT b.id FROM build b WHERE " STORE_IMAGE_ID_MATCHES
-		" ORDER BY b.id LIMIT 1) WHERE i.build_id IS NULL AND i.image_id IS NOT NULL";
+		"UPDATE image AS i SET build_id = (SELECT min(b.id) FROM build b WHERE " STORE_BUILDS_OF_IMAGE
+		") WHERE i.build_id IS NULL AND i.image_id IS NOT NULL";
 
 	int rc;
 
@@ -118,34 +118,45 @@ struct store_image_iter {
 	sqlite3_stmt *images, *layers;
 };
 
-struct store_image_iter *store_select_images(struct bp_store *st, char *const refs[], size_t nrefs,
-					     struct bp_error *err)
+/* Images (with their layers, on next) whose rows match where, oldest
+ * first; the caller binds where's parameters. */
+static struct store_image_iter *select_images_where(struct bp_store *st, const char *where,
+						    struct bp_error *err)
 {
 	struct store_image_iter *it = xcalloc(1, sizeof(*it));
 	struct strbuf sql = STRBUF_INIT;
-	size_t i;
 
 	it->st = st;
-	strbuf_addstr(&sql, "SELECT i.id, i.ref, i.image_id, i.digest, i.platform, i.media_type,"
-			    " i.base_image, i.size_bytes, i.compressed_bytes, i.created_at, i.build_id, s.path"
-			    " FROM image i JOIN source s ON s.id = i.source_id");
-	for (i = 0; i < nrefs; i++)
-		strbuf_addf(&sql, "%s(substr(i.ref, 1, length(?%zu)) = ?%zu OR substr(i.digest, 1, length(?%zu)) = ?%zu"
-				  " OR substr(i.image_id, 1, length(?%zu)) = ?%zu OR CAST(i.id AS TEXT) = ?%zu)",
-			    i ? " OR " : " WHERE ", i + 1, i + 1, i + 1, i + 1, i + 1, i + 1, i + 1);
-	strbuf_addstr(&sql, " ORDER BY i.id");
+	strbuf_addf(&sql, "SELECT i.id, i.ref, i.image_id, i.digest, i.platform, i.media_type,"
+			  " i.base_image, i.size_bytes, i.compressed_bytes, i.created_at, i.build_id, s.path"
+			  " FROM image i JOIN source s ON s.id = i.source_id%s ORDER BY i.id", where);
 	if (sqlite3_prepare_v2(st->db, sql.buf, -1, &it->images, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(st->db, "SELECT digest, size_bytes, compressed_bytes, media_type,"
 				       " created_by, empty FROM layer WHERE image_id = ? ORDER BY seq",
 			       -1, &it->layers, NULL) != SQLITE_OK) {
 		store_fail(st, err, "cannot select images");
-		strbuf_release(&sql);
 		store_image_iter_free(it);
-		return NULL;
+		it = NULL;
 	}
-	for (i = 0; i < nrefs; i++)
-		sqlite3_bind_text(it->images, (int)i + 1, refs[i], -1, SQLITE_STATIC);
 	strbuf_release(&sql);
+	return it;
+}
+
+struct store_image_iter *store_select_images(struct bp_store *st, char *const refs[], size_t nrefs,
+					     struct bp_error *err)
+{
+	struct store_image_iter *it;
+	struct strbuf where = STRBUF_INIT;
+	size_t i;
+
+	for (i = 0; i < nrefs; i++)
+		strbuf_addf(&where, "%s(substr(i.ref, 1, length(?%zu)) = ?%zu OR substr(i.digest, 1, length(?%zu)) = ?%zu"
+				    " OR substr(i.image_id, 1, length(?%zu)) = ?%zu OR CAST(i.id AS TEXT) = ?%zu)",
+			    i ? " OR " : " WHERE ", i + 1, i + 1, i + 1, i + 1, i + 1, i + 1, i + 1);
+	it = select_images_where(st, nrefs ? where.buf : "", err);
+	for (i = 0; it && i < nrefs; i++)
+		sqlite3_bind_text(it->images, (int)i + 1, refs[i], -1, SQLITE_STATIC);
+	strbuf_release(&where);
 	return it;
 }
 
@@ -218,9 +229,9 @@ int store_build_image(struct bp_store *st, const struct bp_build *b, struct bp_i
 	 * of a report (its allocations were a fifth of the report's time) */
 	static const char sql[] =
 		"SELECT i.id, (SELECT count(*) FROM layer l WHERE l.image_id = i.id AND l.created_by IS NOT NULL)"
-		" FROM image i, build b WHERE b.id = ? AND (i.build_id = b.id OR " STORE_IMAGE_ID_MATCHES ")";
+		" FROM build b, image i WHERE b.id = ? AND " STORE_IMAGES_OF_BUILD
+		" AND (SELECT 1 FROM image LIMIT 1)";
 	struct store_image_iter *it;
-	char idbuf[32], *refs[1];
 	long id = 0, best = -1;
 	int rc;
 
@@ -242,14 +253,13 @@ int store_build_image(struct bp_store *st, const struct bp_build *b, struct bp_i
 		return store_fail(st, err, "cannot find a build's image");
 	if (!id)
 		return 0;
-	snprintf(idbuf, sizeof(idbuf), "%ld", id);
-	refs[0] = idbuf;
-	it = store_select_images(st, refs, 1, err);
+	/* by its key: as a ref, the id would be matched against every image's
+	 * ref, digest and image id, a scan of the images per build */
+	it = select_images_where(st, " WHERE i.id = ?", err);
 	if (!it)
 		return -1;
-	/* the id also matches refs that start with it; take the image itself */
-	while ((rc = store_image_next(it, img, err)) == 1 && img->id != id)
-		bp_image_release(img);
+	sqlite3_bind_int64(it->images, 1, id);
+	rc = store_image_next(it, img, err);
 	store_image_iter_free(it);
 	return rc;
 }

@@ -23,12 +23,32 @@ struct bp_store {
 };
 
 /* SQL: image i has the image id that build b's log named - the full
- * "sha256:<hex>" (BuildKit), its first 12 hex digits (legacy builder) or the
- * hex alone (buildah). */
-#define STORE_IMAGE_ID_MATCHES                                                           \
-	"(b.image_id IS NOT NULL AND length(b.image_id) >= 12 AND (i.image_id = b.image_id" \
-	" OR substr(i.image_id, 8, length(b.image_id)) = b.image_id"                         \
-	" OR 'sha256:' || b.image_id = i.image_id))"
+ * "sha256:<hex>" (BuildKit), or the hex alone (buildah) or its first 12 or
+ * more digits (legacy builder) after i's "sha256:". */
+#define STORE_IMAGE_ID_MATCHES                                                        \
+	"(length(b.image_id) >= 12 AND (i.image_id = b.image_id"                       \
+	" OR substr(i.image_id, 1, 7 + length(b.image_id)) = 'sha256:' || b.image_id))"
+
+/* The same match as ranges of the image_id indexes, one lookup per term
+ * instead of a scan: per build, of every image (a report over 2,000 builds
+ * beside 5,000 images took 9.6 s); per unlinked image, of every build (an
+ * ingest beside 5,000 images that no build made took 199 s).
+ *
+ * STORE_IMAGES_OF_BUILD: the images i of build b, linked to it or matching
+ * its image id (several builds, cold then warm, can make the very same
+ * image; it is linked to the first). An id that starts with
+ * P = "sha256:" || b.image_id lies in [P, P || U+10FFFF): image ids are
+ * ASCII hex. */
+#define STORE_IMAGES_OF_BUILD                                                            \
+	"(i.build_id = b.id OR (i.image_id = b.image_id AND length(b.image_id) >= 12)"      \
+	" OR (i.image_id >= 'sha256:' || b.image_id AND i.image_id < 'sha256:' || b.image_id" \
+	" || char(1114111) AND length(b.image_id) >= 12))"
+/* STORE_BUILDS_OF_IMAGE: the builds b whose image id image i has. A prefix
+ * of i's hex H of 12 digits or more lies in [H's first 12, H]; the exact
+ * match sorts out the rest of that range. */
+#define STORE_BUILDS_OF_IMAGE                                                          \
+	"((b.image_id = i.image_id OR (b.image_id >= substr(i.image_id, 8, 12)"           \
+	" AND b.image_id <= substr(i.image_id, 8))) AND " STORE_IMAGE_ID_MATCHES ")"
 
 /* Prepares sql into *stmt once per handle; later calls reset and reuse it
  * (parsing the same SQL per input was 10% of ingesting small logs). */

@@ -9,11 +9,6 @@
 
 #include "store_internal.h"
 
-/* An image is a build's when linked to it or when it has the image id the
- * build's log named: several builds (cold, then warm) can produce the very
- * same image. */
-#define IMAGE_OF_BUILD "(i.build_id = b.id OR " STORE_IMAGE_ID_MATCHES ")"
-
 struct store_iter {
 	struct bp_store *st;
 	sqlite3_stmt *builds, *steps, *labels;
@@ -44,10 +39,12 @@ struct store_iter *store_select_builds(struct bp_store *st, const struct bp_sele
 	it->with_steps = with_steps;
 	strbuf_addstr(&sql, "SELECT b.id, b.name, b.format, b.status, b.started_at, b.wall_s,"
 			    " b.image_ref, b.image_id, b.base_image, b.error, s.path,"
-			    " (SELECT size_bytes FROM image i WHERE i.size_bytes IS NOT NULL AND " IMAGE_OF_BUILD
-			    "  ORDER BY i.id DESC LIMIT 1),"
-			    " (SELECT compressed_bytes FROM image i WHERE i.compressed_bytes IS NOT NULL AND " IMAGE_OF_BUILD
-			    "  ORDER BY i.id DESC LIMIT 1)"
+			    " CASE WHEN (SELECT 1 FROM image LIMIT 1) THEN"
+			    " (SELECT size_bytes FROM image WHERE id = (SELECT max(i.id) FROM image i"
+			    "  WHERE i.size_bytes IS NOT NULL AND " STORE_IMAGES_OF_BUILD ")) END,"
+			    " CASE WHEN (SELECT 1 FROM image LIMIT 1) THEN"
+			    " (SELECT compressed_bytes FROM image WHERE id = (SELECT max(i.id) FROM image i"
+			    "  WHERE i.compressed_bytes IS NOT NULL AND " STORE_IMAGES_OF_BUILD ")) END"
 			    " FROM build b JOIN source s ON s.id = b.source_id WHERE 1");
 	if (sel->nranges) {
 		strbuf_addstr(&sql, " AND (");

@@ -5,11 +5,13 @@
  */
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "buildprof/analyzer.h"
 #include "buildprof/store.h"
+#include "../../store/store_internal.h" /* the handle, to count its scans */
 #include "unit.h"
 
 static char dir[] = "/tmp/bp-unit-XXXXXX";
@@ -668,6 +670,108 @@ static void test_link_images(void)
 	store_close(st);
 }
 
+/* Steps every prepared statement that reads images took in full scans of
+ * a table (SQLite counts them per statement). */
+static int image_scan_steps(struct bp_store *st)
+{
+	sqlite3_stmt *q = NULL;
+	int n = 0;
+
+	while ((q = sqlite3_next_stmt(st->db, q)))
+		if (strstr(sqlite3_sql(q), "image i"))
+			n += sqlite3_stmt_status(q, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
+	return n;
+}
+
+/* Which images are a build's: the one linked to it, or one with the image
+ * id its log named in any of its forms; an id that only sorts between
+ * them, or is too short to say, is not. Each lookup goes through the
+ * indexes: beside 200 images no build made, no statement that reads images
+ * scans more than the 6 build rows of the selection itself (a scan of the
+ * images per build, or of the builds per unlinked image, made reports and
+ * ingests beside thousands of images take minutes). */
+static void test_image_matches(void)
+{
+	static const char hex[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	static const struct { const char *name, *image_id; long long size; } builds[] = {
+		{ "full", "sha256:" "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 4000 },
+		{ "legacy", "0123456789ab", 4000 },
+		{ "buildah", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 4000 },
+		{ "between", "0123456789ab0", -1 }, /* in [first 12, hex], not a prefix */
+		{ "too-short", "0123456789a", -1 },
+		{ "other", "fedcba9876543210", -1 },
+		/* sorts between the first 12 digits and the whole of the last
+		 * image's id, but is no prefix of it: that image stays unlinked */
+		{ "near", "abcdefabcdef0", -1 },
+	};
+	char path[256], id[80];
+	struct bp_selector sel;
+	struct bp_error err;
+	struct bp_store *st;
+	struct store_iter *it;
+	struct bp_image img;
+	struct bp_build b;
+	long src;
+	size_t i;
+	int n = 0;
+
+	if (!(st = open_new(path, sizeof(path), "match.db", &err)))
+		return;
+	store_begin(st, &err);
+	src = store_put_source(st, "inspect", "images.json", &err);
+	for (i = 0; i <= 201; i++) {
+		bp_image_init(&img);
+		if (i == 200) {
+			snprintf(id, sizeof(id), "sha256:%s", hex);
+			img.size_bytes = 4000;
+		} else if (i == 201) {
+			snprintf(id, sizeof(id), "sha256:abcdefabcdef%.52s", hex + 1); /* 1234... */
+		} else {
+			snprintf(id, sizeof(id), "sha256:%064zx", i + 0xff00);
+		}
+		img.image_id = xstrdup(id);
+		CHECK(store_put_image(st, src, &img, &err) == 0);
+		bp_image_release(&img);
+	}
+	CHECK(store_link_images(st, &err) == 0);
+	CHECK(store_commit(st, &err) == 0);
+	for (i = 0; i < BP_ARRAY_SIZE(builds); i++)
+		CHECK(put_build_of(st, builds[i].name, builds[i].image_id) == 0);
+	/* linked to the first build that made it */
+	CHECK(query_rows(path, "SELECT 1 FROM image i JOIN build b ON b.id = i.build_id WHERE b.name = 'full'") == 1);
+	CHECK(query_rows(path, "SELECT 1 FROM image WHERE build_id IS NOT NULL") == 1);
+
+	bp_selector_init(&sel);
+	bp_error_init(&err);
+	it = store_select_builds(st, &sel, 0, &err);
+	while (it && store_iter_next(it, &b, &err) == 1) {
+		int found;
+		for (i = 0; i < BP_ARRAY_SIZE(builds) && strcmp(builds[i].name, b.name); i++)
+			;
+		CHECK(i < BP_ARRAY_SIZE(builds));
+		if (i < BP_ARRAY_SIZE(builds)) {
+			if (b.image_size != builds[i].size)
+				printf("  build %s: image size %lld, want %lld\n", b.name, b.image_size, builds[i].size);
+			CHECK(b.image_size == builds[i].size);
+			found = store_build_image(st, &b, &img, &err);
+			CHECK(found == (builds[i].size > 0));
+			if (found == 1) {
+				CHECK_STR(img.image_id, "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+				bp_image_release(&img);
+			}
+		}
+		n++;
+		bp_build_release(&b);
+	}
+	CHECK_INT(n, (long)BP_ARRAY_SIZE(builds));
+	n = image_scan_steps(st);
+	if (n > (int)BP_ARRAY_SIZE(builds))
+		printf("  statements that read images took %d steps of full scans\n", n);
+	CHECK(n <= (int)BP_ARRAY_SIZE(builds));
+	store_iter_free(it);
+	store_close(st);
+}
+
 void test_store(void)
 {
 	char cmd[64];
@@ -685,6 +789,7 @@ void test_store(void)
 	test_migrate_v3();
 	test_migrate_v4();
 	test_link_images();
+	test_image_matches();
 	test_name_history();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
