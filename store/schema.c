@@ -139,6 +139,17 @@ static const char *const migrations[] = {
 	"  'CHECK (" BUILD_STATUS_CHECK ")')"
 	"  WHERE type = 'table' AND name = 'build';"
 	"PRAGMA writable_schema = RESET;",
+
+	/* 5 -> 6: a job's history (store_job_history) walks the pipelines of
+	 * its project and ref newest first from a given time and finds the job
+	 * by name in each; where pipelines have no time (those known from a
+	 * job list have none) it walks the jobs of that name newest first.
+	 * Without these, every pipeline of the project was read for every job
+	 * shown. job(pipeline_id) is a prefix of the new job index, so it goes. */
+	"CREATE INDEX IF NOT EXISTS pipeline_history ON pipeline(provider, project, ref, coalesce(created_at, started_at));"
+	"DROP INDEX IF EXISTS job_pipeline;"
+	"CREATE INDEX IF NOT EXISTS job_pipeline_name ON job(pipeline_id, name);"
+	"CREATE INDEX IF NOT EXISTS job_name ON job(name);",
 };
 
 int store_schema_version(void)

@@ -352,31 +352,67 @@ int store_job_builds(struct bp_store *st, const struct bp_pipeline *p, const str
 	return 0;
 }
 
+/* Steps q (bound) to its end, handing fn each run; returns the runs seen,
+ * or -1. */
+static long job_runs(struct bp_store *st, sqlite3_stmt *q,
+		     void (*fn)(void *ctx, const char *status, double duration_s), void *ctx,
+		     struct bp_error *err)
+{
+	long n = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		fn(ctx, (const char *)sqlite3_column_text(q, 0),
+		   sqlite3_column_type(q, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 1));
+		n++;
+	}
+	sqlite3_reset(q);
+	return rc == SQLITE_DONE ? n : store_fail(st, err, "cannot read job history");
+}
+
+/* Newest first by the pipeline's time, which is an index's last column
+ * (pipeline_history): the walk starts at p's time and stops after limit
+ * runs. Pipelines with no time come last, as the ORDER BY of one query over
+ * both had them; that query could use no index for the time and so read
+ * every pipeline of the project per job: `pipelines` over 10,000 of them
+ * did not finish in 5 minutes (GitLab pipelines known from their job lists
+ * have no time, so it was the undated ones). */
 int store_job_history(struct bp_store *st, const struct bp_pipeline *p, const char *name, long limit,
 		      void (*fn)(void *ctx, const char *status, double duration_s), void *ctx,
 		      struct bp_error *err)
 {
-	static const char sql[] =
-		"SELECT j.status, j.duration_s FROM job j JOIN pipeline q ON q.id = j.pipeline_id"
-		" WHERE q.provider = ?1 AND q.project IS ?2 AND q.ref IS ?3 AND j.name = ?4"
-		" AND coalesce(q.created_at, q.started_at, 0) <= coalesce(?5, 1e18)"
+#define JOB_HISTORY_OF(join)                                                                   \
+	"SELECT j.status, j.duration_s FROM " join " ON j.pipeline_id = q.id"                    \
+	" WHERE q.provider = ?1 AND q.project IS ?2 AND q.ref IS ?3 AND j.name = ?4"
+	static const char timed[] = JOB_HISTORY_OF("pipeline q JOIN job j")
+		" AND coalesce(q.created_at, q.started_at) <= coalesce(?5, 1e18)"
 		" ORDER BY coalesce(q.created_at, q.started_at) DESC, j.id DESC LIMIT ?6";
-	sqlite3_stmt *q = NULL;
-	int rc;
+	/* the jobs of that name newest first (CROSS JOIN keeps them outside):
+	 * from the pipeline side, every undated pipeline of the project would
+	 * be read and sorted */
+	static const char untimed[] = JOB_HISTORY_OF("job j CROSS JOIN pipeline q")
+		" AND coalesce(q.created_at, q.started_at) IS NULL AND 0 <= coalesce(?5, 1e18)"
+		" ORDER BY j.id DESC LIMIT ?6";
+#undef JOB_HISTORY_OF
+	sqlite3_stmt **qs[2] = { &st->job_history, &st->job_history_untimed };
+	const char *sql[2] = { timed, untimed };
+	long got = 0, n;
+	int k;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
-		return store_fail(st, err, "cannot read job history");
-	bind_text(q, 1, p->provider);
-	bind_text(q, 2, p->project);
-	bind_text(q, 3, p->ref);
-	bind_text(q, 4, name);
-	bind_real(q, 5, !isnan(p->created_at) ? p->created_at : p->started_at);
-	sqlite3_bind_int64(q, 6, limit);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		fn(ctx, (const char *)sqlite3_column_text(q, 0),
-		   sqlite3_column_type(q, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(q, 1));
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, err, "cannot read job history");
+	for (k = 0; k < 2 && got < limit; k++) {
+		sqlite3_stmt *q;
+		if (store_prepare(st, qs[k], sql[k], err))
+			return -1;
+		q = *qs[k];
+		bind_text(q, 1, p->provider);
+		bind_text(q, 2, p->project);
+		bind_text(q, 3, p->ref);
+		bind_text(q, 4, name);
+		bind_real(q, 5, !isnan(p->created_at) ? p->created_at : p->started_at);
+		sqlite3_bind_int64(q, 6, limit - got);
+		if ((n = job_runs(st, q, fn, ctx, err)) < 0)
+			return -1;
+		got += n;
+	}
 	return 0;
 }

@@ -772,6 +772,144 @@ static void test_image_matches(void)
 	store_close(st);
 }
 
+struct runs {
+	double d[256];
+	int n;
+};
+
+static void add_run(void *ctx, const char *status, double duration_s)
+{
+	struct runs *r = ctx;
+
+	(void)status;
+	if (r->n < (int)BP_ARRAY_SIZE(r->d))
+		r->d[r->n++] = duration_s;
+}
+
+/* Stores pipeline number i of project/ref with one job "build" that took i
+ * seconds; dated (created at i) or not. */
+static void put_pipeline_of(struct bp_store *st, long src, const char *project, const char *ref, int i,
+			    int dated, struct bp_pipeline *keep)
+{
+	struct bp_pipeline p;
+	struct bp_error err;
+	struct bp_job *j;
+	char id[32];
+
+	bp_error_init(&err);
+	bp_pipeline_init(&p);
+	p.provider = xstrdup("gitlab");
+	snprintf(id, sizeof(id), "%s-%s-%d", project, ref, i);
+	p.external_id = xstrdup(id);
+	p.project = xstrdup(project);
+	p.ref = xstrdup(ref);
+	p.created_at = dated ? i : NAN;
+	j = bp_pipeline_add_job(&p);
+	j->external_id = xstrdup(id);
+	j->name = xstrdup("build");
+	j->duration_s = i;
+	CHECK(store_put_pipeline(st, src, &p, &err) == 0);
+	if (keep)
+		*keep = p;
+	else
+		bp_pipeline_release(&p);
+}
+
+/* SQLite calls this every 100 VM instructions its handle runs. */
+static int count_vm_steps(void *ctx)
+{
+	*(long *)ctx += 100;
+	return 0;
+}
+
+/* The last runs of a job over n pipelines of a project and ref, the first
+ * half dated, the rest not, among others of another project and ref and a
+ * project with undated pipelines only. out: the history of the pipeline
+ * dated n/4 (limit 5, then n/4 + 3) and of an undated one (n/2 + 2).
+ * *steps: the VM instructions SQLite ran for a limit of 5 from each side
+ * (to the hundred): the dated pipeline's, and the undated-only project's
+ * last. */
+static void job_history_over(int n, struct runs out[3], long *steps)
+{
+	struct bp_pipeline dated, undated, alone;
+	char path[256], name[32];
+	struct runs five;
+	struct bp_error err;
+	struct bp_store *st;
+	long src;
+	int i;
+
+	memset(out, 0, 3 * sizeof(*out));
+	snprintf(name, sizeof(name), "history%d.db", n);
+	if (!(st = open_new(path, sizeof(path), name, &err)))
+		return;
+	store_begin(st, &err);
+	src = store_put_source(st, "gitlab-jobs", name, &err);
+	for (i = 1; i <= n; i++) {
+		put_pipeline_of(st, src, "grp/app", "main", i, i <= n / 2,
+				i == n / 4 ? &dated : i == n ? &undated : NULL);
+		if (i % 4 == 0)
+			put_pipeline_of(st, src, "grp/alone", "main", 1000 + i, 0, i == n ? &alone : NULL);
+		if (i % (n / 4) == 0)
+			put_pipeline_of(st, src, "grp/app", "dev", 2000 + i, i % 2, NULL);
+	}
+	CHECK(store_commit(st, &err) == 0);
+	CHECK(store_job_history(st, &dated, "build", 5, add_run, &out[0], &err) == 0);
+	CHECK(store_job_history(st, &dated, "build", n / 4 + 3, add_run, &out[1], &err) == 0);
+	CHECK(store_job_history(st, &undated, "build", n / 2 + 2, add_run, &out[2], &err) == 0);
+	five.n = 0;
+	*steps = 0;
+	sqlite3_progress_handler(st->db, 100, count_vm_steps, steps);
+	CHECK(store_job_history(st, &dated, "build", 5, add_run, &five, &err) == 0);
+	CHECK(store_job_history(st, &alone, "build", 5, add_run, &five, &err) == 0);
+	sqlite3_progress_handler(st->db, 0, NULL, NULL);
+	/* dated n/4 down to n/4 - 4, then the undated-only project's last 5 */
+	CHECK(five.n == 10 && five.d[0] == n / 4 && five.d[5] == 1000 + n && five.d[9] == 1000 + n - 16);
+	bp_pipeline_release(&dated);
+	bp_pipeline_release(&undated);
+	bp_pipeline_release(&alone);
+	store_close(st);
+}
+
+/* Newest first by pipeline time up to the pipeline's own, then undated
+ * pipelines newest job first; only the same provider, project and ref. The
+ * work does not grow with the pipelines: both histories walk an index from
+ * where they start (a query per job that read every pipeline of the
+ * project made `pipelines` over 10,000 of them run for minutes). */
+static void test_job_history(void)
+{
+	struct runs small[3], big[3];
+	long steps_small = 0, steps_big = 0;
+	int i, ok = 1;
+
+	job_history_over(40, small, &steps_small);
+	job_history_over(320, big, &steps_big);
+	/* dated 80: 80 79 78 77 76 */
+	CHECK_INT(big[0].n, 5);
+	for (i = 0; i < big[0].n; i++)
+		ok &= big[0].d[i] == 80 - i;
+	/* all 80 dated up to it, then the undated newest first: 320 319 318 */
+	CHECK_INT(big[1].n, 83);
+	for (i = 0; i < 80 && i < big[1].n; i++)
+		ok &= big[1].d[i] == 80 - i;
+	for (i = 80; i < big[1].n; i++)
+		ok &= big[1].d[i] == 320 - (i - 80);
+	/* an undated pipeline: every dated one (160..1), then undated 320 319 */
+	CHECK_INT(big[2].n, 162);
+	for (i = 0; i < 160 && i < big[2].n; i++)
+		ok &= big[2].d[i] == 160 - i;
+	ok &= big[2].n == 162 && big[2].d[160] == 320 && big[2].d[161] == 319;
+	CHECK(ok);
+	CHECK(small[2].n == 22 && small[2].d[19] == 1 && small[2].d[20] == 40 && small[2].d[21] == 39);
+	/* 8 times the pipelines, the same walk: within a few hundred VM
+	 * instructions (the query that read every pipeline took 15,000 against
+	 * 1,900) */
+	if (steps_big > steps_small + 300)
+		printf("  job history: %ld VM instructions over 320 pipelines, %ld over 40\n", steps_big,
+		       steps_small);
+	CHECK(steps_big <= steps_small + 300);
+}
+
 void test_store(void)
 {
 	char cmd[64];
@@ -790,6 +928,7 @@ void test_store(void)
 	test_migrate_v4();
 	test_link_images();
 	test_image_matches();
+	test_job_history();
 	test_name_history();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
