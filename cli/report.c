@@ -45,24 +45,42 @@ struct report_run {
 	struct bp_hash_index hist_index; /* hist by name */
 	char **pipelines;           /* CI pipeline ids the builds ran in (their labels) */
 	size_t npipelines, alloc_pipelines;
+	struct bp_hash_index pipeline_index; /* pipelines by id */
 	int failed;
 };
 
-/* Remembers the pipeline a build ran in: CI_PIPELINE_ID or GITHUB_RUN_ID. */
+struct pipeline_key {
+	const struct report_run *run;
+	const char *id;
+};
+
+static int pipeline_is(const void *ctx, size_t pos)
+{
+	const struct pipeline_key *k = ctx;
+
+	return !strcmp(k->run->pipelines[pos], k->id);
+}
+
+/* Remembers the pipeline a build ran in: CI_PIPELINE_ID or GITHUB_RUN_ID.
+ * Each once, looked up by hash: a report over 40,000 builds of as many
+ * pipelines compared each id with all before it. */
 static void note_pipeline(struct report_run *run, const struct bp_build *b)
 {
 	const char *id = bp_build_label(b, "CI_PIPELINE_ID");
-	size_t i;
+	struct pipeline_key k = { run, NULL };
+	uint64_t hash;
 
 	if (!id)
 		id = bp_build_label(b, "GITHUB_RUN_ID");
 	if (!id)
 		return;
-	for (i = 0; i < run->npipelines; i++)
-		if (!strcmp(run->pipelines[i], id))
-			return;
+	k.id = id;
+	hash = bp_hash_str(BP_HASH_INIT, id);
+	if (bp_hash_index_find(&run->pipeline_index, hash, pipeline_is, &k) >= 0)
+		return;
 	BP_GROW(run->pipelines, run->npipelines + 1, run->alloc_pipelines);
 	run->pipelines[run->npipelines++] = xstrdup(id);
+	bp_hash_index_add(&run->pipeline_index, run->npipelines - 1, hash, run->npipelines);
 }
 
 /* Shows the pipelines of the selected builds, when the format does. */
@@ -75,19 +93,13 @@ static void report_pipelines(struct report_run *run)
 	if (!run->fmt->pipeline || !run->npipelines)
 		return;
 	bp_error_init(&err);
-	it = store_select_pipelines(run->st, run->pipelines, run->npipelines, &err);
+	/* the label holds the provider's id */
+	it = store_select_pipeline_runs(run->st, run->pipelines, run->npipelines, &err);
 	while (it && store_pipeline_next(it, &p, &err) == 1) {
 		struct analyzer_timeline t;
-		/* the label holds the provider's id; refs also match stored ids and refs */
-		size_t i;
-		int ours = 0;
-		for (i = 0; i < run->npipelines; i++)
-			ours |= !strcmp(run->pipelines[i], p.external_id);
-		if (ours) {
-			analyzer_pipeline_timeline(&p, &t);
-			run->fmt->pipeline(run->state, &p, &t);
-			analyzer_timeline_release(&t);
-		}
+		analyzer_pipeline_timeline(&p, &t);
+		run->fmt->pipeline(run->state, &p, &t);
+		analyzer_timeline_release(&t);
 		bp_pipeline_release(&p);
 	}
 	if (bp_error_isset(&err)) {
@@ -294,6 +306,7 @@ out:
 	for (size_t i = 0; i < run.npipelines; i++)
 		free(run.pipelines[i]);
 	free(run.pipelines);
+	bp_hash_index_release(&run.pipeline_index);
 	return rc;
 }
 

@@ -211,20 +211,23 @@ struct store_pipeline_iter {
 	sqlite3_stmt *pipelines, *jobs, *steps;
 };
 
-struct store_pipeline_iter *store_select_pipelines(struct bp_store *st, char *const refs[],
-						   size_t nrefs, struct bp_error *err)
+/* Pipelines whose row matches where, oldest first, with their jobs and
+ * steps on next. where may use ?1, bound to ids as a JSON array: a list of
+ * any length is one parameter, and SQLite makes it a set once. As OR'ed
+ * terms, a report over builds of some 250 pipelines made an expression
+ * deeper than SQLite allows, and every pipeline was compared with every id. */
+static struct store_pipeline_iter *select_pipelines_where(struct bp_store *st, const char *where,
+							  char *const ids[], size_t nids,
+							  struct bp_error *err)
 {
 	struct store_pipeline_iter *it = xcalloc(1, sizeof(*it));
-	struct strbuf sql = STRBUF_INIT;
+	struct strbuf sql = STRBUF_INIT, json = STRBUF_INIT;
 	size_t i;
 
 	it->st = st;
-	strbuf_addstr(&sql, "SELECT id, provider, external_id, project, name, ref, sha, status, created_at,"
-			    " started_at, finished_at, duration_s, queued_s FROM pipeline");
-	for (i = 0; i < nrefs; i++)
-		strbuf_addf(&sql, "%sCAST(id AS TEXT) = ?%zu OR external_id = ?%zu OR project = ?%zu OR ref = ?%zu",
-			    i ? " OR " : " WHERE ", i + 1, i + 1, i + 1, i + 1);
-	strbuf_addstr(&sql, " ORDER BY coalesce(created_at, started_at), id");
+	strbuf_addf(&sql, "SELECT id, provider, external_id, project, name, ref, sha, status, created_at,"
+			  " started_at, finished_at, duration_s, queued_s FROM pipeline%s"
+			  " ORDER BY coalesce(created_at, started_at), id", where);
 	if (sqlite3_prepare_v2(st->db, sql.buf, -1, &it->pipelines, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(st->db, "SELECT id, external_id, name, stage, status, created_at, started_at,"
 				       " finished_at, duration_s, queued_s, runner, attempt FROM job"
@@ -237,10 +240,35 @@ struct store_pipeline_iter *store_select_pipelines(struct bp_store *st, char *co
 		store_pipeline_iter_free(it);
 		return NULL;
 	}
-	for (i = 0; i < nrefs; i++)
-		sqlite3_bind_text(it->pipelines, (int)i + 1, refs[i], -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(it->pipelines)) {
+		strbuf_addch(&json, '[');
+		for (i = 0; i < nids; i++) {
+			strbuf_addstr(&json, i ? ",\"" : "\"");
+			strbuf_add_json_escaped(&json, ids[i]);
+			strbuf_addch(&json, '"');
+		}
+		strbuf_addch(&json, ']');
+		sqlite3_bind_text(it->pipelines, 1, json.buf, (int)json.len, SQLITE_TRANSIENT);
+	}
+	strbuf_release(&json);
 	strbuf_release(&sql);
 	return it;
+}
+
+#define IN_IDS "IN (SELECT value FROM json_each(?1))"
+
+struct store_pipeline_iter *store_select_pipelines(struct bp_store *st, char *const refs[],
+						   size_t nrefs, struct bp_error *err)
+{
+	return select_pipelines_where(st, nrefs ? " WHERE CAST(id AS TEXT) " IN_IDS " OR external_id " IN_IDS
+						  " OR project " IN_IDS " OR ref " IN_IDS : "",
+				      refs, nrefs, err);
+}
+
+struct store_pipeline_iter *store_select_pipeline_runs(struct bp_store *st, char *const ids[], size_t nids,
+						       struct bp_error *err)
+{
+	return select_pipelines_where(st, " WHERE external_id " IN_IDS, ids, nids, err);
 }
 
 static char *text_at(sqlite3_stmt *q, int i)

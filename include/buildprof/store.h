@@ -104,6 +104,10 @@ int store_pipeline_status(struct bp_store *st, const char *provider, const char 
 struct store_pipeline_iter;
 struct store_pipeline_iter *store_select_pipelines(struct bp_store *st, char *const refs[],
 						   size_t nrefs, struct bp_error *err);
+/* The same for the pipelines whose provider id is one of ids (the
+ * CI_PIPELINE_ID or GITHUB_RUN_ID labels of builds), as many as there are. */
+struct store_pipeline_iter *store_select_pipeline_runs(struct bp_store *st, char *const ids[], size_t nids,
+						       struct bp_error *err);
 /* Fills *p (bp_pipeline_release it): 1, 0 at the end, -1. */
 int store_pipeline_next(struct store_pipeline_iter *it, struct bp_pipeline *p, struct bp_error *err);
 void store_pipeline_iter_free(struct store_pipeline_iter *it);

@@ -910,6 +910,68 @@ static void test_job_history(void)
 	CHECK(steps_big <= steps_small + 300);
 }
 
+/* Pipelines picked by any number of ids: a report over builds of 600
+ * pipelines lists those 600 (OR'ed terms for them made an expression
+ * SQLite refused past some 250), oldest first, and an id no pipeline has
+ * adds nothing; `pipelines` refs match ids, provider ids, projects and refs. */
+static void test_many_pipelines(void)
+{
+	enum { N = 600 };
+	static char *ids[N + 2], *refs[N];
+	char path[256], id[48];
+	struct store_pipeline_iter *it;
+	struct bp_pipeline p;
+	struct bp_error err;
+	struct bp_store *st;
+	long src, last = 0;
+	int i, n = 0, ordered = 1;
+
+	if (!(st = open_new(path, sizeof(path), "pipelines.db", &err)))
+		return;
+	store_begin(st, &err);
+	src = store_put_source(st, "gitlab-jobs", "jobs.json", &err);
+	/* dated newest first in insertion order: the listing must sort them */
+	for (i = 1; i <= N + 50; i++)
+		put_pipeline_of(st, src, i % 2 ? "grp/a" : "grp/b", "main", N + 50 - i + 1, 1, NULL);
+	CHECK(store_commit(st, &err) == 0);
+	for (i = 0; i < N; i++) {
+		snprintf(id, sizeof(id), "%s-main-%d", (N + 50 - i) % 2 ? "grp/a" : "grp/b", i + 1);
+		ids[i] = xstrdup(id);
+	}
+	ids[N] = xstrdup("no-such-pipeline");
+	ids[N + 1] = xstrdup("caf\351"); /* not UTF-8: matches nothing, breaks nothing */
+	it = store_select_pipeline_runs(st, ids, N + 2, &err);
+	CHECK(it != NULL);
+	while (it && store_pipeline_next(it, &p, &err) == 1) {
+		ordered &= p.created_at > last;
+		last = (long)p.created_at;
+		n++;
+		bp_pipeline_release(&p);
+	}
+	store_pipeline_iter_free(it);
+	CHECK_INT(n, N);
+	CHECK(ordered);
+
+	/* refs: a provider id (of grp/b), a project (grp/a, 325 pipelines), a
+	 * store id (2, of grp/b), and unknown ones */
+	refs[0] = ids[0];
+	refs[1] = "grp/a";
+	refs[2] = "2";
+	for (i = 3; i < N; i++)
+		refs[i] = ids[N];
+	n = 0;
+	it = store_select_pipelines(st, refs, N, &err);
+	while (it && store_pipeline_next(it, &p, &err) == 1) {
+		n++;
+		bp_pipeline_release(&p);
+	}
+	store_pipeline_iter_free(it);
+	CHECK_INT(n, (N + 50) / 2 + 2);
+	for (i = 0; i < N + 2; i++)
+		free(ids[i]);
+	store_close(st);
+}
+
 void test_store(void)
 {
 	char cmd[64];
@@ -929,6 +991,7 @@ void test_store(void)
 	test_link_images();
 	test_image_matches();
 	test_job_history();
+	test_many_pipelines();
 	test_name_history();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
