@@ -21,7 +21,8 @@ static double *sorted_copy(const double *v, size_t n)
 {
 	double *s = xcalloc(n ? n : 1, sizeof(*s));
 
-	memcpy(s, v, n * sizeof(*s));
+	if (n) /* v may be NULL then */
+		memcpy(s, v, n * sizeof(*s));
 	analyzer_sort(s, n);
 	return s;
 }
@@ -48,8 +49,8 @@ double analyzer_quantile(const double *v, size_t n, double p)
 {
 	double *s, r;
 
-	if (n == 1) /* most steps of a long history: no copy to sort */
-		return v[0];
+	if (n <= 1) /* most steps of a long history: no copy to sort */
+		return n ? v[0] : NAN;
 	s = sorted_copy(v, n);
 	r = analyzer_quantile_sorted(s, n, p);
 	free(s);
