@@ -145,6 +145,14 @@ record "ingest $npipe GitLab pipelines (s)" "s" "$med" "$mn" "$mx" "$pmed" "peer
 # the floor under it: jansson parsing the same files, nothing else
 read -r med mn mx < <(job 3)
 record "parse $npipe GitLab pipelines, jansson (s)" "s" "$med" "$mn" "$mx" "$pmed" "peer_gitlab.sh (jq)" speedup ""
+# listing them back, each job with its last 10 runs (the default --history),
+# against one scan of the job table: no target, but a per-job query that
+# reads every pipeline shows here at once (it once took minutes)
+time_jobs : "$(cmd sqlite3 "$work/gl.db" "SELECT count(*), sum(duration_s) FROM job")" \
+	: "$(cmd "$bin" --db "$work/gl.db" pipelines)"
+read -r smed _ _ < <(job 1)
+read -r med mn mx < <(job 2)
+record "pipelines over $npipe GitLab pipelines (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of job" cost ""
 
 # --- peak RSS on one long log: must not grow with the input
 echo "bench: peak RSS on a ${big_mb} MB log" >&2
