@@ -120,6 +120,7 @@ struct analyzer_summary {
 	char *group_by;             /* "base" or "label:K", NULL for no grouping */
 	struct analyzer_group *groups;
 	size_t ngroups, alloc_groups;
+	struct bp_hash_index group_index; /* groups by key */
 	long builds;
 	long by_status[3];          /* indexed by enum bp_build_status */
 	long steps_total, steps_cached;

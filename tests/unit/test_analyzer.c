@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "buildprof/analyzer.h"
 #include "buildprof/report.h"
@@ -149,6 +150,47 @@ static void test_summary(void)
 	analyzer_summary_release(&sum);
 	bp_build_release(&a);
 	bp_build_release(&b);
+}
+
+/* Grouped by a label with many values: 3,000 builds under 1,000 commits
+ * (three each, the third without the label: "(unknown)"), in the order
+ * they came, each group with its own builds. */
+static void test_summary_groups(void)
+{
+	struct analyzer_summary sum;
+	struct analyzer_build_stats s;
+	struct bp_build b;
+	char value[16];
+	int i, ok = 1;
+
+	analyzer_summary_init(&sum, 0);
+	CHECK(analyzer_summary_group_by(&sum, "label:commit") == 0);
+	for (i = 0; i < 3000; i++) {
+		bp_build_init(&b);
+		b.id = i + 1;
+		b.wall_s = i % 1000;
+		snprintf(value, sizeof(value), "c%d", i % 1000);
+		if (i % 3)
+			bp_build_set_label(&b, "commit", value);
+		analyzer_build_stats(&b, &s);
+		analyzer_summary_add(&sum, &b, &s);
+		bp_build_release(&b);
+	}
+	analyzer_summary_finish(&sum);
+	CHECK_INT((long)sum.ngroups, 1001);
+	for (i = 0; i < (int)sum.ngroups; i++) {
+		const struct analyzer_group *g = &sum.groups[i];
+		if (!strcmp(g->key, "(unknown)")) {
+			ok &= g->n == 1000;
+			continue;
+		}
+		/* c<k>: builds k, k + 1000, k + 2000 less the unlabelled one */
+		ok &= g->n == 2 && g->median_s == atoi(g->key + 1);
+	}
+	CHECK(ok);
+	CHECK_STR(sum.groups[0].key, "(unknown)");
+	CHECK_STR(sum.groups[1].key, "c1");
+	analyzer_summary_release(&sum);
 }
 
 /* A hand-drawn build:  a [0,1]  b [1,5]  c [1,3]  d [5,6]  e cached at 3,
@@ -446,4 +488,5 @@ void test_analyzer(void)
 	test_selector_words();
 	test_stats();
 	test_summary();
+	test_summary_groups();
 }
