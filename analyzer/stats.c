@@ -3,6 +3,7 @@
  * and the running summary over a selection of builds.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,26 +98,14 @@ static void slow_release(struct analyzer_slow_step *r)
 	free(r->text);
 }
 
-struct group_key {
-	const struct analyzer_summary *sum;
-	const char *key;
-};
-
-static int group_is(const void *ctx, size_t pos)
-{
-	const struct group_key *k = ctx;
-
-	return !strcmp(k->sum->groups[pos].key, k->key);
-}
-
 /* The group of key, found by hash (a label with a value per build, a
  * commit say, makes as many groups as builds: comparing each build's key
  * with every group before it took 7.7 s over 40,000), or made. */
 static struct analyzer_group *group_of(struct analyzer_summary *sum, const char *key)
 {
-	struct group_key k = { sum, key };
 	uint64_t hash = bp_hash_str(BP_HASH_INIT, key);
-	long pos = bp_hash_index_find(&sum->group_index, hash, group_is, &k);
+	long pos = bp_hash_index_find_key(&sum->group_index, hash, key, sum->groups, sizeof(*sum->groups),
+					  offsetof(struct analyzer_group, key));
 	struct analyzer_group *g;
 
 	if (pos >= 0)

@@ -3,6 +3,7 @@
  * chosen output format. Reads, analyses and renders one build at a time.
  */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,34 +50,20 @@ struct report_run {
 	int failed;
 };
 
-struct pipeline_key {
-	const struct report_run *run;
-	const char *id;
-};
-
-static int pipeline_is(const void *ctx, size_t pos)
-{
-	const struct pipeline_key *k = ctx;
-
-	return !strcmp(k->run->pipelines[pos], k->id);
-}
-
 /* Remembers the pipeline a build ran in: CI_PIPELINE_ID or GITHUB_RUN_ID.
  * Each once, looked up by hash: a report over 40,000 builds of as many
  * pipelines compared each id with all before it. */
 static void note_pipeline(struct report_run *run, const struct bp_build *b)
 {
 	const char *id = bp_build_label(b, "CI_PIPELINE_ID");
-	struct pipeline_key k = { run, NULL };
 	uint64_t hash;
 
 	if (!id)
 		id = bp_build_label(b, "GITHUB_RUN_ID");
 	if (!id)
 		return;
-	k.id = id;
 	hash = bp_hash_str(BP_HASH_INIT, id);
-	if (bp_hash_index_find(&run->pipeline_index, hash, pipeline_is, &k) >= 0)
+	if (bp_hash_index_find_key(&run->pipeline_index, hash, id, run->pipelines, sizeof(*run->pipelines), 0) >= 0)
 		return;
 	BP_GROW(run->pipelines, run->npipelines + 1, run->alloc_pipelines);
 	run->pipelines[run->npipelines++] = xstrdup(id);
@@ -129,23 +116,11 @@ static void add_history(void *ctx, const char *stage, const char *text, double d
 	analyzer_history_add(ctx, stage, text, d);
 }
 
-struct name_key {
-	const struct report_run *run;
-	const char *name;
-};
-
-static int history_is(const void *ctx, size_t pos)
-{
-	const struct name_key *k = ctx;
-
-	return !strcmp(k->run->hist[pos].name, k->name);
-}
-
 static struct named_history *named(struct report_run *run, const char *name)
 {
-	struct name_key k = { run, name };
 	uint64_t hash = bp_hash_str(BP_HASH_INIT, name);
-	long pos = bp_hash_index_find(&run->hist_index, hash, history_is, &k);
+	long pos = bp_hash_index_find_key(&run->hist_index, hash, name, run->hist, sizeof(*run->hist),
+					  offsetof(struct named_history, name));
 	struct named_history *nh;
 
 	if (pos >= 0)

@@ -55,6 +55,29 @@ long bp_hash_index_find(const struct bp_hash_index *ix, uint64_t hash,
 	return -1;
 }
 
+struct str_key {
+	const char *key;
+	const char *base;
+	size_t size, offset;
+};
+
+static int same_key(const void *ctx, size_t pos)
+{
+	const struct str_key *k = ctx;
+	const char *at;
+
+	memcpy(&at, k->base + pos * k->size + k->offset, sizeof(at));
+	return !strcmp(at, k->key);
+}
+
+long bp_hash_index_find_key(const struct bp_hash_index *ix, uint64_t hash, const char *key, const void *base,
+			    size_t size, size_t offset)
+{
+	struct str_key k = { key, base, size, offset };
+
+	return bp_hash_index_find(ix, hash, same_key, &k);
+}
+
 static void put(struct bp_hash_index *ix, size_t pos1, uint64_t hash)
 {
 	size_t i;

@@ -184,6 +184,11 @@ uint64_t bp_hash_str(uint64_t h, const char *s);
 /* The position whose element has this hash and same() accepts, or -1. */
 long bp_hash_index_find(const struct bp_hash_index *ix, uint64_t hash,
 			int (*same)(const void *ctx, size_t pos), const void *ctx);
+/* The same for elements keyed by a string: base is the array (elements of
+ * size bytes), each with its key, a char *, at offset (offsetof); hash is
+ * bp_hash_str(BP_HASH_INIT, key). */
+long bp_hash_index_find_key(const struct bp_hash_index *ix, uint64_t hash, const char *key, const void *base,
+			    size_t size, size_t offset);
 /* Records element pos (absent so far; n elements now) under hash, growing
  * when needed. */
 void bp_hash_index_add(struct bp_hash_index *ix, size_t pos, uint64_t hash, size_t n);

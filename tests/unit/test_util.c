@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "unit.h"
@@ -142,6 +143,28 @@ static void test_hash_index(void)
 	CHECK(ok);
 	CHECK(ix.nslots >= 2 * n);
 	bp_hash_index_release(&ix);
+
+	/* elements keyed by a string inside them */
+	{
+		struct elem {
+			double weight;
+			char *name;
+		} elems[3] = { { 1, "alpha" }, { 2, "beta" }, { 3, "al" } };
+		for (i = 0; i < 3; i++)
+			bp_hash_index_add(&ix, i, bp_hash_str(BP_HASH_INIT, elems[i].name), i + 1);
+		for (i = 0; i < 3; i++)
+			CHECK_INT(bp_hash_index_find_key(&ix, bp_hash_str(BP_HASH_INIT, elems[i].name), elems[i].name,
+							 elems, sizeof(elems[0]), offsetof(struct elem, name)),
+				  (long)i);
+		CHECK_INT(bp_hash_index_find_key(&ix, bp_hash_str(BP_HASH_INIT, "alp"), "alp", elems, sizeof(elems[0]),
+						 offsetof(struct elem, name)),
+			  -1);
+		/* the right hash, another key: no match */
+		CHECK_INT(bp_hash_index_find_key(&ix, bp_hash_str(BP_HASH_INIT, "beta"), "betA", elems,
+						 sizeof(elems[0]), offsetof(struct elem, name)),
+			  -1);
+		bp_hash_index_release(&ix);
+	}
 
 	/* keys that share their bytes hash apart: where one string ends
 	 * counts, NULL is not "", and a byte past the eighth is not lost */
