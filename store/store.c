@@ -205,6 +205,22 @@ void store_rollback(struct bp_store *st)
 	}
 }
 
+void store_bind_strings(sqlite3_stmt *q, int param, char *const items[], size_t n)
+{
+	struct strbuf json = STRBUF_INIT;
+	size_t i;
+
+	strbuf_addch(&json, '[');
+	for (i = 0; i < n; i++) {
+		strbuf_addstr(&json, i ? ",\"" : "\"");
+		strbuf_add_json_escaped(&json, items[i]);
+		strbuf_addch(&json, '"');
+	}
+	strbuf_addch(&json, ']');
+	sqlite3_bind_text(q, param, json.buf, (int)json.len, SQLITE_TRANSIENT);
+	strbuf_release(&json);
+}
+
 int store_prepare(struct bp_store *st, sqlite3_stmt **stmt, const char *sql, struct bp_error *err)
 {
 	if (*stmt) {

@@ -146,17 +146,15 @@ struct store_image_iter *store_select_images(struct bp_store *st, char *const re
 					     struct bp_error *err)
 {
 	struct store_image_iter *it;
-	struct strbuf where = STRBUF_INIT;
-	size_t i;
 
-	for (i = 0; i < nrefs; i++)
-		strbuf_addf(&where, "%s(substr(i.ref, 1, length(?%zu)) = ?%zu OR substr(i.digest, 1, length(?%zu)) = ?%zu"
-				    " OR substr(i.image_id, 1, length(?%zu)) = ?%zu OR CAST(i.id AS TEXT) = ?%zu)",
-			    i ? " OR " : " WHERE ", i + 1, i + 1, i + 1, i + 1, i + 1, i + 1, i + 1);
-	it = select_images_where(st, nrefs ? where.buf : "", err);
-	for (i = 0; it && i < nrefs; i++)
-		sqlite3_bind_text(it->images, (int)i + 1, refs[i], -1, SQLITE_STATIC);
-	strbuf_release(&where);
+	/* each ref is a prefix of a ref, digest or image id, or a store id */
+	it = select_images_where(st, nrefs ? " WHERE EXISTS (SELECT 1 FROM json_each(?1) r WHERE"
+					     " substr(i.ref, 1, length(r.value)) = r.value"
+					     " OR substr(i.digest, 1, length(r.value)) = r.value"
+					     " OR substr(i.image_id, 1, length(r.value)) = r.value"
+					     " OR CAST(i.id AS TEXT) = r.value)" : "", err);
+	if (it && nrefs)
+		store_bind_strings(it->images, 1, refs, nrefs);
 	return it;
 }
 

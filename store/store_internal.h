@@ -51,6 +51,13 @@ struct bp_store {
 	"((b.image_id = i.image_id OR (b.image_id >= substr(i.image_id, 8, 12)"           \
 	" AND b.image_id <= substr(i.image_id, 8))) AND " STORE_IMAGE_ID_MATCHES ")"
 
+/* Binds items to parameter param of q as one JSON array of strings, for
+ * "IN (SELECT value FROM json_each(?N))" and the like: a list of any length
+ * is one parameter, where OR'ed terms per item made SQLite refuse an
+ * expression deeper than 1,000 (past some 250 pipeline ids, 1,000 image
+ * refs). */
+void store_bind_strings(sqlite3_stmt *q, int param, char *const items[], size_t n);
+
 /* Prepares sql into *stmt once per handle; later calls reset and reuse it
  * (parsing the same SQL per input was 10% of ingesting small logs). */
 int store_prepare(struct bp_store *st, sqlite3_stmt **stmt, const char *sql, struct bp_error *err);

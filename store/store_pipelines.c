@@ -212,17 +212,16 @@ struct store_pipeline_iter {
 };
 
 /* Pipelines whose row matches where, oldest first, with their jobs and
- * steps on next. where may use ?1, bound to ids as a JSON array: a list of
- * any length is one parameter, and SQLite makes it a set once. As OR'ed
- * terms, a report over builds of some 250 pipelines made an expression
- * deeper than SQLite allows, and every pipeline was compared with every id. */
+ * steps on next. where may use ?1, bound to ids (store_bind_strings), which
+ * SQLite makes a set once: as OR'ed terms, a report over builds of some 250
+ * pipelines made an expression deeper than SQLite allows, and every
+ * pipeline was compared with every id. */
 static struct store_pipeline_iter *select_pipelines_where(struct bp_store *st, const char *where,
 							  char *const ids[], size_t nids,
 							  struct bp_error *err)
 {
 	struct store_pipeline_iter *it = xcalloc(1, sizeof(*it));
-	struct strbuf sql = STRBUF_INIT, json = STRBUF_INIT;
-	size_t i;
+	struct strbuf sql = STRBUF_INIT;
 
 	it->st = st;
 	strbuf_addf(&sql, "SELECT id, provider, external_id, project, name, ref, sha, status, created_at,"
@@ -240,17 +239,8 @@ static struct store_pipeline_iter *select_pipelines_where(struct bp_store *st, c
 		store_pipeline_iter_free(it);
 		return NULL;
 	}
-	if (sqlite3_bind_parameter_count(it->pipelines)) {
-		strbuf_addch(&json, '[');
-		for (i = 0; i < nids; i++) {
-			strbuf_addstr(&json, i ? ",\"" : "\"");
-			strbuf_add_json_escaped(&json, ids[i]);
-			strbuf_addch(&json, '"');
-		}
-		strbuf_addch(&json, ']');
-		sqlite3_bind_text(it->pipelines, 1, json.buf, (int)json.len, SQLITE_TRANSIENT);
-	}
-	strbuf_release(&json);
+	if (sqlite3_bind_parameter_count(it->pipelines))
+		store_bind_strings(it->pipelines, 1, ids, nids);
 	strbuf_release(&sql);
 	return it;
 }
