@@ -191,6 +191,27 @@ static void test_selectors(void)
 		CHECK_INT(select_count(st, 2, m), 2); /* web builds 7 and 10 */
 		CHECK_INT(select_count(st, 0, NULL), 10);
 	}
+	{
+		/* more ids and ranges than go into the SQL as terms (1,000 of those
+		 * were refused): overlapping, touching and out of order, each build
+		 * once, oldest first; with last:N and a name too */
+		static char words[1100][24];
+		static char *argv[1110];
+		int n = 0;
+		for (i = 0; i < 1100; i++) {
+			snprintf(words[i], sizeof(words[i]), "%d..%d", 1000 + 2 * i, 1000 + 2 * i);
+			argv[n++] = words[i];
+		}
+		argv[n++] = "9";
+		argv[n++] = "2..3";
+		argv[n++] = "3..4";
+		argv[n++] = "5";
+		CHECK_INT(select_count(st, n, argv), 5); /* 2 3 4 5 9 */
+		argv[n++] = "last:2";
+		CHECK_INT(select_count(st, n, argv), 2);
+		argv[n - 1] = "name:web"; /* 7..10 are web */
+		CHECK_INT(select_count(st, n, argv), 1);
+	}
 	store_close(st);
 }
 
