@@ -228,7 +228,7 @@ int store_build_image(struct bp_store *st, const struct bp_build *b, struct bp_i
 	static const char sql[] =
 		"SELECT i.id, (SELECT count(*) FROM layer l WHERE l.image_id = i.id AND l.created_by IS NOT NULL)"
 		" FROM build b, image i WHERE b.id = ? AND " STORE_IMAGES_OF_BUILD
-		" AND (SELECT 1 FROM image LIMIT 1)";
+		" AND " STORE_ANY_IMAGE;
 	struct store_image_iter *it;
 	long id = 0, best = -1;
 	int rc;

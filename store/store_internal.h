@@ -44,6 +44,10 @@ struct bp_store {
 	"(i.build_id = b.id OR (i.image_id = b.image_id AND length(b.image_id) >= 12)"      \
 	" OR (i.image_id >= 'sha256:' || b.image_id AND i.image_id < 'sha256:' || b.image_id" \
 	" || char(1114111) AND length(b.image_id) >= 12))"
+/* True when the database holds any image: most hold none (images are
+ * ingested apart from builds), and a lookup guarded by it then costs one
+ * probe per statement instead of the index lookups per build. */
+#define STORE_ANY_IMAGE "(SELECT 1 FROM image LIMIT 1)"
 /* STORE_BUILDS_OF_IMAGE: the builds b whose image id image i has. A prefix
  * of i's hex H of 12 digits or more lies in [H's first 12, H]; the exact
  * match sorts out the rest of that range. */

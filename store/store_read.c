@@ -28,6 +28,11 @@ static double column_real(sqlite3_stmt *q, int i)
 	return sqlite3_column_type(q, i) == SQLITE_NULL ? NAN : sqlite3_column_double(q, i);
 }
 
+/* SQL: col of the newest image of build b that knows it, else NULL */
+#define NEWEST_IMAGE_VALUE(col)                                                                 \
+	" CASE WHEN " STORE_ANY_IMAGE " THEN (SELECT " col " FROM image WHERE id ="                \
+	" (SELECT max(i.id) FROM image i WHERE i." col " IS NOT NULL AND " STORE_IMAGES_OF_BUILD ")) END"
+
 /* Past this many ids and ranges, a selection's ranges are bound as one
  * JSON array and joined to the builds: as OR'ed terms, 1,000 made an
  * expression deeper than SQLite allows (`report $(seq 1 3 4500)` failed). A
@@ -75,12 +80,7 @@ struct store_iter *store_select_builds(struct bp_store *st, const struct bp_sele
 	it->with_steps = with_steps;
 	strbuf_addstr(&sql, "SELECT b.id, b.name, b.format, b.status, b.started_at, b.wall_s,"
 			    " b.image_ref, b.image_id, b.base_image, b.error, s.path,"
-			    " CASE WHEN (SELECT 1 FROM image LIMIT 1) THEN"
-			    " (SELECT size_bytes FROM image WHERE id = (SELECT max(i.id) FROM image i"
-			    "  WHERE i.size_bytes IS NOT NULL AND " STORE_IMAGES_OF_BUILD ")) END,"
-			    " CASE WHEN (SELECT 1 FROM image LIMIT 1) THEN"
-			    " (SELECT compressed_bytes FROM image WHERE id = (SELECT max(i.id) FROM image i"
-			    "  WHERE i.compressed_bytes IS NOT NULL AND " STORE_IMAGES_OF_BUILD ")) END"
+			    NEWEST_IMAGE_VALUE("size_bytes") "," NEWEST_IMAGE_VALUE("compressed_bytes")
 			    " FROM ");
 	if (sel->nranges > RANGES_INLINE) {
 		/* each range a walk of the rowid, disjoint so no build comes twice */
