@@ -10,11 +10,6 @@
 #include "buildprof/report.h"
 #include "cli.h"
 
-static json_t *size_json(long long v)
-{
-	return v >= 0 ? json_integer(v) : json_null();
-}
-
 static void print_json(const struct bp_image *img, int first)
 {
 	json_t *o = json_object(), *layers = json_array();
@@ -24,8 +19,8 @@ static void print_json(const struct bp_image *img, int first)
 		const struct bp_layer *l = &img->layers[i];
 		json_t *lo = json_object();
 		json_object_set_new(lo, "digest", report_json_string(l->digest));
-		json_object_set_new(lo, "size_bytes", size_json(l->size_bytes));
-		json_object_set_new(lo, "compressed_bytes", size_json(l->compressed_bytes));
+		json_object_set_new(lo, "size_bytes", report_json_bytes(l->size_bytes));
+		json_object_set_new(lo, "compressed_bytes", report_json_bytes(l->compressed_bytes));
 		json_object_set_new(lo, "media_type", report_json_string(l->media_type));
 		json_object_set_new(lo, "created_by", report_json_string(l->created_by));
 		json_object_set_new(lo, "empty", json_boolean(l->empty));
@@ -37,8 +32,8 @@ static void print_json(const struct bp_image *img, int first)
 	json_object_set_new(o, "digest", report_json_string(img->digest));
 	json_object_set_new(o, "platform", report_json_string(img->platform));
 	json_object_set_new(o, "media_type", report_json_string(img->media_type));
-	json_object_set_new(o, "size_bytes", size_json(img->size_bytes));
-	json_object_set_new(o, "compressed_bytes", size_json(img->compressed_bytes));
+	json_object_set_new(o, "size_bytes", report_json_bytes(img->size_bytes));
+	json_object_set_new(o, "compressed_bytes", report_json_bytes(img->compressed_bytes));
 	json_object_set_new(o, "base", report_json_string(img->base_image));
 	json_object_set_new(o, "build", img->build_id ? json_integer(img->build_id) : json_null());
 	json_object_set_new(o, "source", report_json_string(img->source_path));

@@ -163,9 +163,8 @@ static json_t *layers_json(const struct bp_build *b, const struct analyzer_analy
 		if (si >= 0)
 			report_step_label(&label, b->steps[si].stage, b->steps[si].index, b->steps[si].count,
 					  b->steps[si].text);
-		json_object_set_new(lo, "size_bytes", l->size_bytes >= 0 ? json_integer(l->size_bytes) : json_null());
-		json_object_set_new(lo, "compressed_bytes",
-				    l->compressed_bytes >= 0 ? json_integer(l->compressed_bytes) : json_null());
+		json_object_set_new(lo, "size_bytes", report_json_bytes(l->size_bytes));
+		json_object_set_new(lo, "compressed_bytes", report_json_bytes(l->compressed_bytes));
 		json_object_set_new(lo, "created_by", report_json_string(l->created_by));
 		json_object_set_new(lo, "step", si >= 0 ? json_string(label.buf) : json_null());
 		json_array_append_new(layers, lo);

@@ -145,6 +145,11 @@ json_t *report_json_string(const char *s)
 	return v;
 }
 
+json_t *report_json_bytes(long long v)
+{
+	return v >= 0 ? json_integer(v) : json_null();
+}
+
 void report_json_set(json_t *o, const char *key, json_t *v)
 {
 	struct strbuf clean = STRBUF_INIT;

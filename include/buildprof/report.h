@@ -61,6 +61,8 @@ void report_json_append(struct strbuf *sb, struct json_t *o, size_t flags);
  * not UTF-8 and the field set to it silently disappears; here each bad
  * byte becomes U+FFFD instead (a Latin-1 name or path from a shell). */
 struct json_t *report_json_string(const char *s);
+/* A size in bytes, or null when unknown (negative). */
+struct json_t *report_json_bytes(long long v);
 /* Sets o[key] to v (taking v's reference); key, too, need not be UTF-8. */
 void report_json_set(struct json_t *o, const char *key, struct json_t *v);
 struct json_t *report_pipeline_json(const struct bp_pipeline *p, const struct analyzer_timeline *t);
