@@ -140,25 +140,28 @@ static void vertex_update(struct bp_parser *p, json_t *jv)
 	}
 }
 
+/* The value of a base64 digit, -1 for any other byte. */
+static int base64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
 static size_t count_lines(const char *b64)
 {
 	/* Log data is base64; newlines in the decoded bytes are what we count.
 	 * Decoding in place would need a buffer: count from 4-char groups. */
-	static signed char dec[256];
-	static int ready;
 	size_t n = 0, i, len = strlen(b64);
 	unsigned int acc = 0;
 	int bits = 0;
 
-	if (!ready) {
-		const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-		memset(dec, -1, sizeof(dec));
-		for (i = 0; i < 64; i++)
-			dec[(unsigned char)a[i]] = (signed char)i;
-		ready = 1;
-	}
 	for (i = 0; i < len; i++) {
-		int d = dec[(unsigned char)b64[i]];
+		int d = base64_value((unsigned char)b64[i]);
 		if (d < 0)
 			continue;
 		acc = (acc << 6) | (unsigned int)d;

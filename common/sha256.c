@@ -110,7 +110,9 @@ static int cpu_has_sha(void)
 }
 #endif
 
-static int use_hw = -1; /* -1: not asked yet */
+/* -1: not asked yet. Atomic: ingest hashes on its parsing thread while
+ * the storing thread may hash too; every thread finds the same answer. */
+static _Atomic int use_hw = -1;
 
 int bp_sha256_hardware(int on)
 {
@@ -120,9 +122,11 @@ int bp_sha256_hardware(int on)
 
 static void compress_blocks(struct bp_sha256 *ctx, const unsigned char *p, size_t blocks)
 {
-	if (use_hw < 0)
-		use_hw = cpu_has_sha();
-	if (use_hw) {
+	int hw = use_hw;
+
+	if (hw < 0)
+		use_hw = hw = cpu_has_sha();
+	if (hw) {
 		compress_blocks_hw(ctx->state, p, blocks);
 		return;
 	}
