@@ -3,6 +3,7 @@
 #   make demo       install missing packages, build, ingest samples/, print the report
 #   make test       unit, golden CLI and integration tests, then again under ASan+UBSan
 #   make asan       the sanitizer build alone (build-asan/buildprof)
+#   make tsan       ThreadSanitizer over ingest's parsing thread
 #   make install    PREFIX=/usr/local DESTDIR=
 # V=1 shows the full compiler commands; DEVELOPER=1 (set by CI and `make test`) adds -Werror.
 
@@ -19,7 +20,7 @@ PKGS = sqlite3 jansson libcurl libpng
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is not linked: common/http.c loads it on the first request
 PKG_LIBS := $(shell pkg-config --libs sqlite3 jansson libpng 2>/dev/null)
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude $(WARNINGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+ALL_CFLAGS = -std=c11 -pthread -D_GNU_SOURCE -Iinclude $(WARNINGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 LIBS = $(PKG_LIBS) -lplot -lm -ldl
 
 ifneq ($(V),1)
@@ -44,7 +45,7 @@ DEB_TEST = jq sqlite3 curl python3 time libxml2-utils valgrind
 FUZZ_SECONDS ?= 120
 FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
 
-.PHONY: all deps test-deps demo test asan bench fuzz install uninstall clean
+.PHONY: all deps test-deps demo test asan tsan bench fuzz install uninstall clean
 
 all: buildprof
 
@@ -84,19 +85,27 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh samples/demo.sh ./buildprof
 
-# The whole suite, then the whole suite again under AddressSanitizer and UBSan.
+# The whole suite, then the whole suite again under AddressSanitizer and UBSan,
+# then ThreadSanitizer over the one place with two threads (tests/tsan.sh).
 test: test-deps
 	@$(MAKE) --no-print-directory DEVELOPER=1 all $(O)/unit-tests $(FUZZ_REPLAY)
 	@$(MAKE) --no-print-directory DEVELOPER=1 O=build-asan \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" build-asan/buildprof build-asan/unit-tests \
 		$(FUZZ_TARGETS:%=build-asan/fuzz-replay-%)
+	@$(MAKE) --no-print-directory DEVELOPER=1 O=build-tsan $(TSAN_BUILD) build-tsan/buildprof build-tsan/unit-tests
 	@sh tests/run-all.sh
 
 asan:
 	@$(MAKE) --no-print-directory O=build-asan \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" build-asan/buildprof build-asan/unit-tests
+
+# ThreadSanitizer, for ingest's parsing thread (tests/tsan.sh runs it)
+TSAN_BUILD = CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread"
+tsan: all
+	@$(MAKE) --no-print-directory O=build-tsan $(TSAN_BUILD) build-tsan/buildprof build-tsan/unit-tests
+	@sh tests/tsan.sh build-tsan build/buildprof
 
 # Speed and memory as ratios against baselines run alongside (tests/bench/run.sh).
 bench: test-deps
@@ -136,4 +145,4 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/buildprof $(DESTDIR)$(PREFIX)/share/man/man1/buildprof.1
 
 clean:
-	rm -rf build build-asan build-fuzz buildprof out
+	rm -rf build build-asan build-tsan build-fuzz buildprof out

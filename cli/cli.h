@@ -60,9 +60,11 @@ struct cli_input_opts {
 	/* Called on each build before it is stored (NULL for none). */
 	void (*adjust)(struct bp_build *b, void *ctx);
 	void *adjust_ctx;
-	/* Parses instead of collector_parse_stream when set (same contract). */
+	/* Parses instead of collector_parse_stream when set (same contract),
+	 * given parse_ctx. */
 	int (*parse)(FILE *in, const char *source, const struct bp_sink *sink,
 		     struct collector_result *res, struct bp_error *err, void *ctx);
+	void *parse_ctx;
 	FILE *report_to;                /* where the "build N: ..." lines go; stdout when NULL */
 };
 

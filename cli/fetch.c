@@ -95,7 +95,7 @@ static int fetch_registry(int argc, char **argv, const struct cli_env *env)
 		return EXIT_INPUT;
 	bp_build_init(&opts.labels);
 	opts.parse = fetch_registry_parse;
-	opts.adjust_ctx = &f;
+	opts.parse_ctx = &f;
 	for (i = optind; i < argc; i++) {
 		f.ref = argv[i];
 		if (cli_store_input(st, NULL, argv[i], "fetch", &opts) != EXIT_OK)
@@ -240,7 +240,7 @@ static int fetch_ci(int argc, char **argv, const struct cli_env *env, int github
 	}
 	bp_build_init(&opts.labels);
 	opts.parse = fetch_ci_parse;
-	opts.adjust_ctx = &f;
+	opts.parse_ctx = &f;
 	rc = EXIT_OK;
 	/* one transaction per pipeline: a later failure keeps what was fetched */
 	for (i = 0; i < n; i++) {

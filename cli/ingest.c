@@ -122,7 +122,7 @@ int cli_store_input(struct bp_store *st, FILE *in, const char *display, const ch
 	if (ctx.source_id < 0)
 		goto fail;
 	if (opts->parse)
-		rc = opts->parse(in, display, &sink, &res, &err, opts->adjust_ctx);
+		rc = opts->parse(in, display, &sink, &res, &err, opts->parse_ctx);
 	else
 		rc = collector_parse_stream(in, display, opts->format, &sink, &res, &err);
 	if (rc)
@@ -165,20 +165,27 @@ cleanup:
 	return rc;
 }
 
-static int ingest_one(struct bp_store *st, const char *path, const struct cli_input_opts *opts)
+static int ingest_one(struct bp_store *st, const char *path, struct collector_ahead *ahead,
+		      const struct cli_input_opts *opts)
 {
 	struct cli_input_opts o = *opts;
 	char *name = NULL;
-	FILE *in;
-	int rc;
+	FILE *in = NULL;
+	int rc, errnum = 0;
 
-	in = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	if (!in)
-		return error("ingest: cannot open '%s': %s", path, strerror(errno)), EXIT_INPUT;
+	if (ahead) {
+		errnum = collector_ahead_open_next(ahead);
+		o.parse = collector_ahead_replay;
+		o.parse_ctx = ahead;
+	} else if (!(in = strcmp(path, "-") ? fopen(path, "rb") : stdin)) {
+		errnum = errno;
+	}
+	if (errnum)
+		return error("ingest: cannot open '%s': %s", path, strerror(errnum)), EXIT_INPUT;
 	if (!o.name)
 		o.name = name = default_name(path);
 	rc = cli_store_input(st, in, strcmp(path, "-") ? path : "stdin", "ingest", &o);
-	if (in != stdin)
+	if (in && in != stdin)
 		fclose(in);
 	free(name);
 	return rc;
@@ -228,6 +235,7 @@ static int run_ingest(int argc, char **argv, const struct cli_env *env)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli_input_opts opts = { 0 };
+	struct collector_ahead *ahead = NULL;
 	struct bp_store *st;
 	int c, i, rc = EXIT_OK;
 	double opened = 0;
@@ -273,17 +281,21 @@ static int run_ingest(int argc, char **argv, const struct cli_env *env)
 		rc = EXIT_INPUT;
 		goto out;
 	}
+	/* one input parses as it is stored: a thread would only add its start */
+	if (argc - optind > 1)
+		ahead = collector_ahead_start(argv + optind, (size_t)(argc - optind), opts.format);
 	for (i = optind; i < argc; i++) {
 		if (!store_in_batch(st) && argc - i > 1) {
 			if (batch_begin(st))
 				rc = EXIT_INPUT;
 			opened = bp_monotonic();
 		}
-		if (ingest_one(st, argv[i], &opts) != EXIT_OK)
+		if (ingest_one(st, argv[i], ahead, &opts) != EXIT_OK)
 			rc = EXIT_INPUT;
 		if ((i == argc - 1 || bp_monotonic() - opened >= INGEST_BATCH_SECONDS) && batch_commit(st))
 			rc = EXIT_INPUT;
 	}
+	collector_ahead_finish(ahead);
 	store_close(st);
 out:
 	bp_build_release(&opts.labels);

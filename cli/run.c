@@ -187,6 +187,7 @@ static int run_run(int argc, char **argv, const struct cli_env *env)
 	opts.adjust = adjust;
 	opts.adjust_ctx = &ctx;
 	opts.parse = opts.format ? NULL : parse;
+	opts.parse_ctx = &ctx;
 	opts.report_to = stderr;
 	rewind(record);
 	st = cli_open_store(env);

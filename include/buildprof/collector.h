@@ -87,6 +87,25 @@ int collector_parse_stream(FILE *in, const char *source, const struct bp_format 
 			   const struct bp_sink *sink, struct collector_result *res,
 			   struct bp_error *err);
 
+/* --- parsing ahead on a second thread (collector/ahead.c) --- */
+/* A thread reads and parses `paths` (- is stdin) in order, as
+ * collector_parse_stream would, while the caller stores what they held.
+ * For each path in turn the caller calls collector_ahead_open_next: 0, or
+ * the errno of opening it (nothing more comes of that path). When 0,
+ * collector_ahead_replay (ctx the collector_ahead, `in` unused) hands the
+ * sink what the parse handed its own, in order, and returns as the parse
+ * did; after the sink fails it returns -1 with the sink's error, and the
+ * rest of that input is dropped. Start returns NULL when no thread could
+ * be made; finish stops the thread, drops what it read past the caller,
+ * and frees it all. `paths` must outlive the collector_ahead. */
+struct collector_ahead;
+struct collector_ahead *collector_ahead_start(char *const paths[], size_t n,
+					      const struct bp_format *format);
+int collector_ahead_open_next(struct collector_ahead *ahead);
+int collector_ahead_replay(FILE *in, const char *source, const struct bp_sink *sink,
+			   struct collector_result *res, struct bp_error *err, void *ctx);
+void collector_ahead_finish(struct collector_ahead *ahead);
+
 /* --- the `run` wrapper (collector/run.c) --- */
 struct collector_run_result {
 	double started_at;  /* epoch seconds when the command started */

@@ -81,6 +81,7 @@ int main(void)
 	test_redact();
 	test_http();
 	test_png();
+	test_ahead();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed ? 1 : 0;
 }
