@@ -1,6 +1,7 @@
 #!/bin/sh
 # The whole suite, for the normal build and again for the ASan+UBSan build:
-# unit tests, golden CLI cases, corpus conformance, integration tests. Ends
+# unit tests, golden CLI cases, corpus conformance, integration tests; then
+# ThreadSanitizer over ingest's parsing thread (tests/tsan.sh). Ends
 # with the total "N passed, N failed" line. Run by `make test`.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,6 +44,9 @@ for build in build build-asan; do
         sh "$t" "$bin" >"$log" 2>&1; tally "$(basename "$t" .sh)" "$build"
     done
 done
+# ThreadSanitizer over ingest's parsing thread (its build: make test)
+[ -x build-tsan/buildprof ] || { echo "missing build-tsan/buildprof: run make test"; exit 2; }
+sh tests/tsan.sh build-tsan build/buildprof >"$log" 2>&1; tally tsan build-tsan
 if [ "$total_skip" -gt 0 ]; then
     echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 else

@@ -1,0 +1,47 @@
+#!/bin/sh
+# ThreadSanitizer over the one place buildprof runs two threads: ingest of
+# many inputs parses them on a second thread (collector/ahead.c). Runs the
+# unit tests (the queue's own cover order, failures, a full queue and an
+# early stop) and an ingest of every bundled sample and corpus file, built
+# with -fsanitize=thread; a race report fails the check (exit 66). The
+# ingest must print and store what the plain build does.
+# Usage: tests/tsan.sh TSAN_BUILD_DIR PLAIN_BINARY
+set -u
+tsan=$1
+plain=$2
+export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1"
+pass=0 fail=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT INT TERM
+
+check() { # check WHAT GOT WANT
+    if [ "$2" = "$3" ]; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL: $1: got '$2', want '$3'"; fi
+}
+
+"$tsan/unit-tests" >"$tmp/unit" 2>&1
+check "unit tests under TSan (exit)" $? 0
+grep -q "ThreadSanitizer" "$tmp/unit" && { echo "FAIL: TSan report in unit tests"; sed -n 1,40p "$tmp/unit"; fail=$((fail + 1)); }
+
+# every input twice, so the second half meets "already ingested" and the
+# parser runs well ahead of the store; some corpus files are refused
+set -- samples/logs/*.log samples/images/* $(find tests/data/corpus -type f ! -name PROVENANCE.md | sort)
+check "inputs found" "$(test $# -gt 40 && echo yes)" yes
+"$tsan/buildprof" --db "$tmp/t.db" ingest "$@" "$@" >"$tmp/t.out" 2>&1
+tsan_rc=$?
+"$plain" --db "$tmp/p.db" ingest "$@" "$@" >"$tmp/p.out" 2>&1
+plain_rc=$?
+check "ingest exit under TSan matches the plain build's" $tsan_rc $plain_rc
+grep -q "ThreadSanitizer" "$tmp/t.out" && { echo "FAIL: TSan report in ingest"; sed -n 1,60p "$tmp/t.out"; fail=$((fail + 1)); }
+cmp -s "$tmp/t.out" "$tmp/p.out"
+check "ingest output the same" $? 0
+check "builds stored" "$(grep -c '^build ' "$tmp/t.out")" "$(grep -c '^build ' "$tmp/p.out")"
+"$plain" --db "$tmp/t.db" builds --format json >"$tmp/t.json" 2>&1
+"$plain" --db "$tmp/p.db" builds --format json >"$tmp/p.json" 2>&1
+cmp -s "$tmp/t.json" "$tmp/p.json"
+check "stored builds the same" $? 0
+"$plain" --db "$tmp/t.db" pipelines --format json >"$tmp/t.json" 2>&1
+"$plain" --db "$tmp/p.db" pipelines --format json >"$tmp/p.json" 2>&1
+cmp -s "$tmp/t.json" "$tmp/p.json"
+check "stored pipelines the same" $? 0
+echo "tsan: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
