@@ -9,19 +9,14 @@
  * opened and closes with how its parse ended. The storing thread replays
  * each input's part of the queue into its own sink, so everything after
  * the parse (one transaction per input, the messages, their order) is what
- * it is without the second thread. Memory is bounded by the queue, not by
- * the inputs.
+ * it is without the second thread. Memory is bounded by the queue
+ * (common/handoff.c), not by the inputs.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buildprof/collector.h"
-
-/* Items the parser may run ahead of the store: enough to ride out a slow
- * commit, few enough that a queue of large builds stays small. */
-#define AHEAD_ITEMS 64
 
 struct ahead_end {
 	int rc; /* the parse's */
@@ -46,21 +41,14 @@ struct collector_ahead {
 	char *const *paths;
 	size_t npaths;
 	const struct bp_format *format;
-	pthread_t thread;
-
-	pthread_mutex_t lock;
-	pthread_cond_t filled, emptied;
-	struct ahead_item items[AHEAD_ITEMS];
-	size_t head, count; /* the oldest item, and how many are queued */
-	int stop;           /* the reader has gone: parse no further, queue nothing */
-	int pending;        /* the reader opened an input and has not read its end */
-	/* what the reader has stored, handed back to be freed here (pop) */
-	struct ahead_item spent[AHEAD_ITEMS];
-	size_t nspent;
+	struct bp_handoff *handoff;
+	int pending; /* the reader opened an input and has not read its end */
 };
 
-static void release(struct ahead_item *item)
+static void release(void *vitem)
 {
+	struct ahead_item *item = vitem;
+
 	switch (item->kind) {
 	case AHEAD_BUILD:
 		bp_build_release(&item->u.build);
@@ -79,93 +67,42 @@ static void release(struct ahead_item *item)
 	}
 }
 
-/* Queues item, or when the reader has gone, frees it; then frees what the
- * reader handed back. Returns 0, or -1 once the reader has gone. */
-static int push(struct collector_ahead *pa, struct ahead_item *item)
-{
-	struct ahead_item spent[AHEAD_ITEMS];
-	size_t nspent, i;
-	int rc = 0;
-
-	pthread_mutex_lock(&pa->lock);
-	while (pa->count == AHEAD_ITEMS && !pa->stop)
-		pthread_cond_wait(&pa->emptied, &pa->lock);
-	if (pa->stop) {
-		rc = -1;
-	} else {
-		pa->items[(pa->head + pa->count) % AHEAD_ITEMS] = *item;
-		pa->count++;
-		pthread_cond_signal(&pa->filled);
-	}
-	nspent = pa->nspent;
-	memcpy(spent, pa->spent, nspent * sizeof(*spent));
-	pa->nspent = 0;
-	pthread_mutex_unlock(&pa->lock);
-	if (rc)
-		release(item);
-	for (i = 0; i < nspent; i++)
-		release(&spent[i]);
-	return rc;
-}
-
-/* Takes the next item, handing back `done` (NULL for none) to be freed by
- * the parsing thread: the memory came from that thread's malloc arena, and
- * freeing it here took the arena's lock and a tenth of this thread's time.
- * Freed here when the parser has not caught up with what it was handed. */
-static void pop(struct collector_ahead *pa, struct ahead_item *done, struct ahead_item *item)
-{
-	pthread_mutex_lock(&pa->lock);
-	if (done && pa->nspent < AHEAD_ITEMS) {
-		pa->spent[pa->nspent++] = *done;
-		done = NULL;
-	}
-	while (!pa->count)
-		pthread_cond_wait(&pa->filled, &pa->lock);
-	*item = pa->items[pa->head];
-	pa->head = (pa->head + 1) % AHEAD_ITEMS;
-	/* a parser waiting on a full queue wakes once half of it is read,
-	 * not at each item: a wake for every build cost more than the build */
-	if (pa->count-- == AHEAD_ITEMS / 2)
-		pthread_cond_signal(&pa->emptied);
-	pthread_mutex_unlock(&pa->lock);
-	if (done)
-		release(done);
-}
-
 /* The parser's sink: takes what it is lent, leaving it init'd for the
- * parser to release. */
-static int queue_build(void *ctx, struct bp_build *b, struct bp_error *err)
+ * parser to release. Once the reader has gone, the parse stops. */
+static int queue(struct bp_handoff *h, struct ahead_item *item, struct bp_error *err)
+{
+	return bp_handoff_push(h, item) ? bp_error_set(err, "", 0, "nobody reads the parse") : 0;
+}
+
+static int queue_build(void *h, struct bp_build *b, struct bp_error *err)
 {
 	struct ahead_item item = { .kind = AHEAD_BUILD, .u.build = *b };
 
 	bp_build_init(b);
-	push(ctx, &item);
-	return 0;
+	return queue(h, &item, err);
 }
 
-static int queue_image(void *ctx, struct bp_image *img, struct bp_error *err)
+static int queue_image(void *h, struct bp_image *img, struct bp_error *err)
 {
 	struct ahead_item item = { .kind = AHEAD_IMAGE, .u.image = *img };
 
 	bp_image_init(img);
-	push(ctx, &item);
-	return 0;
+	return queue(h, &item, err);
 }
 
-static int queue_pipeline(void *ctx, struct bp_pipeline *pl, struct bp_error *err)
+static int queue_pipeline(void *h, struct bp_pipeline *pl, struct bp_error *err)
 {
 	struct ahead_item item = { .kind = AHEAD_PIPELINE, .u.pipeline = *pl };
 
 	bp_pipeline_init(pl);
-	push(ctx, &item);
-	return 0;
+	return queue(h, &item, err);
 }
 
-static void *parse_all(void *arg)
+static void parse_all(struct bp_handoff *h, void *arg)
 {
-	struct collector_ahead *pa = arg;
+	const struct collector_ahead *pa = arg;
 	struct bp_sink sink = { .build = queue_build, .image = queue_image,
-				.pipeline = queue_pipeline, .ctx = pa };
+				.pipeline = queue_pipeline, .ctx = h };
 	struct ahead_item item;
 	size_t i;
 
@@ -176,10 +113,10 @@ static void *parse_all(void *arg)
 
 		item.kind = AHEAD_OPENED;
 		item.u.errnum = in ? 0 : errno;
-		if (push(pa, &item)) {
+		if (bp_handoff_push(h, &item)) {
 			if (in && in != stdin)
 				fclose(in);
-			break;
+			return;
 		}
 		if (!in)
 			continue;
@@ -190,10 +127,9 @@ static void *parse_all(void *arg)
 							&item.u.end->res, &item.u.end->err);
 		if (in != stdin)
 			fclose(in);
-		if (push(pa, &item))
-			break;
+		if (bp_handoff_push(h, &item))
+			return;
 	}
-	return NULL;
 }
 
 struct collector_ahead *collector_ahead_start(char *const paths[], size_t n, const struct bp_format *format)
@@ -203,16 +139,19 @@ struct collector_ahead *collector_ahead_start(char *const paths[], size_t n, con
 	pa->paths = paths;
 	pa->npaths = n;
 	pa->format = format;
-	pthread_mutex_init(&pa->lock, NULL);
-	pthread_cond_init(&pa->filled, NULL);
-	pthread_cond_init(&pa->emptied, NULL);
-	if (!pthread_create(&pa->thread, NULL, parse_all, pa))
+	pa->handoff = bp_handoff_start(sizeof(struct ahead_item), parse_all, pa, release);
+	if (pa->handoff)
 		return pa;
-	pthread_cond_destroy(&pa->emptied);
-	pthread_cond_destroy(&pa->filled);
-	pthread_mutex_destroy(&pa->lock);
 	free(pa);
 	return NULL;
+}
+
+/* The next item; the producer ends only after the last input's end, so
+ * running out before it is a caller reading past its paths. */
+static void take(struct collector_ahead *pa, struct ahead_item *done, struct ahead_item *item)
+{
+	if (bp_handoff_pop(pa->handoff, done, item))
+		BUG("collector_ahead: read past the last input");
 }
 
 int collector_ahead_open_next(struct collector_ahead *pa)
@@ -222,11 +161,11 @@ int collector_ahead_open_next(struct collector_ahead *pa)
 	/* an input its caller never replayed (it failed before it could) is
 	 * dropped, so the queue stays in step with the paths */
 	while (pa->pending) {
-		pop(pa, NULL, &item);
+		take(pa, NULL, &item);
 		pa->pending = item.kind != AHEAD_END;
 		release(&item);
 	}
-	pop(pa, NULL, &item);
+	take(pa, NULL, &item);
 	if (item.kind != AHEAD_OPENED)
 		BUG("collector_ahead: an input's part of the queue read out of turn");
 	pa->pending = !item.u.errnum;
@@ -234,7 +173,7 @@ int collector_ahead_open_next(struct collector_ahead *pa)
 }
 
 int collector_ahead_replay(FILE *in, const char *source, const struct bp_sink *sink,
-		       struct collector_result *res, struct bp_error *err, void *ctx)
+			   struct collector_result *res, struct bp_error *err, void *ctx)
 {
 	struct collector_ahead *pa = ctx;
 	struct ahead_item item, done;
@@ -244,7 +183,7 @@ int collector_ahead_replay(FILE *in, const char *source, const struct bp_sink *s
 		BUG("collector_ahead: %s replayed before it was opened", source);
 	pa->pending = 0;
 	for (;;) {
-		pop(pa, handed ? &done : NULL, &item);
+		take(pa, handed ? &done : NULL, &item);
 		if (item.kind == AHEAD_END)
 			break;
 		if (item.kind == AHEAD_OPENED)
@@ -273,17 +212,6 @@ void collector_ahead_finish(struct collector_ahead *pa)
 {
 	if (!pa)
 		return;
-	pthread_mutex_lock(&pa->lock);
-	pa->stop = 1;
-	pthread_cond_signal(&pa->emptied);
-	pthread_mutex_unlock(&pa->lock);
-	pthread_join(pa->thread, NULL);
-	for (; pa->count; pa->count--, pa->head = (pa->head + 1) % AHEAD_ITEMS)
-		release(&pa->items[pa->head]);
-	while (pa->nspent)
-		release(&pa->spent[--pa->nspent]);
-	pthread_cond_destroy(&pa->emptied);
-	pthread_cond_destroy(&pa->filled);
-	pthread_mutex_destroy(&pa->lock);
+	bp_handoff_finish(pa->handoff);
 	free(pa);
 }

@@ -194,6 +194,25 @@ long bp_hash_index_find_key(const struct bp_hash_index *ix, uint64_t hash, const
 void bp_hash_index_add(struct bp_hash_index *ix, size_t pos, uint64_t hash, size_t n);
 void bp_hash_index_release(struct bp_hash_index *ix);
 
+/* --- handoff: a producer thread and a bounded queue of fixed-size items
+ * to the thread that started it (common/handoff.c) ---
+ * bp_handoff_start runs produce(h, arg) on a new thread; it queues items
+ * (item_size bytes each, copied) with bp_handoff_push, which waits while
+ * the queue is full. The starting thread takes them in order with
+ * bp_handoff_pop, which waits while it is empty, and returns -1 once the
+ * producer has returned and all is taken. pop hands back `done` (an item
+ * taken before and used up, or NULL): release(item) frees it, on the
+ * producer's thread where its memory came from. bp_handoff_finish stops
+ * the producer (push returns -1 from then on, releasing the item), waits
+ * for it and releases whatever is left. Start returns NULL when no thread
+ * could be made; the caller then does the work itself. */
+struct bp_handoff;
+struct bp_handoff *bp_handoff_start(size_t item_size, void (*produce)(struct bp_handoff *h, void *arg),
+				    void *arg, void (*release)(void *item));
+int bp_handoff_push(struct bp_handoff *h, void *item);
+int bp_handoff_pop(struct bp_handoff *h, void *done, void *item);
+void bp_handoff_finish(struct bp_handoff *h);
+
 /* --- output files: written beside the target, then renamed over it ---
  * A failed report or chart never leaves half a file, and a symbolic link at
  * the target (planted in a shared directory, say) is replaced, never
