@@ -89,6 +89,14 @@ fail:
 	return NULL;
 }
 
+struct bp_store *store_open_again(const struct bp_store *st, struct bp_error *err)
+{
+	/* what SQLite opens anew for each connection, not the same database */
+	if (!*st->path || !strcmp(st->path, ":memory:"))
+		return NULL;
+	return store_open(st->path, err);
+}
+
 void store_close(struct bp_store *st)
 {
 	if (!st)
@@ -143,6 +151,26 @@ int store_batch_commit(struct bp_store *st, struct bp_error *err)
 		return -1;
 	}
 	return 0;
+}
+
+int store_read_begin(struct bp_store *st, struct bp_error *err)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		return 0;
+	/* deferred: the first read takes the snapshot and the WAL read lock */
+	if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, err, "cannot start a read transaction");
+	st->reading = 1;
+	return 0;
+}
+
+void store_read_end(struct bp_store *st)
+{
+	if (!st->reading)
+		return;
+	st->reading = 0;
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 int store_in_batch(const struct bp_store *st)

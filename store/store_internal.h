@@ -21,6 +21,7 @@ struct bp_store {
 	sqlite3_stmt *job_history, *job_history_untimed; /* ...and jobs in `pipelines` */
 	sqlite3_stmt *savepoint, *release, *rollback_to; /* each input of a batch */
 	int batch;  /* inside store_batch_begin: inputs are savepoints */
+	int reading;  /* in a read transaction store_read_begin started */
 };
 
 /* SQL: image i has the image id that build b's log named - the full

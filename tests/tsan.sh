@@ -1,10 +1,13 @@
 #!/bin/sh
-# ThreadSanitizer over the one place buildprof runs two threads: ingest of
-# many inputs parses them on a second thread (collector/ahead.c). Runs the
-# unit tests (the queue's own cover order, failures, a full queue and an
-# early stop) and an ingest of every bundled sample and corpus file, built
-# with -fsanitize=thread; a race report fails the check (exit 66). The
-# ingest must print and store what the plain build does.
+# ThreadSanitizer over the two places buildprof runs two threads, both
+# through common/handoff.c: ingest of many inputs parses them on a second
+# thread (collector/ahead.c), and the commands that read builds (report,
+# compare, builds, plot...) read them on a second thread and connection
+# (cli_each_build). Runs the unit tests (the queue's own cover order,
+# failures, a full queue and an early stop), an ingest of every bundled
+# sample and corpus file, and the reading commands over what it stored,
+# built with -fsanitize=thread; a race report fails the check (exit 66).
+# Each must print what the plain build does.
 # Usage: tests/tsan.sh TSAN_BUILD_DIR PLAIN_BINARY
 set -u
 tsan=$1
@@ -43,5 +46,21 @@ check "stored builds the same" $? 0
 "$plain" --db "$tmp/p.db" pipelines --format json >"$tmp/p.json" 2>&1
 cmp -s "$tmp/t.json" "$tmp/p.json"
 check "stored pipelines the same" $? 0
+# the reading commands, over the database the TSan ingest wrote
+for c in "report" "report --format json --by base" "report --format markdown last:5" \
+	 "compare format:legacy format:buildkit" "builds" "plot steps -o $tmp/OUT.svg" "plot cache -o $tmp/OUT.svg"; do
+	# shellcheck disable=SC2086 # the words of $c are the command's
+	"$tsan/buildprof" --db "$tmp/t.db" $(echo "$c" | sed "s|OUT|t|") >"$tmp/t.out" 2>&1
+	tsan_rc=$?
+	# shellcheck disable=SC2086
+	"$plain" --db "$tmp/t.db" $(echo "$c" | sed "s|OUT|p|") >"$tmp/p.out" 2>&1
+	check "$c: exit under TSan matches the plain build's" $tsan_rc $?
+	grep -q "ThreadSanitizer" "$tmp/t.out" && { echo "FAIL: TSan report in $c"; sed -n 1,60p "$tmp/t.out"; fail=$((fail + 1)); }
+	sed -i "s|$tmp/t\.svg|OUT|" "$tmp/t.out"
+	sed -i "s|$tmp/p\.svg|OUT|" "$tmp/p.out"
+	cmp -s "$tmp/t.out" "$tmp/p.out"
+	check "$c: output the same" $? 0
+	case $c in plot*) cmp -s "$tmp/t.svg" "$tmp/p.svg"; check "$c: the same chart" $? 0 ;; esac
+done
 echo "tsan: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

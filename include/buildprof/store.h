@@ -20,6 +20,11 @@ int store_schema_version(void);
  * handle, or NULL with err set: not SQLite, a newer schema, unwritable. */
 struct bp_store *store_open(const char *path, struct bp_error *err);
 void store_close(struct bp_store *st);
+/* A second handle on st's database, for another thread: a connection is
+ * used by one thread at a time (SQLite runs without its mutexes). NULL
+ * with err set on failure, and NULL with err unset when the database has
+ * no second connection (":memory:", a temporary one). */
+struct bp_store *store_open_again(const struct bp_store *st, struct bp_error *err);
 
 /* One input = one transaction. begin takes the write lock at once (waiting
  * out other writers up to the busy timeout). */
@@ -33,6 +38,12 @@ void store_rollback(struct bp_store *st);
 int store_batch_begin(struct bp_store *st, struct bp_error *err);
 int store_batch_commit(struct bp_store *st, struct bp_error *err);
 int store_in_batch(const struct bp_store *st);
+/* One read transaction over the queries that follow, so that they share a
+ * snapshot and take the WAL's read lock once, not each its own (nothing
+ * when a transaction is open already). store_read_end ends what
+ * store_read_begin started. */
+int store_read_begin(struct bp_store *st, struct bp_error *err);
+void store_read_end(struct bp_store *st);
 
 /* Records an input being ingested; its fingerprint comes at the end. Returns
  * the new source id, or -1. */
