@@ -3,7 +3,7 @@
 #   make demo       install missing packages, build, ingest samples/, print the report
 #   make test       unit, golden CLI and integration tests, then again under ASan+UBSan
 #   make asan       the sanitizer build alone (build-asan/buildprof)
-#   make tsan       ThreadSanitizer over ingest's parsing thread
+#   make tsan       ThreadSanitizer over the second threads (ingest's parser, build reading)
 #   make install    PREFIX=/usr/local DESTDIR=
 # V=1 shows the full compiler commands; DEVELOPER=1 (set by CI and `make test`) adds -Werror.
 
@@ -86,7 +86,7 @@ demo: deps
 	@sh samples/demo.sh ./buildprof
 
 # The whole suite, then the whole suite again under AddressSanitizer and UBSan,
-# then ThreadSanitizer over the one place with two threads (tests/tsan.sh).
+# then ThreadSanitizer over the second threads (tests/tsan.sh).
 test: test-deps
 	@$(MAKE) --no-print-directory DEVELOPER=1 all $(O)/unit-tests $(FUZZ_REPLAY)
 	@$(MAKE) --no-print-directory DEVELOPER=1 O=build-asan \
@@ -101,7 +101,7 @@ asan:
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" build-asan/buildprof build-asan/unit-tests
 
-# ThreadSanitizer, for ingest's parsing thread (tests/tsan.sh runs it)
+# ThreadSanitizer, for the second threads (tests/tsan.sh runs it)
 TSAN_BUILD = CFLAGS="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread"
 tsan: all
 	@$(MAKE) --no-print-directory O=build-tsan $(TSAN_BUILD) build-tsan/buildprof build-tsan/unit-tests

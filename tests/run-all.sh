@@ -1,7 +1,7 @@
 #!/bin/sh
 # The whole suite, for the normal build and again for the ASan+UBSan build:
 # unit tests, golden CLI cases, corpus conformance, integration tests; then
-# ThreadSanitizer over ingest's parsing thread (tests/tsan.sh). Ends
+# ThreadSanitizer over the second threads (tests/tsan.sh). Ends
 # with the total "N passed, N failed" line. Run by `make test`.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,7 +44,7 @@ for build in build build-asan; do
         sh "$t" "$bin" >"$log" 2>&1; tally "$(basename "$t" .sh)" "$build"
     done
 done
-# ThreadSanitizer over ingest's parsing thread (its build: make test)
+# ThreadSanitizer over the second threads (its build: make test)
 [ -x build-tsan/buildprof ] || { echo "missing build-tsan/buildprof: run make test"; exit 2; }
 sh tests/tsan.sh build-tsan build/buildprof >"$log" 2>&1; tally tsan build-tsan
 if [ "$total_skip" -gt 0 ]; then
