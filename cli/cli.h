@@ -85,6 +85,13 @@ int cli_parse_selectors(const struct cli_command *cmd, int argc, char *const arg
  * database error. */
 int cli_each_build(struct bp_store *st, const struct bp_selector *sel, int with_steps,
 		   int (*fn)(void *ctx, struct bp_build *b), void *ctx, long *count);
+/* The same, reading on a second thread while fn runs on this one: for a fn
+ * whose work on a build outweighs reading it (the report's analysis and
+ * output). For a lighter fn it is slower: each build's memory then moves
+ * between the two cores' caches, about 8 us a build, and a chart of 100k
+ * builds took 2.45 s instead of 1.97 s. */
+int cli_each_build_ahead(struct bp_store *st, const struct bp_selector *sel, int with_steps,
+			 int (*fn)(void *ctx, struct bp_build *b), void *ctx, long *count);
 
 struct analyzer_compare;
 /* Loads the two selections of `compare` (each one argument of selector

@@ -78,16 +78,15 @@ int cli_parse_selectors(const struct cli_command *cmd, int argc, char *const arg
 	return EXIT_OK;
 }
 
-/* One thread reads and hands each build to fn: for a database with no
- * second connection, or when no thread can be made. */
-static int each_build_here(struct bp_store *st, const struct bp_selector *sel, int with_steps,
-			   int (*fn)(void *ctx, struct bp_build *b), void *ctx, long *count)
+int cli_each_build(struct bp_store *st, const struct bp_selector *sel, int with_steps,
+		   int (*fn)(void *ctx, struct bp_build *b), void *ctx, long *count)
 {
 	struct bp_error err;
 	struct store_iter *it;
 	struct bp_build b;
 	int r;
 
+	*count = 0;
 	bp_error_init(&err);
 	it = store_select_builds(st, sel, with_steps, &err);
 	if (!it) {
@@ -140,8 +139,8 @@ static void read_builds(struct bp_handoff *h, void *arg)
 /* Reading the builds (SQLite stepping through every step row) costs about
  * what a report's analysis and output of them cost, so a second thread
  * reads, on a second connection, while fn runs here. */
-int cli_each_build(struct bp_store *st, const struct bp_selector *sel, int with_steps,
-		   int (*fn)(void *ctx, struct bp_build *b), void *ctx, long *count)
+int cli_each_build_ahead(struct bp_store *st, const struct bp_selector *sel, int with_steps,
+			 int (*fn)(void *ctx, struct bp_build *b), void *ctx, long *count)
 {
 	struct build_reader rd = { .sel = sel, .with_steps = with_steps };
 	struct bp_handoff *h = NULL;
@@ -156,7 +155,7 @@ int cli_each_build(struct bp_store *st, const struct bp_selector *sel, int with_
 		h = bp_handoff_start(sizeof(b), read_builds, &rd, release_build);
 	if (!h) { /* the work is the same on one thread, only slower */
 		store_close(rd.st);
-		return each_build_here(st, sel, with_steps, fn, ctx, count);
+		return cli_each_build(st, sel, with_steps, fn, ctx, count);
 	}
 	/* fn's queries on this connection: without a transaction held over
 	 * them (the reader's statement held one before it had its own

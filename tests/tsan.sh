@@ -1,11 +1,11 @@
 #!/bin/sh
 # ThreadSanitizer over the two places buildprof runs two threads, both
 # through common/handoff.c: ingest of many inputs parses them on a second
-# thread (collector/ahead.c), and the commands that read builds (report,
-# compare, builds, plot...) read them on a second thread and connection
-# (cli_each_build). Runs the unit tests (the queue's own cover order,
-# failures, a full queue and an early stop), an ingest of every bundled
-# sample and corpus file, and the reading commands over what it stored,
+# thread (collector/ahead.c), and report reads its builds on a second
+# thread and connection (cli_each_build_ahead). Runs the unit tests (the
+# queue's own cover order, failures, a full queue and an early stop), an
+# ingest of every bundled sample and corpus file, and the reports (and
+# the one-thread commands beside them) over what it stored,
 # built with -fsanitize=thread; a race report fails the check (exit 66).
 # Each must print what the plain build does.
 # Usage: tests/tsan.sh TSAN_BUILD_DIR PLAIN_BINARY
