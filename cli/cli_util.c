@@ -130,7 +130,8 @@ static void read_builds(struct bp_handoff *h, void *arg)
 	int r = -1;
 
 	if (it)
-		while ((r = store_iter_next(it, &b, &rd->err)) == 1 && !bp_handoff_push(h, &b))
+		while ((r = store_iter_next(it, &b, &rd->err)) == 1 &&
+		       !bp_handoff_push(h, &b, bp_build_footprint(&b)))
 			;
 	rd->failed = r < 0;
 	store_iter_free(it);

@@ -69,9 +69,9 @@ static void release(void *vitem)
 
 /* The parser's sink: takes what it is lent, leaving it init'd for the
  * parser to release. Once the reader has gone, the parse stops. */
-static int queue(struct bp_handoff *h, struct ahead_item *item, struct bp_error *err)
+static int queue(struct bp_handoff *h, struct ahead_item *item, size_t bytes, struct bp_error *err)
 {
-	return bp_handoff_push(h, item) ? bp_error_set(err, "", 0, "nobody reads the parse") : 0;
+	return bp_handoff_push(h, item, bytes) ? bp_error_set(err, "", 0, "nobody reads the parse") : 0;
 }
 
 static int queue_build(void *h, struct bp_build *b, struct bp_error *err)
@@ -79,7 +79,7 @@ static int queue_build(void *h, struct bp_build *b, struct bp_error *err)
 	struct ahead_item item = { .kind = AHEAD_BUILD, .u.build = *b };
 
 	bp_build_init(b);
-	return queue(h, &item, err);
+	return queue(h, &item, bp_build_footprint(&item.u.build), err);
 }
 
 static int queue_image(void *h, struct bp_image *img, struct bp_error *err)
@@ -87,7 +87,7 @@ static int queue_image(void *h, struct bp_image *img, struct bp_error *err)
 	struct ahead_item item = { .kind = AHEAD_IMAGE, .u.image = *img };
 
 	bp_image_init(img);
-	return queue(h, &item, err);
+	return queue(h, &item, bp_image_footprint(&item.u.image), err);
 }
 
 static int queue_pipeline(void *h, struct bp_pipeline *pl, struct bp_error *err)
@@ -95,7 +95,7 @@ static int queue_pipeline(void *h, struct bp_pipeline *pl, struct bp_error *err)
 	struct ahead_item item = { .kind = AHEAD_PIPELINE, .u.pipeline = *pl };
 
 	bp_pipeline_init(pl);
-	return queue(h, &item, err);
+	return queue(h, &item, bp_pipeline_footprint(&item.u.pipeline), err);
 }
 
 static void parse_all(struct bp_handoff *h, void *arg)
@@ -113,7 +113,7 @@ static void parse_all(struct bp_handoff *h, void *arg)
 
 		item.kind = AHEAD_OPENED;
 		item.u.errnum = in ? 0 : errno;
-		if (bp_handoff_push(h, &item)) {
+		if (bp_handoff_push(h, &item, sizeof(item))) {
 			if (in && in != stdin)
 				fclose(in);
 			return;
@@ -127,7 +127,7 @@ static void parse_all(struct bp_handoff *h, void *arg)
 							&item.u.end->res, &item.u.end->err);
 		if (in != stdin)
 			fclose(in);
-		if (bp_handoff_push(h, &item))
+		if (bp_handoff_push(h, &item, sizeof(item) + sizeof(*item.u.end)))
 			return;
 	}
 }

@@ -19,8 +19,12 @@
 #include "buildprof/util.h"
 
 /* Items the producer may run ahead: enough to ride out a slow commit or a
- * slow build's output, few enough that a queue of large builds stays small. */
+ * slow build's output. And the memory they may hold, as their producer
+ * reckons it: 64 builds of 100k steps would be gigabytes, where one at a
+ * time they are what reading or parsing one costs anyway. At least one
+ * item is always let through, however large. */
 #define HANDOFF_ITEMS 64
+#define HANDOFF_BYTES (8u << 20)
 /* How long a consumer with a few items waits for half the queue: well
  * under what anyone notices, and a hundred builds' reading. */
 #define HANDOFF_GATHER_NS 1000000L
@@ -37,6 +41,7 @@ struct bp_handoff {
 	pthread_cond_t filled, emptied;
 	unsigned char *items; /* HANDOFF_ITEMS of size bytes, a ring */
 	size_t head, count;   /* the oldest item, and how many are queued */
+	size_t bytes;         /* what the queued items hold, as pushed */
 	int stopped;          /* the consumer has gone: nothing more is queued */
 	int produced;         /* the producer has returned */
 	unsigned char *spent; /* taken items handed back, to be released by the producer */
@@ -53,17 +58,22 @@ static void *item_at(unsigned char *base, size_t size, size_t i)
 	return base + i * size;
 }
 
-int bp_handoff_push(struct bp_handoff *h, void *item)
+int bp_handoff_push(struct bp_handoff *h, void *item, size_t bytes)
 {
 	size_t nspent, i;
 	int rc = 0;
 
 	pthread_mutex_lock(&h->lock);
-	while (h->count == HANDOFF_ITEMS && !h->stopped)
+	while (!h->stopped && h->count &&
+	       (h->count == HANDOFF_ITEMS || h->bytes + bytes > HANDOFF_BYTES)) {
+		/* full: a consumer waiting a moment for more would wait in vain */
+		pthread_cond_signal(&h->filled);
 		pthread_cond_wait(&h->emptied, &h->lock);
+	}
 	if (h->stopped) {
 		rc = -1;
 	} else {
+		h->bytes += bytes;
 		memcpy(item_at(h->items, h->size, (h->head + h->count) % HANDOFF_ITEMS), item, h->size);
 		/* the consumer waits for anything, then a little for more */
 		if (++h->count == 1 || h->count == HANDOFF_ITEMS / 2)
@@ -115,6 +125,7 @@ static void take_all(struct bp_handoff *h)
 	h->next = 0;
 	h->head = 0;
 	h->count = 0;
+	h->bytes = 0;
 	pthread_cond_signal(&h->emptied);
 	pthread_mutex_unlock(&h->lock);
 	/* what the producer had no room for: freed here */

@@ -72,6 +72,16 @@ void bp_build_release(struct bp_build *b)
 	bp_build_init(b);
 }
 
+/* Strings are reckoned at 64 bytes each: what a step's stage, text and
+ * status come to in the logs seen, and counting them would read them all. */
+#define FOOTPRINT_STRINGS 64
+
+size_t bp_build_footprint(const struct bp_build *b)
+{
+	return sizeof(*b) + b->nsteps * (sizeof(*b->steps) + 2 * FOOTPRINT_STRINGS) +
+	       b->nlabels * (sizeof(*b->labels) + 2 * FOOTPRINT_STRINGS);
+}
+
 void bp_build_copy(struct bp_build *dst, const struct bp_build *src)
 {
 	size_t i;
@@ -233,6 +243,11 @@ void bp_image_release(struct bp_image *img)
 	bp_image_init(img);
 }
 
+size_t bp_image_footprint(const struct bp_image *img)
+{
+	return sizeof(*img) + img->nlayers * (sizeof(*img->layers) + 2 * FOOTPRINT_STRINGS);
+}
+
 struct bp_layer *bp_image_add_layer(struct bp_image *img)
 {
 	struct bp_layer *l;
@@ -281,6 +296,16 @@ void bp_pipeline_release(struct bp_pipeline *p)
 	free(p->sha);
 	free(p->status);
 	bp_pipeline_init(p);
+}
+
+size_t bp_pipeline_footprint(const struct bp_pipeline *p)
+{
+	size_t bytes = sizeof(*p), i;
+
+	for (i = 0; i < p->njobs; i++)
+		bytes += sizeof(p->jobs[i]) + 4 * FOOTPRINT_STRINGS +
+			 p->jobs[i].nsteps * (sizeof(*p->jobs[i].steps) + 2 * FOOTPRINT_STRINGS);
+	return bytes;
 }
 
 struct bp_job *bp_pipeline_add_job(struct bp_pipeline *p)

@@ -85,6 +85,8 @@ void bp_step_init(struct bp_step *step);
 void bp_step_release(struct bp_step *step);
 void bp_build_init(struct bp_build *b);
 void bp_build_release(struct bp_build *b);
+/* About the memory b holds, for bounding a queue of builds: not exact. */
+size_t bp_build_footprint(const struct bp_build *b);
 /* Makes dst (not initialised) a deep copy of src; bp_build_release it. */
 void bp_build_copy(struct bp_build *dst, const struct bp_build *src);
 /* A copy of s[0, len) kept in b->step_strings, for a step of b. A reader
@@ -137,6 +139,8 @@ struct bp_image {
 
 void bp_image_init(struct bp_image *img);
 void bp_image_release(struct bp_image *img);
+/* About the memory img holds, as bp_build_footprint. */
+size_t bp_image_footprint(const struct bp_image *img);
 /* Appends a layer (sizes -1) and returns it (borrowed from img). */
 struct bp_layer *bp_image_add_layer(struct bp_image *img);
 
@@ -178,6 +182,8 @@ struct bp_pipeline {
 
 void bp_pipeline_init(struct bp_pipeline *p);
 void bp_pipeline_release(struct bp_pipeline *p);
+/* About the memory p holds, as bp_build_footprint. */
+size_t bp_pipeline_footprint(const struct bp_pipeline *p);
 /* Appends a job (times NAN) and returns it (borrowed from p). */
 struct bp_job *bp_pipeline_add_job(struct bp_pipeline *p);
 /* Appends a step (times NAN) and returns it (borrowed from j). */

@@ -197,8 +197,9 @@ void bp_hash_index_release(struct bp_hash_index *ix);
 /* --- handoff: a producer thread and a bounded queue of fixed-size items
  * to the thread that started it (common/handoff.c) ---
  * bp_handoff_start runs produce(h, arg) on a new thread; it queues items
- * (item_size bytes each, copied) with bp_handoff_push, which waits while
- * the queue is full. The starting thread takes them in order with
+ * (item_size bytes each, copied) with bp_handoff_push, saying about how
+ * much memory each holds, and push waits while the queue is full: 64
+ * items, or 8 MiB of what they hold (one item always gets in). The starting thread takes them in order with
  * bp_handoff_pop, which waits while it is empty, and returns -1 once the
  * producer has returned and all is taken. pop hands back `done` (an item
  * taken before and used up, or NULL): release(item) frees it, on the
@@ -209,7 +210,7 @@ void bp_hash_index_release(struct bp_hash_index *ix);
 struct bp_handoff;
 struct bp_handoff *bp_handoff_start(size_t item_size, void (*produce)(struct bp_handoff *h, void *arg),
 				    void *arg, void (*release)(void *item));
-int bp_handoff_push(struct bp_handoff *h, void *item);
+int bp_handoff_push(struct bp_handoff *h, void *item, size_t bytes);
 int bp_handoff_pop(struct bp_handoff *h, void *done, void *item);
 void bp_handoff_finish(struct bp_handoff *h);
 

@@ -82,6 +82,7 @@ int main(void)
 	test_http();
 	test_png();
 	test_ahead();
+	test_handoff();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed ? 1 : 0;
 }

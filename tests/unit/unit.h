@@ -80,6 +80,7 @@ const struct bp_step *find_step(const struct bp_build *b, const char *prefix);
 void test_util(void);
 void test_png(void);
 void test_ahead(void);
+void test_handoff(void);
 void test_linereader(void);
 void test_buildkit(void);
 void test_legacy(void);
