@@ -3,7 +3,9 @@
  * the thread that started it (see util.h). Ingest parses on one side and
  * stores on the other; a report reads the database on one side and
  * analyses and prints on the other. The two costs are of a size, so on two
- * cores the work takes the longer of them instead of their sum.
+ * cores the work takes the longer of them instead of their sum. Where one
+ * side does little with an item (a chart, compare), moving each item's
+ * memory between the cores costs more than the thread gains.
  *
  * Two costs of the handoff once outweighed the work it carried, and are
  * avoided: waking the producer for every item taken (it wakes when half
