@@ -68,9 +68,11 @@ echo "(killed mid-ingest $kills times of 50)"
 check "the next ingest of the same file succeeds" $? 0
 check "and the earlier build survived all of it" "$(sqlite3 "$cdb" "SELECT count(*) FROM build WHERE name = 'buildkit-warm'")" 1
 # 4. a long ingest commits each second: the builds before a slow input are
-# in the database (for other readers, and safe from a crash) while it reads
-# the next. Input 21 arrives after 1.2 s; when ingest opens input 22, a FIFO
-# whose writer looks first, the 21 before it must be committed.
+# in the database (for other readers, and safe from a crash) while it waits
+# for the next. Input 21 arrives after 1.2 s; input 22 is a FIFO whose
+# writer waits (up to 5 s) to see the 21 before it committed, and only then
+# writes. The parsing thread opens 22 while 21 is still being stored, so the
+# writer watches the database rather than the moment 22 is opened.
 ldb=$tmp/long.db
 i=1
 while [ $i -le 40 ]; do
@@ -78,13 +80,17 @@ while [ $i -le 40 ]; do
 done
 mkfifo "$tmp/slow" "$tmp/look"
 { sleep 1.2; cat "$root/samples/logs/buildkit-warm.log" >"$tmp/slow"; } &
-{ exec 3>"$tmp/look"; sqlite3 "$ldb" 'SELECT count(*) FROM build' >"$tmp/seen"
+{ exec 3>"$tmp/look"; k=0
+  while [ $k -lt 50 ] && [ "$(sqlite3 "$ldb" 'SELECT count(*) FROM build' 2>/dev/null)" != 21 ]; do
+      sleep 0.1; k=$((k + 1))
+  done
+  sqlite3 "$ldb" 'SELECT count(*) FROM build' >"$tmp/seen"
   cat "$root/samples/logs/buildkit-deps-change.log" >&3; } &
 "$bin" --db "$ldb" ingest "$tmp"/long[1-9].log "$tmp"/long1[0-9].log "$tmp/long20.log" "$tmp/slow" \
     "$tmp/look" "$tmp"/long2[1-9].log "$tmp"/long3[0-9].log "$tmp/long40.log" >/dev/null 2>"$tmp/long.err"
 check "a long ingest succeeds" "$?:$(cat "$tmp/long.err")" "0:"
 wait
-check "the 21 builds before a slow input were committed by the time it ended" "$(cat "$tmp/seen")" 21
+check "the 21 builds before a slow input were committed while it waited for the next" "$(cat "$tmp/seen")" 21
 check "and all 42 are stored" "$(sqlite3 "$ldb" 'SELECT count(*) FROM build')" 42
 
 echo "concurrency: $pass passed, $fail failed"
