@@ -47,6 +47,11 @@ void analyzer_compare_add(struct analyzer_compare *c, int side, const struct bp_
 	}
 }
 
+void analyzer_compare_side_done(struct analyzer_compare *c, int side)
+{
+	analyzer_history_sort(&c->side[side].steps);
+}
+
 static const struct analyzer_step_series *find(const struct analyzer_side *s,
 					       const struct analyzer_step_series *like)
 {
@@ -132,8 +137,8 @@ void analyzer_compare_finish(struct analyzer_compare *c)
 
 	/* steps: paired by (stage, text), then removed ones, then added ones;
 	 * which before-steps paired is kept, not looked up twice */
-	analyzer_history_sort(&c->side[0].steps);
-	analyzer_history_sort(&c->side[1].steps);
+	analyzer_compare_side_done(c, 0); /* nothing left to do when the caller did it */
+	analyzer_compare_side_done(c, 1);
 	paired = xcalloc(c->side[0].steps.nseries + 1, 1);
 	for (i = 0; i < c->side[0].steps.nseries; i++) {
 		const struct analyzer_step_series *other = find(&c->side[1], &c->side[0].steps.series[i]);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # ThreadSanitizer over the two places buildprof runs two threads, both
 # through common/handoff.c: ingest of many inputs parses them on a second
-# thread (collector/ahead.c), and report reads its builds on a second
-# thread and connection (cli_each_build_ahead). Runs the unit tests (the
+# thread (collector/ahead.c), report reads its builds on a second thread
+# and connection (cli_each_build_ahead), and compare loads its two sides
+# at once when they are large (cli/compare.c). Runs the unit tests (the
 # queue's own cover order, failures, a full queue and an early stop), an
 # ingest of every bundled sample and corpus file, and the reports (and
 # the one-thread commands beside them) over what it stored,
@@ -11,7 +12,7 @@
 # Usage: tests/tsan.sh TSAN_BUILD_DIR PLAIN_BINARY
 set -u
 tsan=$1
-plain=$2
+plain=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1"
 pass=0 fail=0
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -62,5 +63,16 @@ for c in "report" "report --format json --by base" "report --format markdown las
 	check "$c: output the same" $? 0
 	case $c in plot*) cmp -s "$tmp/t.svg" "$tmp/p.svg"; check "$c: the same chart" $? 0 ;; esac
 done
+# compare loads AFTER on a second thread once BEFORE passes 2,000 builds
+python3 tests/bench/gen.py builds "$tmp/many" 4400 >/dev/null
+(cd "$tmp/many" && ls | xargs "$plain" --db "$tmp/many.db" ingest >/dev/null 2>&1)
+check "4,400 generated builds ingested" "$(sqlite3 "$tmp/many.db" 'SELECT count(*) FROM build')" 4400
+"$tsan/buildprof" --db "$tmp/many.db" compare --format json 1..2200 2201..4400 >"$tmp/t.out" 2>&1
+tsan_rc=$?
+"$plain" --db "$tmp/many.db" compare --format json 1..2200 2201..4400 >"$tmp/p.out" 2>&1
+check "compare of 2,200 v 2,200: exit under TSan matches the plain build's" "$tsan_rc" $?
+grep -q "ThreadSanitizer" "$tmp/t.out" && { echo "FAIL: TSan report in compare"; sed -n 1,60p "$tmp/t.out"; fail=$((fail + 1)); }
+cmp -s "$tmp/t.out" "$tmp/p.out"
+check "compare of 2,200 v 2,200: output the same" $? 0
 echo "tsan: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -205,8 +205,14 @@ struct analyzer_compare {
 };
 
 void analyzer_compare_init(struct analyzer_compare *c);
-/* Adds a build to side 0 (before) or 1 (after). */
+/* Adds a build to side 0 (before) or 1 (after). A side touches only its
+ * own part of c: the two sides may be filled on two threads, each with its
+ * own calls. */
 void analyzer_compare_add(struct analyzer_compare *c, int side, const struct bp_build *b);
+/* Optional: does the work on a side that needs all of it added (sorting
+ * each step's durations), on the thread that filled it; finish does what
+ * is left undone. */
+void analyzer_compare_side_done(struct analyzer_compare *c, int side);
 /* Computes the result fields from what was added. */
 void analyzer_compare_finish(struct analyzer_compare *c);
 void analyzer_compare_release(struct analyzer_compare *c);
