@@ -86,8 +86,8 @@ int cli_each_build(struct bp_store *st, const struct bp_selector *sel, int with_
 	struct bp_build b;
 	int r;
 
-	*count = 0;
 	bp_error_init(&err);
+	*count = 0;
 	it = store_select_builds(st, sel, with_steps, &err);
 	if (!it) {
 		cli_print_error("database", &err);
@@ -145,15 +145,14 @@ int cli_each_build_ahead(struct bp_store *st, const struct bp_selector *sel, int
 {
 	struct build_reader rd = { .sel = sel, .with_steps = with_steps };
 	struct bp_handoff *h = NULL;
-	struct bp_build b, done;
+	struct bp_build *b;
 	struct bp_error ignored; /* rd.err is the reader's from here on */
-	int handed = 0;
 
 	*count = 0;
 	bp_error_init(&rd.err);
 	rd.st = store_open_again(st, &rd.err);
 	if (rd.st)
-		h = bp_handoff_start(sizeof(b), read_builds, &rd, release_build);
+		h = bp_handoff_start(sizeof(*b), read_builds, &rd, release_build);
 	if (!h) { /* the work is the same on one thread, only slower */
 		store_close(rd.st);
 		return cli_each_build(st, sel, with_steps, fn, ctx, count);
@@ -164,23 +163,12 @@ int cli_each_build_ahead(struct bp_store *st, const struct bp_selector *sel, int
 	 * report's time. Failing that, they still work, each on its own. */
 	bp_error_init(&ignored);
 	store_read_begin(st, &ignored);
-	for (;;) {
-		int r;
-
-		/* each build goes back to the reader to be freed, with the next pop */
-		if (bp_handoff_pop(h, handed ? &done : NULL, &b)) {
-			handed = 0;
-			break;
-		}
+	/* each build goes back to the reader to be freed, with the next one */
+	while ((b = bp_handoff_next(h))) {
 		(*count)++;
-		r = fn(ctx, &b);
-		done = b;
-		handed = 1;
-		if (r)
+		if (fn(ctx, b))
 			break;
 	}
-	if (handed)
-		bp_build_release(&done);
 	store_read_end(st);
 	bp_handoff_finish(h);
 	store_close(rd.st);

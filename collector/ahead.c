@@ -33,7 +33,7 @@ struct ahead_item {
 		struct bp_build build;
 		struct bp_image image;
 		struct bp_pipeline pipeline;
-		struct ahead_end *end;        /* AHEAD_END, the reader's to free */
+		struct ahead_end *end;        /* AHEAD_END */
 	} u;
 };
 
@@ -146,65 +146,60 @@ struct collector_ahead *collector_ahead_start(char *const paths[], size_t n, con
 	return NULL;
 }
 
-/* The next item; the producer ends only after the last input's end, so
- * running out before it is a caller reading past its paths. */
-static void take(struct collector_ahead *pa, struct ahead_item *done, struct ahead_item *item)
+/* The next item, the caller's until the next take; the producer ends only
+ * after the last input's end, so running out before it is a caller
+ * reading past its paths. */
+static struct ahead_item *take(struct collector_ahead *pa)
 {
-	if (bp_handoff_pop(pa->handoff, done, item))
+	struct ahead_item *item = bp_handoff_next(pa->handoff);
+
+	if (!item)
 		BUG("collector_ahead: read past the last input");
+	return item;
 }
 
 int collector_ahead_open_next(struct collector_ahead *pa)
 {
-	struct ahead_item item;
+	struct ahead_item *item;
 
 	/* an input its caller never replayed (it failed before it could) is
 	 * dropped, so the queue stays in step with the paths */
-	while (pa->pending) {
-		take(pa, NULL, &item);
-		pa->pending = item.kind != AHEAD_END;
-		release(&item);
-	}
-	take(pa, NULL, &item);
-	if (item.kind != AHEAD_OPENED)
+	while (pa->pending)
+		pa->pending = take(pa)->kind != AHEAD_END;
+	item = take(pa);
+	if (item->kind != AHEAD_OPENED)
 		BUG("collector_ahead: an input's part of the queue read out of turn");
-	pa->pending = !item.u.errnum;
-	return item.u.errnum;
+	pa->pending = !item->u.errnum;
+	return item->u.errnum;
 }
 
 int collector_ahead_replay(FILE *in, const char *source, const struct bp_sink *sink,
 			   struct collector_result *res, struct bp_error *err, void *ctx)
 {
 	struct collector_ahead *pa = ctx;
-	struct ahead_item item, done;
-	int failed = 0, handed = 0;
+	struct ahead_item *item;
+	int failed = 0;
 
 	if (!pa->pending)
 		BUG("collector_ahead: %s replayed before it was opened", source);
 	pa->pending = 0;
-	for (;;) {
-		take(pa, handed ? &done : NULL, &item);
-		if (item.kind == AHEAD_END)
-			break;
-		if (item.kind == AHEAD_OPENED)
+	while ((item = take(pa))->kind != AHEAD_END) {
+		if (item->kind == AHEAD_OPENED)
 			BUG("collector_ahead: %s replayed past its end", source);
 		/* after the sink failed, the rest of this input is only freed:
 		 * the parser has run on without knowing */
-		if (!failed && item.kind == AHEAD_BUILD)
-			failed = sink->build(sink->ctx, &item.u.build, err);
-		else if (!failed && item.kind == AHEAD_IMAGE)
-			failed = sink->image(sink->ctx, &item.u.image, err);
-		else if (!failed && item.kind == AHEAD_PIPELINE)
-			failed = sink->pipeline(sink->ctx, &item.u.pipeline, err);
-		done = item;
-		handed = 1;
+		if (!failed && item->kind == AHEAD_BUILD)
+			failed = sink->build(sink->ctx, &item->u.build, err);
+		else if (!failed && item->kind == AHEAD_IMAGE)
+			failed = sink->image(sink->ctx, &item->u.image, err);
+		else if (!failed && item->kind == AHEAD_PIPELINE)
+			failed = sink->pipeline(sink->ctx, &item->u.pipeline, err);
 	}
-	*res = item.u.end->res;
-	if (!failed && item.u.end->rc) {
-		*err = item.u.end->err;
-		failed = item.u.end->rc;
+	*res = item->u.end->res;
+	if (!failed && item->u.end->rc) {
+		*err = item->u.end->err;
+		failed = item->u.end->rc;
 	}
-	free(item.u.end);
 	return failed;
 }
 

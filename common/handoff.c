@@ -7,11 +7,13 @@
  * side does little with an item (a chart, compare), moving each item's
  * memory between the cores costs more than the thread gains.
  *
- * Two costs of the handoff once outweighed the work it carried, and are
- * avoided: waking the producer for every item taken (it wakes when half
- * the queue is free), and freeing on the consumer what the producer's
- * malloc arena allocated (taking that arena's lock on every free): items
- * are handed back and released on the producer's thread.
+ * Costs of the handoff that once outweighed the work it carried, and how
+ * they are avoided: waking the producer for every item taken (it wakes
+ * when half the queue is free) and the consumer for every item queued (it
+ * waits a moment for more); meeting on the lock at every item (the
+ * consumer takes all that is queued at once); freeing on the consumer what
+ * the producer's malloc arena allocated, which takes that arena's lock on
+ * every free (items used up go back and are released on the producer).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -53,6 +55,7 @@ struct bp_handoff {
 	 * those it used up since, handed back with the next take */
 	unsigned char *taken, *back;
 	size_t ntaken, next, nback;
+	int holding;          /* taken[next - 1] is the consumer's until its next call */
 };
 
 static void *item_at(unsigned char *base, size_t size, size_t i)
@@ -135,16 +138,19 @@ static void take_all(struct bp_handoff *h)
 		h->release(item_at(h->back, h->size, --h->nback));
 }
 
-int bp_handoff_pop(struct bp_handoff *h, void *done, void *item)
+void *bp_handoff_next(struct bp_handoff *h)
 {
-	if (done)
-		memcpy(item_at(h->back, h->size, h->nback++), done, h->size);
+	/* the last item is used up: back to the producer with the next take */
+	if (h->holding)
+		memcpy(item_at(h->back, h->size, h->nback++), item_at(h->taken, h->size, h->next - 1),
+		       h->size);
+	h->holding = 0;
 	if (h->next == h->ntaken)
 		take_all(h);
 	if (h->next == h->ntaken)
-		return -1;
-	memcpy(item, item_at(h->taken, h->size, h->next++), h->size);
-	return 0;
+		return NULL;
+	h->holding = 1;
+	return item_at(h->taken, h->size, h->next++);
 }
 
 static void *run_producer(void *arg)
@@ -202,6 +208,8 @@ void bp_handoff_finish(struct bp_handoff *h)
 		h->release(item_at(h->items, h->size, h->head));
 	while (h->nspent)
 		h->release(item_at(h->spent, h->size, --h->nspent));
+	if (h->holding)
+		h->release(item_at(h->taken, h->size, h->next - 1));
 	while (h->next < h->ntaken)
 		h->release(item_at(h->taken, h->size, h->next++));
 	while (h->nback)

@@ -199,19 +199,20 @@ void bp_hash_index_release(struct bp_hash_index *ix);
  * bp_handoff_start runs produce(h, arg) on a new thread; it queues items
  * (item_size bytes each, copied) with bp_handoff_push, saying about how
  * much memory each holds, and push waits while the queue is full: 64
- * items, or 8 MiB of what they hold (one item always gets in). The starting thread takes them in order with
- * bp_handoff_pop, which waits while it is empty, and returns -1 once the
- * producer has returned and all is taken. pop hands back `done` (an item
- * taken before and used up, or NULL): release(item) frees it, on the
- * producer's thread where its memory came from. bp_handoff_finish stops
- * the producer (push returns -1 from then on, releasing the item), waits
- * for it and releases whatever is left. Start returns NULL when no thread
+ * items, or 8 MiB of what they hold (one item always gets in). The
+ * starting thread takes them in order with bp_handoff_next, which waits
+ * while the queue is empty and returns NULL once the producer has returned
+ * and all is taken. The item it returns is the caller's to use (and to
+ * take contents from) until its next call or finish; then it goes back,
+ * and release(item) frees it on the producer's thread, where its memory
+ * came from. bp_handoff_finish stops the producer (push returns -1 from
+ * then on, releasing the item), waits for it and releases what is left. Start returns NULL when no thread
  * could be made; the caller then does the work itself. */
 struct bp_handoff;
 struct bp_handoff *bp_handoff_start(size_t item_size, void (*produce)(struct bp_handoff *h, void *arg),
 				    void *arg, void (*release)(void *item));
 int bp_handoff_push(struct bp_handoff *h, void *item, size_t bytes);
-int bp_handoff_pop(struct bp_handoff *h, void *done, void *item);
+void *bp_handoff_next(struct bp_handoff *h);
 void bp_handoff_finish(struct bp_handoff *h);
 
 /* --- output files: written beside the target, then renamed over it ---

@@ -2,7 +2,7 @@
  * test_handoff.c - the producer thread's queue (common/handoff.c) on its
  * own: items in order; a full queue (64 items, or 8 MiB of what they hold)
  * holds the producer back, though one item larger than that gets through;
- * what is handed back is released on the producer; an early finish frees
+ * what is used up is released on the producer; an early finish frees
  * the rest.
  */
 #include <stdatomic.h>
@@ -55,8 +55,8 @@ static void produce(struct bp_handoff *h, void *arg)
 static int stalls_at(struct plan *p, int *in_order)
 {
 	struct bp_handoff *h;
-	struct item it, done;
-	int stalled, next = 0, handed = 0;
+	struct item *it;
+	int stalled, next = 0;
 
 	released = 0;
 	h = bp_handoff_start(sizeof(struct item), produce, p, release_item);
@@ -66,14 +66,11 @@ static int stalls_at(struct plan *p, int *in_order)
 	usleep(50000);
 	stalled = p->pushed;
 	*in_order = 1;
-	while (!bp_handoff_pop(h, handed ? &done : NULL, &it)) {
-		*in_order &= it.seq == next++;
-		done = it;
-		handed = 1;
-	}
+	while ((it = bp_handoff_next(h)))
+		*in_order &= it->seq == next++;
 	bp_handoff_finish(h);
 	CHECK_INT(next, p->n);
-	CHECK_INT(released, p->n); /* each once, the last handed back with the final pop */
+	CHECK_INT(released, p->n); /* each once, the last given back by the final next */
 	return stalled;
 }
 
@@ -102,20 +99,16 @@ static void test_handoff_early_finish(void)
 {
 	struct plan p = { .n = 1000, .bytes = { 1, 1, 1, 1, 1, 1, 1, 1 } };
 	struct bp_handoff *h;
-	struct item it, done;
-	int i, handed = 0;
+	int i;
 
 	released = 0;
 	h = bp_handoff_start(sizeof(struct item), produce, &p, release_item);
 	CHECK(h != NULL);
 	if (!h)
 		return;
-	for (i = 0; i < 5 && !bp_handoff_pop(h, handed ? &done : NULL, &it); i++) {
-		done = it;
-		handed = 1;
-	}
-	release_item(&done); /* used up, not handed back */
-	usleep(20000);
+	for (i = 0; i < 5 && bp_handoff_next(h); i++)
+		;
+	usleep(20000); /* the fifth is still held: finish releases it */
 	bp_handoff_finish(h);
 	CHECK_INT(p.refused, 1);
 	CHECK(p.pushed < 1000);
