@@ -126,6 +126,13 @@ for n in $sizes; do
 		"$(rate "$all" "$mn")" "$(rate "$all" "$rmed")" "sqlite3 .import, its table" rate 0.5
 	record "ingest $n builds (steps/s)" "steps/s" "$(rate "$steps" "$med")" "$(rate "$steps" "$mx")" \
 		"$(rate "$steps" "$mn")" "$(rate "$rows" "$pmed")" "peer_ingest.py" rate 3
+	# the ceiling itself against the same two baselines, in the same units
+	# (buildprof's steps in the time .import took to store its rows): a
+	# ratio it misses, no ingest that stores those rows can meet
+	record "  .import of its rows, $n (steps/s)" "steps/s" "$(rate "$steps" "$rmed")" "" "" \
+		"$(rate "$rows" "$imed")" "sqlite3 .import, 10 cols" rate ""
+	record "  .import of its rows, $n (steps/s)" "steps/s" "$(rate "$steps" "$rmed")" "" "" \
+		"$(rate "$rows" "$pmed")" "peer_ingest.py" rate ""
 	record "ingest $n builds (MB/s)" "MB/s" "$(rate "$bytes / 1048576" "$med")" "$(rate "$bytes / 1048576" "$mx")" \
 		"$(rate "$bytes / 1048576" "$mn")" "" "" info ""
 	record "database size per build ($n)" "bytes" "$(( $(stat -c %s "$db") / n ))" "" "" "" "" info ""
@@ -246,7 +253,9 @@ for line in open(sys.argv[1]):
     r = {'figure': fig, 'unit': unit, 'buildprof': num(bp), 'min': num(bmin), 'max': num(bmax),
          'baseline': num(base), 'baseline_name': bname, 'kind': kind, 'target': num(target)}
     if kind == 'rate':      # ours / theirs, higher is better
-        r['ratio'] = r['buildprof'] / r['baseline']; r['met'] = r['ratio'] >= r['target']
+        r['ratio'] = r['buildprof'] / r['baseline']
+        if r['target'] is not None:     # else a ratio shown for reference
+            r['met'] = r['ratio'] >= r['target']
     elif kind == 'speedup': # their time / ours
         r['ratio'] = r['baseline'] / r['buildprof']
         if r['target'] is not None:     # else a ratio shown for reference
