@@ -71,7 +71,7 @@ static size_t estimate_starts(const struct bp_build *b, double *start)
 		ev[n++] = (struct event){ s->first_line, 0, i };
 		ev[n++] = (struct event){ s->end_line, 1, i };
 	}
-	qsort(ev, n, sizeof(*ev), cmp_event);
+	bp_sort(ev, n, sizeof(*ev), cmp_event);
 	for (i = 0; i < n; i++) {
 		const struct bp_step *s = &b->steps[ev[i].step];
 		if (!ev[i].end) {
@@ -152,7 +152,7 @@ void analyzer_timeline(const struct bp_build *b, struct analyzer_timeline *t)
 		edges[k++] = (struct edge){ iv[i].start, 1, i };
 		edges[k++] = (struct edge){ iv[i].end, 0, i };
 	}
-	qsort(edges, k, sizeof(*edges), cmp_edge);
+	bp_sort(edges, k, sizeof(*edges), cmp_edge);
 	{
 		unsigned char *on = xcalloc(n, 1);
 		size_t nedges = k;

@@ -1,8 +1,8 @@
 /*
  * test_util.c - strbuf, SHA-256 (reference digests from Python's hashlib),
  * time parsing (reference epochs from Python's datetime), number parsing and
- * JSON values written as jansson writes them, and the heap made ready for
- * huge pages.
+ * JSON values written as jansson writes them, the heap made ready for
+ * huge pages, and the stable sort.
  */
 #include <float.h>
 #include <limits.h>
@@ -392,8 +392,62 @@ static void test_heap_reserve_huge(void)
 #endif
 }
 
+struct keyed {
+	int key, order; /* order: where it was before the sort */
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+
+	return (x->key > y->key) - (x->key < y->key);
+}
+
+/* bp_sort against a stable reference (ties broken by the original order)
+ * on arrays in order, nearly in order, reversed and shuffled, with many
+ * ties, on both sides of the size where it hands over to qsort */
+static void test_sort(void)
+{
+	static const size_t sizes[] = { 0, 1, 2, 3, 7, 40, 63, 64, 65, 200 };
+	struct keyed a[200], ref[200];
+	unsigned seed = 12345;
+	size_t si, i, shape, bad;
+
+	for (si = 0; si < sizeof(sizes) / sizeof(*sizes); si++) {
+		size_t n = sizes[si];
+		for (shape = 0; shape < 4; shape++) {
+			for (i = 0; i < n; i++) {
+				seed = seed * 1103515245u + 12345u;
+				switch (shape) {
+				case 0: a[i].key = (int)i / 3; break;              /* in order, ties */
+				case 1: a[i].key = (int)i + (int)(seed >> 16) % 4; break; /* nearly */
+				case 2: a[i].key = (int)(n - i) / 2; break;         /* reversed */
+				default: a[i].key = (int)(seed >> 16) % 8; break;   /* shuffled */
+				}
+				a[i].order = (int)i;
+			}
+			memcpy(ref, a, n * sizeof(*a));
+			bp_sort(a, n, sizeof(*a), cmp_keyed);
+			/* the reference: a plain insertion sort, stable by construction */
+			for (i = 1; i < n; i++) {
+				struct keyed t = ref[i];
+				size_t j = i;
+				while (j > 0 && ref[j - 1].key > t.key) {
+					ref[j] = ref[j - 1];
+					j--;
+				}
+				ref[j] = t;
+			}
+			for (bad = 0, i = 0; i < n; i++)
+				bad += a[i].key != ref[i].key || a[i].order != ref[i].order;
+			CHECK_INT(bad, 0);
+		}
+	}
+}
+
 void test_util(void)
 {
+	test_sort();
 	test_strbuf();
 	test_strpool();
 	test_hash_index();
