@@ -47,6 +47,8 @@ struct report_run {
 	char **pipelines;           /* CI pipeline ids the builds ran in (their labels) */
 	size_t npipelines, alloc_pipelines;
 	struct bp_hash_index pipeline_index; /* pipelines by id */
+	int all;                    /* the report is of every build */
+	int preloaded;              /* preload_histories has run */
 	int failed;
 };
 
@@ -139,6 +141,17 @@ static struct named_history *named(struct report_run *run, const char *name)
  * older one is read again if its name comes back. A name built only once
  * (a build per branch or per file) has no history but b's own: taken from
  * b, not read again. */
+static void mark_loaded(struct report_run *run, struct named_history *nh)
+{
+	long evicted = ring_add(&run->loaded, (size_t)(nh - run->hist));
+
+	if (evicted >= 0) {
+		analyzer_history_release(&run->hist[evicted].h);
+		run->hist[evicted].loaded = 0;
+	}
+	nh->loaded = 1;
+}
+
 static const struct analyzer_history *history_of(struct report_run *run, struct named_history *nh,
 						 const struct bp_build *b)
 {
@@ -146,12 +159,7 @@ static const struct analyzer_history *history_of(struct report_run *run, struct 
 	int others;
 
 	if (!nh->loaded) {
-		long evicted = ring_add(&run->loaded, (size_t)(nh - run->hist));
-		if (evicted >= 0) {
-			analyzer_history_release(&run->hist[evicted].h);
-			run->hist[evicted].loaded = 0;
-		}
-		nh->loaded = 1;
+		mark_loaded(run, nh);
 		bp_error_init(&err);
 		others = store_name_has_other_build(run->st, nh->name, b->id, &err);
 		if (!others)
@@ -163,6 +171,59 @@ static const struct analyzer_history *history_of(struct report_run *run, struct 
 		analyzer_history_sort(&nh->h); /* priced per cached step from now on */
 	}
 	return &nh->h;
+}
+
+/* store_uncached_steps_all's rows into their names' histories. The rows
+ * come a build at a time: the last name is looked up once per build. */
+struct preload {
+	struct report_run *run;
+	size_t last;                /* hist of the last row's name */
+	int have_last;
+};
+
+static void add_named_history(void *ctx, const char *name, const char *stage, const char *text,
+			      double duration_s)
+{
+	struct preload *pl = ctx;
+	struct report_run *run = pl->run;
+
+	if (!pl->have_last || strcmp(run->hist[pl->last].name, name)) {
+		struct named_history *nh = named(run, name);
+		if (!nh->loaded)
+			mark_loaded(run, nh);
+		pl->last = (size_t)(nh - run->hist);
+		pl->have_last = 1;
+	}
+	analyzer_history_add(&run->hist[pl->last].h, stage, text, duration_s);
+}
+
+/* A report of every build wants the history of nearly every name. When
+ * they are few (each built many times, as in CI), one pass over the steps
+ * reads all of them for less than a pass per name, which reads each page
+ * of the step table again for every name built on it. More names than
+ * KEEP_LAST are read on first need, as before, so memory stays bounded.
+ * Called at the first need of a history, before b's name is looked up
+ * (the names it adds may move run->hist). A name it found no uncached
+ * step of is still read on first need: it may have been stored since. */
+static void preload_histories(struct report_run *run)
+{
+	struct preload pl = { run, 0, 0 };
+	struct bp_error err;
+	long names;
+	size_t i;
+
+	run->preloaded = 1;
+	bp_error_init(&err);
+	names = store_count_names(run->st, KEEP_LAST, &err);
+	if (names > KEEP_LAST)
+		return;
+	if (names < 0 || store_uncached_steps_all(run->st, add_named_history, &pl, &err)) {
+		cli_print_error("report", &err);
+		run->failed = 1;
+	}
+	for (i = 0; i < run->nhist; i++)
+		if (run->hist[i].loaded)
+			analyzer_history_sort(&run->hist[i].h);
 }
 
 /* The previous build of b's name: the one the report just went through
@@ -207,7 +268,7 @@ static void keep_last(struct report_run *run, struct named_history *nh, struct b
 static int report_one(void *vctx, struct bp_build *b)
 {
 	struct report_run *run = vctx;
-	struct named_history *nh = named(run, b->name);
+	struct named_history *nh;
 	struct analyzer_analysis a;
 	const struct bp_build *prev;
 	struct bp_build read;
@@ -218,6 +279,9 @@ static int report_one(void *vctx, struct bp_build *b)
 	bp_error_init(&err);
 	bp_build_init(&read);
 	analyzer_build_stats(b, &a.stats);
+	if (a.stats.steps_cached && run->all && !run->preloaded)
+		preload_histories(run);
+	nh = named(run, b->name);
 	analyzer_timeline(b, &a.timeline);
 	prev = previous_of(run, nh, b, &read);
 	analyzer_cache(b, prev, a.stats.steps_cached ? history_of(run, nh, b) : NULL, &a.cache);
@@ -250,6 +314,7 @@ int cli_render_report(struct bp_store *st, const struct bp_selector *sel,
 	int rc = EXIT_INPUT;
 
 	run.fmt = fmt;
+	run.all = !sel->nranges && !sel->nlabels && !sel->nnames && !sel->format && !sel->status && !sel->last;
 	analyzer_summary_init(&run.sum, opt->top);
 	if (by)
 		analyzer_summary_group_by(&run.sum, by);

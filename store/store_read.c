@@ -370,6 +370,9 @@ int store_name_has_other_build(struct bp_store *st, const char *name, long id, s
 				  name, id, "cannot look for other builds of the name", err);
 }
 
+/* the steps store_uncached_steps and store_uncached_steps_all read */
+#define UNCACHED_STEP "s.kind = 'step' AND s.cached = 0 AND s.status = 'done' AND s.duration_s IS NOT NULL"
+
 int store_uncached_steps(struct bp_store *st, const char *name,
 			 void (*fn)(void *ctx, const char *stage, const char *text, double duration_s),
 			 void *ctx, struct bp_error *err)
@@ -380,8 +383,7 @@ int store_uncached_steps(struct bp_store *st, const char *name,
 	/* once per build name in a report: prepared once */
 	if (store_prepare(st, &st->uncached_steps,
 			  "SELECT s.stage, s.text, s.duration_s FROM step s JOIN build b ON b.id = s.build_id"
-			  " WHERE b.name = ? AND s.kind = 'step' AND s.cached = 0 AND s.status = 'done'"
-			  " AND s.duration_s IS NOT NULL", err))
+			  " WHERE b.name = ? AND " UNCACHED_STEP, err))
 		return -1;
 	q = st->uncached_steps;
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
@@ -392,4 +394,46 @@ int store_uncached_steps(struct bp_store *st, const char *name,
 	if (rc != SQLITE_DONE)
 		return store_fail(st, err, "cannot read the step history");
 	return 0;
+}
+
+int store_uncached_steps_all(struct bp_store *st,
+			     void (*fn)(void *ctx, const char *name, const char *stage, const char *text,
+					double duration_s),
+			     void *ctx, struct bp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = SQLITE_ERROR;
+
+	/* once per report: not kept prepared; the steps in their table's order */
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT b.name, s.stage, s.text, s.duration_s FROM build b"
+			       " JOIN step s ON s.build_id = b.id WHERE " UNCACHED_STEP " ORDER BY s.build_id",
+			       -1, &q, NULL) == SQLITE_OK)
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+			fn(ctx, (const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1),
+			   (const char *)sqlite3_column_text(q, 2), sqlite3_column_double(q, 3));
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, err, "cannot read the step history");
+	return 0;
+}
+
+long store_count_names(struct bp_store *st, long limit, struct bp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	long n = -1;
+
+	/* the name index read in order, up to limit + 1 names: a database of a
+	 * name per build is not read through */
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT count(*) FROM (SELECT DISTINCT name FROM build ORDER BY name LIMIT ?)",
+			       -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(q, 1, limit + 1);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			n = (long)sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	if (n < 0)
+		return store_fail(st, err, "cannot count the build names");
+	return n;
 }
