@@ -13,9 +13,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/lib/common.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT INT TERM
 
-python3 "$root/tests/bench/gen.py" builds "$tmp/b" 5200 >/dev/null
-(cd "$tmp/b" && ls | xargs "$bin" --db "$tmp/t.db" ingest >/dev/null 2>"$tmp/ingest.err")
-check "5,200 generated builds ingested" "$(sqlite3 "$tmp/t.db" 'SELECT count(*) FROM build')" 5200
+ingest_generated 5200 "$tmp/t.db"
 "$bin" --db "$tmp/t.db" compare --format json 1..2600 2601..5200 >"$tmp/c.json" 2>"$tmp/c.err"
 check "compare exit" "$?:$(cat "$tmp/c.err")" "0:"
 "$bin" --db "$tmp/t.db" compare 1..2600 2601..5200 >"$tmp/c.txt" 2>&1

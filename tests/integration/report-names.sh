@@ -19,9 +19,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/lib/common.sh"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT INT TERM
 
-python3 "$root/tests/bench/gen.py" builds "$tmp/b" 1500 >/dev/null
-(cd "$tmp/b" && ls | xargs "$bin" --db "$tmp/t.db" ingest >/dev/null 2>"$tmp/ingest.err")
-check "1,500 generated builds ingested" "$(sqlite3 "$tmp/t.db" 'SELECT count(*) FROM build')" 1500
+ingest_generated 1500 "$tmp/t.db"
 cp "$tmp/t.db" "$tmp/many.db"
 sqlite3 "$tmp/many.db" "UPDATE build SET name = 'app' || (id % 301)"
 sqlite3 "$tmp/t.db" "UPDATE build SET name = CASE WHEN id = 700 THEN 'once' ELSE 'app' || (id % 11) END"

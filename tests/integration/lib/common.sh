@@ -13,3 +13,11 @@ need_docker() {
         echo "$1: 0 passed, 0 failed, 1 skipped (no Docker engine or busybox-static)"; exit 0
     fi
 }
+# ingest_generated N DB: N BuildKit builds generated from the real samples
+# (tests/bench/gen.py) ingested into DB, and checked by count. Needs the
+# suite's $bin, $root and $tmp.
+ingest_generated() {
+    python3 "$root/tests/bench/gen.py" builds "$tmp/gen$1" "$1" >/dev/null
+    (cd "$tmp/gen$1" && ls | xargs "$bin" --db "$2" ingest >/dev/null 2>"$tmp/ingest.err")
+    check "$1 generated builds ingested" "$(sqlite3 "$2" 'SELECT count(*) FROM build')" "$1"
+}
