@@ -118,6 +118,18 @@ void analyzer_history_add_build(struct analyzer_history *h, const struct bp_buil
 	}
 }
 
+void analyzer_history_merge(struct analyzer_history *h, const struct analyzer_history *from)
+{
+	size_t i, j;
+
+	for (i = 0; i < from->nseries; i++) {
+		const struct analyzer_step_series *s = &from->series[i];
+		struct analyzer_step_series *to = analyzer_history_series(h, s->stage, s->text);
+		for (j = 0; j < s->n; j++)
+			analyzer_series_add(to, s->v[j]);
+	}
+}
+
 void analyzer_history_release(struct analyzer_history *h)
 {
 	size_t i;

@@ -15,11 +15,6 @@
 
 #define EXIT_REGRESSION 3
 
-/* A second thread for AFTER pays for itself once BEFORE has this many
- * builds: below, its start, second connection and second working memory
- * (page faults, dear on these VMs) cost more than it saves: a compare of
- * 500 v 500 builds took 45 ms instead of 35. */
-#define PARALLEL_FROM 2000
 
 struct compare_load;
 
@@ -78,7 +73,8 @@ static int add_build(void *vctx, struct bp_build *b)
 	struct side_load *l = vctx;
 
 	analyzer_compare_add(l->all->c, l->side, b);
-	if (l->side == 0 && l->count == PARALLEL_FROM) /* counted before this call */
+	/* AFTER on a second thread once BEFORE proves large */
+	if (l->side == 0 && l->count == CLI_SECOND_CORE_FROM) /* counted before this call */
 		start_after(l->all, l->st);
 	return 0;
 }

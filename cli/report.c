@@ -3,6 +3,7 @@
  * chosen output format. Reads, analyses and renders one build at a time.
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,13 @@ struct named_history {
 	struct bp_build last;
 	int have_last;
 	int loaded;                 /* h has been read */
+};
+
+/* Build names, looked up by hash. */
+struct name_table {
+	struct named_history *hist;
+	size_t n, alloc;
+	struct bp_hash_index index; /* hist by name */
 };
 
 /* Builds of this many names are kept for the next build of the name, and
@@ -41,9 +49,7 @@ struct report_run {
 	struct report_state *state;
 	struct analyzer_summary sum;
 	struct bp_store *st;
-	struct named_history *hist;
-	size_t nhist, alloc_hist;
-	struct bp_hash_index hist_index; /* hist by name */
+	struct name_table names;
 	char **pipelines;           /* CI pipeline ids the builds ran in (their labels) */
 	size_t npipelines, alloc_pipelines;
 	struct bp_hash_index pipeline_index; /* pipelines by id */
@@ -118,21 +124,33 @@ static void add_history(void *ctx, const char *stage, const char *text, double d
 	analyzer_history_add(ctx, stage, text, d);
 }
 
-static struct named_history *named(struct report_run *run, const char *name)
+static struct named_history *named(struct name_table *t, const char *name)
 {
 	uint64_t hash = bp_hash_str(BP_HASH_INIT, name);
-	long pos = bp_hash_index_find_key(&run->hist_index, hash, name, run->hist, sizeof(*run->hist),
+	long pos = bp_hash_index_find_key(&t->index, hash, name, t->hist, sizeof(*t->hist),
 					  offsetof(struct named_history, name));
 	struct named_history *nh;
 
 	if (pos >= 0)
-		return &run->hist[pos];
-	BP_GROW(run->hist, run->nhist + 1, run->alloc_hist);
-	nh = memset(&run->hist[run->nhist++], 0, sizeof(*nh));
+		return &t->hist[pos];
+	BP_GROW(t->hist, t->n + 1, t->alloc);
+	nh = memset(&t->hist[t->n++], 0, sizeof(*nh));
 	nh->name = xstrdup(name);
-	bp_hash_index_add(&run->hist_index, run->nhist - 1, hash, run->nhist);
+	bp_hash_index_add(&t->index, t->n - 1, hash, t->n);
 	analyzer_history_init(&nh->h);
 	return nh;
+}
+
+static void name_table_release(struct name_table *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->hist[i].name);
+		analyzer_history_release(&t->hist[i].h);
+		if (t->hist[i].have_last)
+			bp_build_release(&t->hist[i].last);
+	}
+	free(t->hist);
+	bp_hash_index_release(&t->index);
 }
 
 /* The uncached history of b's name, read on first need: it prices cache
@@ -143,11 +161,11 @@ static struct named_history *named(struct report_run *run, const char *name)
  * b, not read again. */
 static void mark_loaded(struct report_run *run, struct named_history *nh)
 {
-	long evicted = ring_add(&run->loaded, (size_t)(nh - run->hist));
+	long evicted = ring_add(&run->loaded, (size_t)(nh - run->names.hist));
 
 	if (evicted >= 0) {
-		analyzer_history_release(&run->hist[evicted].h);
-		run->hist[evicted].loaded = 0;
+		analyzer_history_release(&run->names.hist[evicted].h);
+		run->names.hist[evicted].loaded = 0;
 	}
 	nh->loaded = 1;
 }
@@ -176,8 +194,10 @@ static const struct analyzer_history *history_of(struct report_run *run, struct 
 /* store_uncached_steps_all's rows into their names' histories. The rows
  * come a build at a time: the last name is looked up once per build. */
 struct preload {
-	struct report_run *run;
-	size_t last;                /* hist of the last row's name */
+	struct name_table *names;
+	struct report_run *run;     /* whose ring of loaded names to keep; NULL
+				     * on the second thread, whose table is its own */
+	size_t last;                /* names->hist of the last row's name */
 	int have_last;
 };
 
@@ -185,45 +205,115 @@ static void add_named_history(void *ctx, const char *name, const char *stage, co
 			      double duration_s)
 {
 	struct preload *pl = ctx;
-	struct report_run *run = pl->run;
+	struct name_table *t = pl->names;
 
-	if (!pl->have_last || strcmp(run->hist[pl->last].name, name)) {
-		struct named_history *nh = named(run, name);
-		if (!nh->loaded)
-			mark_loaded(run, nh);
-		pl->last = (size_t)(nh - run->hist);
+	if (!pl->have_last || strcmp(t->hist[pl->last].name, name)) {
+		struct named_history *nh = named(t, name);
+		if (pl->run && !nh->loaded)
+			mark_loaded(pl->run, nh);
+		pl->last = (size_t)(nh - t->hist);
 		pl->have_last = 1;
 	}
-	analyzer_history_add(&run->hist[pl->last].h, stage, text, duration_s);
+	analyzer_history_add(&t->hist[pl->last].h, stage, text, duration_s);
+}
+
+/* The later builds' half of a preload: on a second thread and connection
+ * (SQLite runs here without mutexes: a connection is one thread's), into
+ * a table of its own, merged into the report's when both halves are read. */
+struct preload_half {
+	struct bp_store *st;
+	long from_id, to_id;
+	struct name_table names;
+	int failed;                 /* err says why */
+	struct bp_error err;
+	pthread_t thread;
+};
+
+static void *preload_later_half(void *arg)
+{
+	struct preload_half *ph = arg;
+	struct preload pl = { &ph->names, NULL, 0, 0 };
+
+	ph->failed = store_uncached_steps_all(ph->st, ph->from_id, ph->to_id, add_named_history, &pl,
+					      &ph->err) != 0;
+	return NULL;
+}
+
+/* Starts reading the later half of builds lo..hi beside this thread, once
+ * they are enough to pay for it; returns the last id left to this one. */
+static long start_later_half(struct report_run *run, struct preload_half *ph, long lo, long hi, long builds)
+{
+	if (builds < CLI_SECOND_CORE_FROM || !(ph->st = store_open_again(run->st, &ph->err)))
+		return hi;
+	ph->from_id = lo + (hi - lo) / 2 + 1;
+	ph->to_id = hi;
+	if (pthread_create(&ph->thread, NULL, preload_later_half, ph)) {
+		store_close(ph->st);
+		ph->st = NULL;
+		return hi;
+	}
+	return ph->from_id - 1;
+}
+
+/* Waits for the later half and adds its runs to each name's history after
+ * the earlier builds', as one pass would have added them. Returns 0, or -1
+ * when it failed (ph->err says why). */
+static int finish_later_half(struct report_run *run, struct preload_half *ph)
+{
+	if (!ph->st)
+		return 0;
+	pthread_join(ph->thread, NULL);
+	store_close(ph->st);
+	for (size_t i = 0; i < ph->names.n; i++) {
+		struct named_history *nh = named(&run->names, ph->names.hist[i].name);
+		if (!nh->loaded)
+			mark_loaded(run, nh);
+		analyzer_history_merge(&nh->h, &ph->names.hist[i].h);
+	}
+	name_table_release(&ph->names);
+	return ph->failed ? -1 : 0;
 }
 
 /* A report of every build wants the history of nearly every name. When
  * they are few (each built many times, as in CI), one pass over the steps
  * reads all of them for less than a pass per name, which reads each page
- * of the step table again for every name built on it. More names than
- * KEEP_LAST are read on first need, as before, so memory stays bounded.
- * Called at the first need of a history, before b's name is looked up
- * (the names it adds may move run->hist). A name it found no uncached
- * step of is still read on first need: it may have been stored since. */
+ * of the step table again for every name built on it; from
+ * CLI_SECOND_CORE_FROM builds on, the later half of the pass runs on a
+ * second core. More names than KEEP_LAST are read on first need, as
+ * before, so memory stays bounded. Called at the first need of a history,
+ * before b's name is looked up (the names it adds may move run->names). A
+ * name it found no uncached step of is still read on first need: it may
+ * have been stored since. */
 static void preload_histories(struct report_run *run)
 {
-	struct preload pl = { run, 0, 0 };
+	struct preload pl = { &run->names, run, 0, 0 };
+	struct preload_half later = { 0 };
 	struct bp_error err;
-	long names;
-	size_t i;
+	long names, lo = 0, hi = 0, builds = 0, upto;
+	int rc;
 
 	run->preloaded = 1;
 	bp_error_init(&err);
+	bp_error_init(&later.err);
 	names = store_count_names(run->st, KEEP_LAST, &err);
 	if (names > KEEP_LAST)
 		return;
-	if (names < 0 || store_uncached_steps_all(run->st, add_named_history, &pl, &err)) {
+	rc = names < 0 || store_build_ids(run->st, &lo, &hi, &builds, &err) ? -1 : 0;
+	if (!rc) {
+		upto = start_later_half(run, &later, lo, hi, builds);
+		rc = store_uncached_steps_all(run->st, lo, upto, add_named_history, &pl, &err);
+		if (finish_later_half(run, &later) && !rc) {
+			err = later.err;
+			rc = -1;
+		}
+	}
+	if (rc) {
 		cli_print_error("report", &err);
 		run->failed = 1;
 	}
-	for (i = 0; i < run->nhist; i++)
-		if (run->hist[i].loaded)
-			analyzer_history_sort(&run->hist[i].h);
+	for (size_t i = 0; i < run->names.n; i++)
+		if (run->names.hist[i].loaded)
+			analyzer_history_sort(&run->names.hist[i].h);
 }
 
 /* The previous build of b's name: the one the report just went through
@@ -254,10 +344,10 @@ static void keep_last(struct report_run *run, struct named_history *nh, struct b
 	if (nh->have_last) {
 		bp_build_release(&nh->last);
 	} else {
-		long evicted = ring_add(&run->kept, (size_t)(nh - run->hist));
+		long evicted = ring_add(&run->kept, (size_t)(nh - run->names.hist));
 		if (evicted >= 0) {
-			bp_build_release(&run->hist[evicted].last);
-			run->hist[evicted].have_last = 0;
+			bp_build_release(&run->names.hist[evicted].last);
+			run->names.hist[evicted].have_last = 0;
 		}
 	}
 	nh->last = *b;
@@ -281,7 +371,7 @@ static int report_one(void *vctx, struct bp_build *b)
 	analyzer_build_stats(b, &a.stats);
 	if (a.stats.steps_cached && run->all && !run->preloaded)
 		preload_histories(run);
-	nh = named(run, b->name);
+	nh = named(&run->names, b->name);
 	analyzer_timeline(b, &a.timeline);
 	prev = previous_of(run, nh, b, &read);
 	analyzer_cache(b, prev, a.stats.steps_cached ? history_of(run, nh, b) : NULL, &a.cache);
@@ -335,14 +425,7 @@ int cli_render_report(struct bp_store *st, const struct bp_selector *sel,
 	rc = run.failed ? EXIT_INPUT : EXIT_OK;
 out:
 	analyzer_summary_release(&run.sum);
-	for (size_t i = 0; i < run.nhist; i++) {
-		free(run.hist[i].name);
-		analyzer_history_release(&run.hist[i].h);
-		if (run.hist[i].have_last)
-			bp_build_release(&run.hist[i].last);
-	}
-	free(run.hist);
-	bp_hash_index_release(&run.hist_index);
+	name_table_release(&run.names);
 	for (size_t i = 0; i < run.npipelines; i++)
 		free(run.pipelines[i]);
 	free(run.pipelines);

@@ -396,7 +396,7 @@ int store_uncached_steps(struct bp_store *st, const char *name,
 	return 0;
 }
 
-int store_uncached_steps_all(struct bp_store *st,
+int store_uncached_steps_all(struct bp_store *st, long from_id, long to_id,
 			     void (*fn)(void *ctx, const char *name, const char *stage, const char *text,
 					double duration_s),
 			     void *ctx, struct bp_error *err)
@@ -407,14 +407,34 @@ int store_uncached_steps_all(struct bp_store *st,
 	/* once per report: not kept prepared; the steps in their table's order */
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT b.name, s.stage, s.text, s.duration_s FROM build b"
-			       " JOIN step s ON s.build_id = b.id WHERE " UNCACHED_STEP " ORDER BY s.build_id",
-			       -1, &q, NULL) == SQLITE_OK)
+			       " JOIN step s ON s.build_id = b.id WHERE s.build_id BETWEEN ? AND ? AND "
+			       UNCACHED_STEP " ORDER BY s.build_id", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_bind_int64(q, 1, from_id) == SQLITE_OK && sqlite3_bind_int64(q, 2, to_id) == SQLITE_OK)
 		while ((rc = sqlite3_step(q)) == SQLITE_ROW)
 			fn(ctx, (const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1),
 			   (const char *)sqlite3_column_text(q, 2), sqlite3_column_double(q, 3));
 	sqlite3_finalize(q);
 	if (rc != SQLITE_DONE)
 		return store_fail(st, err, "cannot read the step history");
+	return 0;
+}
+
+int store_build_ids(struct bp_store *st, long *lo, long *hi, long *count, struct bp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT min(id), max(id), count(*) FROM build", -1, &q, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW) {
+		*lo = (long)sqlite3_column_int64(q, 0); /* NULL, none: 0 */
+		*hi = (long)sqlite3_column_int64(q, 1);
+		*count = (long)sqlite3_column_int64(q, 2);
+		rc = 0;
+	}
+	sqlite3_finalize(q);
+	if (rc)
+		return store_fail(st, err, "cannot count the builds");
 	return 0;
 }
 

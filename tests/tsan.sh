@@ -1,9 +1,10 @@
 #!/bin/sh
-# ThreadSanitizer over the two places buildprof runs two threads, both
-# through common/handoff.c: ingest of many inputs parses them on a second
-# thread (collector/ahead.c), report reads its builds on a second thread
-# and connection (cli_each_build_ahead), and compare loads its two sides
-# at once when they are large (cli/compare.c). Runs the unit tests (the
+# ThreadSanitizer over the places buildprof runs a second thread: ingest
+# of many inputs parses them on one (collector/ahead.c), report reads its
+# builds on one with its own connection (cli_each_build_ahead; both through
+# common/handoff.c) and, over few names, their histories in two halves at
+# once (cli/report.c), and compare loads its two sides at once when they
+# are large (cli/compare.c). Runs the unit tests (the
 # queue's own cover order, failures, a full queue and an early stop), an
 # ingest of every bundled sample and corpus file, and the reports (and
 # the one-thread commands beside them) over what it stored,
@@ -74,5 +75,15 @@ check "compare of 2,200 v 2,200: exit under TSan matches the plain build's" "$ts
 grep -q "ThreadSanitizer" "$tmp/t.out" && { echo "FAIL: TSan report in compare"; sed -n 1,60p "$tmp/t.out"; fail=$((fail + 1)); }
 cmp -s "$tmp/t.out" "$tmp/p.out"
 check "compare of 2,200 v 2,200: output the same" $? 0
+# a report of every build under few names reads their histories in two
+# halves at once, from 2,000 builds on (preload_histories, cli/report.c)
+sqlite3 "$tmp/many.db" "UPDATE build SET name = 'app' || (id % 11)"
+"$tsan/buildprof" --db "$tmp/many.db" report >"$tmp/t.out" 2>&1
+tsan_rc=$?
+"$plain" --db "$tmp/many.db" report >"$tmp/p.out" 2>&1
+check "report of 4,400 builds under 11 names: exit under TSan matches the plain build's" "$tsan_rc" $?
+grep -q "ThreadSanitizer" "$tmp/t.out" && { echo "FAIL: TSan report in report"; sed -n 1,60p "$tmp/t.out"; fail=$((fail + 1)); }
+cmp -s "$tmp/t.out" "$tmp/p.out"
+check "report of 4,400 builds under 11 names: output the same" $? 0
 echo "tsan: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

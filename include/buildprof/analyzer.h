@@ -88,6 +88,10 @@ void analyzer_history_sort(struct analyzer_history *h);
  * sorted copy. */
 double analyzer_series_quantile(const struct analyzer_step_series *s, double p);
 void analyzer_history_release(struct analyzer_history *h);
+/* Adds every run of from to h, after h's own: h then holds what adding
+ * both sets of runs in that order would have made (a history read in two
+ * halves at once, on two threads). */
+void analyzer_history_merge(struct analyzer_history *h, const struct analyzer_history *from);
 /* Appends a known duration to s, whose array grows from one slot. */
 void analyzer_series_add(struct analyzer_step_series *s, double duration_s);
 

@@ -100,17 +100,21 @@ int store_name_has_other_build(struct bp_store *st, const char *name, long id, s
 int store_uncached_steps(struct bp_store *st, const char *name,
 			 void (*fn)(void *ctx, const char *stage, const char *text, double duration_s),
 			 void *ctx, struct bp_error *err);
-/* The same for every build name at once, in one pass over the steps, the
- * builds in order: fn gets each step's build name too. Once most names'
- * histories are wanted it is the cheaper way: a pass per name reads every
- * page of the step table again for each name built on it. Returns 0 or -1. */
-int store_uncached_steps_all(struct bp_store *st,
+/* The same for every build name at once, in one pass over the steps of
+ * builds from_id to to_id, in order: fn gets each step's build name too.
+ * Once most names' histories are wanted it is the cheaper way: a pass per
+ * name reads every page of the step table again for each name built on it.
+ * Returns 0 or -1. */
+int store_uncached_steps_all(struct bp_store *st, long from_id, long to_id,
 			     void (*fn)(void *ctx, const char *name, const char *stage, const char *text,
 					double duration_s),
 			     void *ctx, struct bp_error *err);
 /* How many distinct build names are stored, counting no further than
  * limit + 1 (it stops there). Returns the count, or -1. */
 long store_count_names(struct bp_store *st, long limit, struct bp_error *err);
+/* The lowest and highest build id and how many builds there are (0 and 0
+ * when none). Returns 0 or -1. */
+int store_build_ids(struct bp_store *st, long *lo, long *hi, long *count, struct bp_error *err);
 
 /* Stores (or updates: unique on provider and external id) a pipeline and
  * its jobs and their steps as coming from source_id; known values are never

@@ -381,6 +381,43 @@ static void test_history_index(void)
 	analyzer_history_release(&h);
 }
 
+/* A history read in two halves and merged holds what one pass adding the
+ * same runs in order makes: the same series in the same order, each with
+ * the same durations in the same order (NULL stage apart from ""). */
+static void test_history_merge(void)
+{
+	struct analyzer_history one, first, later;
+	char text[32];
+	size_t i, j, bad = 0;
+	int k;
+
+	analyzer_history_init(&one);
+	analyzer_history_init(&first);
+	analyzer_history_init(&later);
+	for (k = 0; k < 3000; k++) {
+		const char *stage = k % 3 == 0 ? NULL : k % 3 == 1 ? "" : "build";
+		snprintf(text, sizeof(text), "RUN step %d", k % 7 == 0 ? k : k % 40);
+		analyzer_history_add(&one, stage, text, k * 0.5);
+		analyzer_history_add(k < 1700 ? &first : &later, stage, text, k * 0.5);
+	}
+	analyzer_history_merge(&first, &later);
+	CHECK_INT(first.nseries, one.nseries);
+	for (i = 0; i < one.nseries && i < first.nseries; i++) {
+		const struct analyzer_step_series *a = &one.series[i], *b = &first.series[i];
+		bad += (a->stage == NULL) != (b->stage == NULL) || (a->stage && strcmp(a->stage, b->stage)) ||
+		       strcmp(a->text, b->text) || a->n != b->n;
+		for (j = 0; j < a->n && j < b->n; j++)
+			bad += a->v[j] != b->v[j];
+	}
+	CHECK_INT(bad, 0);
+	/* found again by key after the merge, later's own series included */
+	CHECK(analyzer_history_find(&first, "build", "RUN step 2996") != NULL); /* only in later */
+	CHECK(analyzer_history_find(&first, NULL, "RUN step 2996") == NULL);
+	analyzer_history_release(&one);
+	analyzer_history_release(&first);
+	analyzer_history_release(&later);
+}
+
 /* compare: per-step medians, intervals and the per-step test, by hand */
 static void test_compare_steps(void)
 {
@@ -481,6 +518,7 @@ void test_analyzer(void)
 	test_report_seconds();
 	test_compare_steps();
 	test_history_index();
+	test_history_merge();
 	test_layer_keys();
 	test_cache();
 	test_timeline();
