@@ -3,7 +3,7 @@
 #   make demo       install missing packages, build, ingest samples/, print the report
 #   make test       unit, golden CLI and integration tests, then again under ASan+UBSan
 #   make asan       the sanitizer build alone (build-asan/buildprof)
-#   make tsan       ThreadSanitizer over the second threads (ingest's parser, build reading)
+#   make tsan       ThreadSanitizer over the second threads (ingest, report, compare)
 #   make install    PREFIX=/usr/local DESTDIR=
 # V=1 shows the full compiler commands; DEVELOPER=1 (set by CI and `make test`) adds -Werror.
 

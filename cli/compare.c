@@ -15,7 +15,6 @@
 
 #define EXIT_REGRESSION 3
 
-
 struct compare_load;
 
 /* One side's loading: its builds read and added to its side of c, which

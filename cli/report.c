@@ -153,12 +153,8 @@ static void name_table_release(struct name_table *t)
 	bp_hash_index_release(&t->index);
 }
 
-/* The uncached history of b's name, read on first need: it prices cache
- * hits, so a build without any needs none (and most names in a year of
- * history are never asked). The last KEEP_LAST names read keep theirs; an
- * older one is read again if its name comes back. A name built only once
- * (a build per branch or per file) has no history but b's own: taken from
- * b, not read again. */
+/* Counts nh's history as read: the ring keeps the last KEEP_LAST names
+ * read, so the oldest one's is let go. */
 static void mark_loaded(struct report_run *run, struct named_history *nh)
 {
 	long evicted = ring_add(&run->loaded, (size_t)(nh - run->names.hist));
@@ -170,6 +166,12 @@ static void mark_loaded(struct report_run *run, struct named_history *nh)
 	nh->loaded = 1;
 }
 
+/* The uncached history of b's name, read on first need: it prices cache
+ * hits, so a build without any needs none (and most names in a year of
+ * history are never asked). The last KEEP_LAST names read keep theirs; an
+ * older one is read again if its name comes back. A name built only once
+ * (a build per branch or per file) has no history but b's own: taken from
+ * b, not read again. */
 static const struct analyzer_history *history_of(struct report_run *run, struct named_history *nh,
 						 const struct bp_build *b)
 {
@@ -404,7 +406,7 @@ int cli_render_report(struct bp_store *st, const struct bp_selector *sel,
 	int rc = EXIT_INPUT;
 
 	run.fmt = fmt;
-	run.all = !sel->nranges && !sel->nlabels && !sel->nnames && !sel->format && !sel->status && !sel->last;
+	run.all = bp_selector_is_all(sel);
 	analyzer_summary_init(&run.sum, opt->top);
 	if (by)
 		analyzer_summary_group_by(&run.sum, by);

@@ -335,6 +335,11 @@ void bp_selector_init(struct bp_selector *sel)
 	memset(sel, 0, sizeof(*sel));
 }
 
+int bp_selector_is_all(const struct bp_selector *sel)
+{
+	return !sel->nranges && !sel->nlabels && !sel->nnames && !sel->format && !sel->status && !sel->last;
+}
+
 void bp_selector_release(struct bp_selector *sel)
 {
 	size_t i;

@@ -208,5 +208,7 @@ struct bp_selector {
 };
 void bp_selector_init(struct bp_selector *sel);
 void bp_selector_release(struct bp_selector *sel);
+/* Whether sel is empty: it selects every build. */
+int bp_selector_is_all(const struct bp_selector *sel);
 
 #endif
