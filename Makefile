@@ -35,7 +35,7 @@ UNIT_SRC = $(wildcard tests/unit/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(O)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(O)/%.o)
 UNIT_OBJ = $(UNIT_SRC:%.c=$(O)/%.o)
-FUZZ_TARGETS = collector http selector
+FUZZ_TARGETS = collector http selector json
 FUZZ_REPLAY = $(FUZZ_TARGETS:%=$(O)/fuzz-replay-%)
 
 # Debian packages the build, the demo and the tests need.

@@ -32,9 +32,11 @@ for build in build build-asan; do
     "$build/unit-tests" >"$log" 2>&1; tally unit "$build"
     sh tests/run-cases.sh "$bin" >"$log" 2>&1; tally cases "$build"
     sh tests/conformance.sh "$bin" >"$log" 2>&1; tally conformance "$build"
-    for t in collector http selector; do # kept fuzz findings and hostile seeds
+    for t in collector http selector json; do # kept fuzz findings and hostile seeds
         "$build/fuzz-replay-$t" tests/fuzz/regressions/$t/* >"$log" 2>&1; tally "fuzz-$t" "$build"
     done
+    # the JSON reader against jansson on every real document too
+    "$build/fuzz-replay-json" tests/data/corpus/*/*.json >"$log" 2>&1; tally "fuzz-json-corpus" "$build"
     # memcheck once, on the plain build (ASan's build has its own checker)
     if [ "$build" = build ]; then
         sh tests/valgrind.sh "$bin" >"$log" 2>&1; tally valgrind "$build"

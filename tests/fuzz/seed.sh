@@ -6,8 +6,9 @@
 set -eu
 dir=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
-for t in collector http selector; do
+for t in collector http selector json; do
     mkdir -p "$dir/corpus-$t"
     cp -n "$root/tests/fuzz/regressions/$t/"* "$dir/corpus-$t/" 2>/dev/null || true
 done
 cp -n "$root"/samples/logs/*.log "$root"/tests/data/corpus/*/* "$dir/corpus-collector/" 2>/dev/null || true
+cp -n "$root"/tests/data/corpus/*/*.json "$dir/corpus-json/" 2>/dev/null || true

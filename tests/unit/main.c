@@ -3,6 +3,7 @@
  */
 #include <stdlib.h>
 
+#include "buildprof/jsonkeep.h"
 #include "unit.h"
 
 int unit_passed, unit_failed;
@@ -69,6 +70,7 @@ const struct bp_step *find_step(const struct bp_build *b, const char *prefix)
 
 int main(void)
 {
+	bp_json_kept_install(); /* as the CLI does: every JSON test on its allocator */
 	test_util();
 	test_linereader();
 	test_buildkit();
@@ -83,6 +85,7 @@ int main(void)
 	test_png();
 	test_ahead();
 	test_handoff();
+	test_jsonkeep();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed ? 1 : 0;
 }

@@ -91,5 +91,6 @@ void test_statistics(void);
 void test_series_sorted(void);
 void test_redact(void);
 void test_http(void);
+void test_jsonkeep(void);
 
 #endif
