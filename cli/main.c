@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buildprof/jsonkeep.h"
 #include "cli.h"
 
 #ifndef BUILDPROF_VERSION
@@ -81,6 +82,7 @@ int main(int argc, char **argv)
 	 * page faults on the way up cost ~15% of ingest (make bench). */
 	mallopt(M_TRIM_THRESHOLD, 64 << 20);
 	mallopt(M_TOP_PAD, 16 << 20);
+	bp_json_kept_install(); /* before any thread or JSON */
 
 	env.db_path = getenv("BUILDPROF_DB");
 	if (!env.db_path || !*env.db_path)

@@ -15,8 +15,31 @@
 #include <string.h>
 
 #include "buildprof/collector.h"
+#include "buildprof/jsonkeep.h"
 
 #define MAX_ITEMS 100000
+
+/* Every key the GitLab parser below asks any object for: the rest of a
+ * document is checked but not built (jsonkeep.h). A key used below and
+ * missing here would read as absent: add it here with its first use (the
+ * pipelines-corpus case ingests every corpus document and shows what
+ * each gave). */
+static const char *const gitlab_keys[] = {
+	"id", "project_id", "name", "ref", "sha", "status", "stage", "created_at", "started_at",
+	"finished_at", "duration", "queued_duration", "runner", "description", "pipeline",
+	"project", "path_with_namespace", "object_kind", "object_attributes", "builds",
+	"pipeline_id", "commit", "job_id", "job_name", "job_stage", "job_status", "build_id",
+	"build_name", "build_stage", "build_status", "build_created_at", "build_started_at",
+	"build_finished_at", "build_duration", "build_queued_duration", NULL
+};
+
+/* The same for the GitHub parser. */
+static const char *const github_keys[] = {
+	"id", "name", "head_branch", "head_sha", "status", "conclusion", "repository",
+	"full_name", "created_at", "run_started_at", "workflow_name", "started_at",
+	"completed_at", "runner_name", "run_attempt", "steps", "number", "run_id",
+	"workflow_job", "workflow_run", "jobs", "workflow_runs", "run_duration_ms", NULL
+};
 
 static char *str(json_t *o, const char *key)
 {
@@ -230,7 +253,7 @@ static int gitlab_detect(const char *data, size_t len)
 static int gitlab_parse(const char *data, size_t len, const struct bp_sink *sink, struct bp_error *err)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(data, len, 0, &jerr), *o;
+	json_t *root = bp_json_loadb_kept(data, len, gitlab_keys, &jerr), *o;
 	struct bp_pipeline p;
 	size_t i;
 	int r = 0;
@@ -260,7 +283,7 @@ static int gitlab_parse(const char *data, size_t len, const struct bp_sink *sink
 				break;
 		}
 	}
-	json_decref(root);
+	bp_json_kept_decref(root);
 	return r;
 }
 
@@ -386,7 +409,7 @@ static int github_detect(const char *data, size_t len)
 static int github_parse(const char *data, size_t len, const struct bp_sink *sink, struct bp_error *err)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(data, len, 0, &jerr), *o, *arr;
+	json_t *root = bp_json_loadb_kept(data, len, github_keys, &jerr), *o, *arr;
 	struct bp_pipeline p;
 	size_t i;
 	int r = 0;
@@ -428,7 +451,7 @@ static int github_parse(const char *data, size_t len, const struct bp_sink *sink
 		github_run_fields(root, &p);
 		r = emit(sink, &p, err);
 	}
-	json_decref(root);
+	bp_json_kept_decref(root);
 	return r;
 }
 

@@ -4,8 +4,10 @@
  * tree then freed, and nothing else: no detection, no records, no store.
  *
  * GitLab ingest is measured against peer_gitlab.sh (jq to CSV, sqlite3
- * .import). This program, timed in the same run, shows what of the target
- * the chosen JSON library leaves before buildprof does any work of its own.
+ * .import). This program, timed in the same run, shows what reading whole
+ * trees with the chosen JSON library costs: the floor under ingest while
+ * buildprof did that, and what common/jsonkeep.c saves now that it builds
+ * only the members it reads.
  *
  * Usage: parse_json FILE...; prints the files and top-level array
  * elements it read.
