@@ -179,6 +179,8 @@ static int parse_document_input(FILE *in, const char *source, const unsigned cha
 			goto out;
 		}
 		strbuf_add(&doc, buf, n);
+		if (n < sizeof(buf))
+			break; /* the end, or an error: asking again is a read(2) more */
 	}
 	if (ferror(in)) {
 		bp_error_set(err, source, 0, "read error: %s", strerror(errno));
