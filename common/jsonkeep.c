@@ -339,6 +339,36 @@ static int read_literal(struct reader *r, const char *word, json_t *value, json_
 
 static int read_value(struct reader *r, json_t **out);
 
+/* Moves past the opening bracket at r->p: 0 when close follows at once (an
+ * empty object or array, moved past too), 1 when an item does. */
+static int opened(struct reader *r, int close)
+{
+	r->p++;
+	skip_space(r);
+	if (r->p < r->end && *r->p == close) {
+		r->p++;
+		return 0;
+	}
+	return 1;
+}
+
+/* After an item of an object or array: 1 when another follows (moved past
+ * the comma), 0 when close ends it (moved past), -1 for anything else. */
+static int after_item(struct reader *r, int close)
+{
+	skip_space(r);
+	if (r->p < r->end && *r->p == ',') {
+		r->p++;
+		skip_space(r);
+		return 1;
+	}
+	if (r->p < r->end && *r->p == close) {
+		r->p++;
+		return 0;
+	}
+	return -1;
+}
+
 /* Reads the object at r->p, keeping the kept keys' members in *out. */
 static int read_object(struct reader *r, json_t **out)
 {
@@ -347,15 +377,11 @@ static int read_object(struct reader *r, json_t **out)
 	size_t len;
 	json_t *v;
 	char *copy;
-	int keep;
+	int keep, rc;
 
-	r->p++;
-	skip_space(r);
-	if (r->p < r->end && *r->p == '}') {
-		r->p++;
+	if (!opened(r, '}'))
 		return 0;
-	}
-	for (;;) {
+	do {
 		if (r->p >= r->end || *r->p != '"' || read_string(r, &r->key, out ? &key : NULL, &len))
 			return -1;
 		kept = out && !r->keys->all ? keyset_find(r->keys, key, len) : NULL;
@@ -378,31 +404,18 @@ static int read_object(struct reader *r, json_t **out)
 		if (keep)
 			json_object_setn_new_nocheck(*out, kept, len, v);
 		free(copy);
-		skip_space(r);
-		if (r->p < r->end && *r->p == ',') {
-			r->p++;
-			skip_space(r);
-			continue;
-		}
-		if (r->p < r->end && *r->p == '}') {
-			r->p++;
-			return 0;
-		}
-		return -1;
-	}
+	} while ((rc = after_item(r, '}')) == 1);
+	return rc;
 }
 
 static int read_array(struct reader *r, json_t **out)
 {
 	json_t *v;
+	int rc;
 
-	r->p++;
-	skip_space(r);
-	if (r->p < r->end && *r->p == ']') {
-		r->p++;
+	if (!opened(r, ']'))
 		return 0;
-	}
-	for (;;) {
+	do {
 		v = NULL;
 		if (read_value(r, out ? &v : NULL)) {
 			json_decref(v);
@@ -410,18 +423,8 @@ static int read_array(struct reader *r, json_t **out)
 		}
 		if (out)
 			json_array_append_new(*out, v);
-		skip_space(r);
-		if (r->p < r->end && *r->p == ',') {
-			r->p++;
-			skip_space(r);
-			continue;
-		}
-		if (r->p < r->end && *r->p == ']') {
-			r->p++;
-			return 0;
-		}
-		return -1;
-	}
+	} while ((rc = after_item(r, ']')) == 1);
+	return rc;
 }
 
 /* Reads the value at r->p (no whitespace before it) into *out when out is
