@@ -295,6 +295,20 @@ int store_finish_source(struct bp_store *st, long source_id, const char *sha256,
 	sqlite3_stmt *find;
 	int rc;
 
+	/* The hash's UNIQUE index finds an earlier input with the same bytes:
+	 * only then is it looked up. A lookup first, for every input, was a
+	 * twentieth of a GitLab ingest's storing thread. */
+	if (store_prepare(st, &st->finish_source, "UPDATE source SET sha256 = ?, size = ? WHERE id = ?", err))
+		return -1;
+	bind_text(st->finish_source, 1, sha256);
+	sqlite3_bind_int64(st->finish_source, 2, size);
+	sqlite3_bind_int64(st->finish_source, 3, source_id);
+	rc = sqlite3_step(st->finish_source);
+	sqlite3_reset(st->finish_source);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_CONSTRAINT_UNIQUE)
+		return store_fail(st, err, "cannot record the input");
 	if (store_prepare(st, &st->find_source, "SELECT id FROM source WHERE sha256 = ? AND id != ?", err))
 		return -1;
 	find = st->find_source;
@@ -304,16 +318,9 @@ int store_finish_source(struct bp_store *st, long source_id, const char *sha256,
 	if (rc == SQLITE_ROW)
 		*existing = (long)sqlite3_column_int64(find, 0);
 	sqlite3_reset(find);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_ROW)
 		return store_fail(st, err, "cannot look up the input");
-	if (store_prepare(st, &st->finish_source, "UPDATE source SET sha256 = ?, size = ? WHERE id = ?", err))
-		return -1;
-	bind_text(st->finish_source, 1, sha256);
-	sqlite3_bind_int64(st->finish_source, 2, size);
-	sqlite3_bind_int64(st->finish_source, 3, source_id);
-	return run_done(st, st->finish_source, err, "cannot record the input");
+	return 1;
 }
 
 static int list_ids(struct bp_store *st, const char *sql, long source_id, const char *what,
