@@ -135,7 +135,8 @@ static long hex4(const unsigned char *p, const unsigned char *end)
 	if (end - p < 4)
 		return -1;
 	for (i = 0; i < 4; i++) {
-		if ((d = hexval(p[i])) < 0)
+		d = hexval(p[i]);
+		if (d < 0)
 			return -1;
 		v = v << 4 | d;
 	}
@@ -155,7 +156,8 @@ static size_t escape_len(const unsigned char *p, const unsigned char *end, long 
 	if (end - p < 2)
 		return 0;
 	if (p[1] != 'u') {
-		if (!p[1] || !(e = strchr(from, p[1])))
+		e = p[1] ? strchr(from, p[1]) : NULL; /* not the terminator */
+		if (!e)
 			return 0;
 		*cp = to[e - from];
 		return 2;
@@ -223,7 +225,8 @@ static int read_string(struct reader *r, struct strbuf *into, const unsigned cha
 		if (*p == '"')
 			break;
 		if (*p == '\\') {
-			if (!(n = escape_len(p, end, &cp)))
+			n = escape_len(p, end, &cp);
+			if (!n)
 				return -1;
 			if (text) {
 				if (!escaped)
@@ -236,7 +239,8 @@ static int read_string(struct reader *r, struct strbuf *into, const unsigned cha
 			run = p;
 			continue;
 		}
-		if (!(n = bp_utf8_len(p, (size_t)(end - p))))
+		n = bp_utf8_len(p, (size_t)(end - p));
+		if (!n)
 			return -1;
 		p += n;
 	}
@@ -300,8 +304,8 @@ static int read_number(struct reader *r, json_t **out)
 	}
 	n = (size_t)(p - r->p);
 	r->p = p;
-	/* a short integer fits and a real without an exponent cannot
-	 * overflow: only those need converting when not kept */
+	/* a number not kept is converted only to see that it fits: a short
+	 * integer does, and so does a short real without an exponent */
 	if (!out && (real ? n < 300 && !memchr(p - n, 'e', n) && !memchr(p - n, 'E', n) : n < 19))
 		return 0;
 	if (n > MAX_NUMBER)

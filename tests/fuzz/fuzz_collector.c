@@ -8,6 +8,7 @@
 
 #include "buildprof/analyzer.h"
 #include "buildprof/collector.h"
+#include "buildprof/jsonkeep.h"
 
 static int sink_build(void *ctx, struct bp_build *b, struct bp_error *err)
 {
@@ -37,7 +38,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct bp_format *format = NULL;
 	size_t nformats = 0;
 	FILE *in;
+	static int installed;
 
+	if (!installed) { /* the CLI's JSON allocator, before any use of jansson */
+		bp_json_kept_install();
+		installed = 1;
+	}
 	if (size < 1)
 		return 0;
 	while (collector_formats[nformats])
