@@ -62,7 +62,8 @@ static long row_id(struct bp_store *st, const char *table, const char *provider,
  * it inserted, or where it updated a stored row instead (a document seen
  * before), that row's id looked up. A lookup after every upsert was five
  * statements more per GitLab document, and "RETURNING id" cost more than
- * the lookups it saved (a temporary table per statement). */
+ * the lookups it saved (SQLite holds each statement's returned rows aside
+ * until the statement has made all its changes). */
 static long upsert_id(struct bp_store *st, sqlite3_stmt *q, const char *table, const char *provider,
 		      const char *ext, const char *what, struct bp_error *err)
 {
