@@ -66,6 +66,9 @@ struct reader {
 	int depth;
 	struct strbuf scratch; /* an escaped string, decoded */
 	struct strbuf key;     /* an escaped key, decoded: kept while its value is read */
+	char number[MAX_NUMBER + 1]; /* a number's text for strtod: here, not in
+				      * read_number's frame, which inlined into
+				      * read_value would be on the stack 2,000 deep */
 };
 
 static uint32_t hash(const unsigned char *s, size_t len)
@@ -276,7 +279,7 @@ static const unsigned char *digits(const unsigned char *p, const unsigned char *
 static int read_number(struct reader *r, json_t **out)
 {
 	const unsigned char *p = r->p, *end = r->end;
-	char buf[MAX_NUMBER + 1];
+	char *buf = r->number;
 	int real = 0;
 	size_t n;
 
@@ -536,7 +539,7 @@ json_t *bp_json_read_kept(const char *data, size_t len, const char *const keys[]
 {
 	struct keyset ks;
 	struct reader r = { (const unsigned char *)data, (const unsigned char *)data + len, &ks, 0,
-			    STRBUF_INIT, STRBUF_INIT };
+			    STRBUF_INIT, STRBUF_INIT, "" };
 	json_t *root = NULL;
 	int filling = installed && !arena;
 
