@@ -113,8 +113,9 @@ bench: test-deps
 	@$(MAKE) --no-print-directory all $(O)/bench-read-steps $(O)/bench-parse-json
 	@bash tests/bench/run.sh ./buildprof $(O)/bench-read-steps $(O)/bench-parse-json
 
-# the bench's floors: fetching every step row a report reads, and parsing
-# the GitLab JSON with jansson, each and nothing else
+# the bench's references: fetching every step row a report reads (the
+# report's floor), and jansson's whole-tree parse of the GitLab JSON, each
+# and nothing else
 $(O)/bench-read-steps: $(O)/tests/bench/read_steps.o
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(O)/bench-parse-json: $(O)/tests/bench/parse_json.o

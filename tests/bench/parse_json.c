@@ -1,7 +1,8 @@
 /*
- * parse_json.c - the bench's floor for GitLab ingest: each file read whole
- * and parsed by jansson (json_loadb, as collector/ci.c parses an input), the
- * tree then freed, and nothing else: no detection, no records, no store.
+ * parse_json.c - a reference beside GitLab ingest in the bench: each file
+ * read whole and parsed by jansson into its whole tree (json_loadb, as
+ * collector/ci.c parsed an input before common/jsonkeep.c), the tree then
+ * freed, and nothing else: no detection, no records, no store.
  *
  * GitLab ingest is measured against peer_gitlab.sh (jq to CSV, sqlite3
  * .import). This program, timed in the same run, shows what reading whole

@@ -12,8 +12,9 @@
 #   BENCH_KEEP    when set, the work directory (inputs, databases, gnuplot's
 #                 data and last chart) is kept and not removed at the end
 # Usage: tests/bench/run.sh BUILDPROF READ_STEPS PARSE_JSON
-# (the last two are tests/bench/read_steps.c and parse_json.c, the floors
-# under report and GitLab ingest; make bench builds them)
+# (the last two are tests/bench/read_steps.c, the floor under report, and
+# parse_json.c, jansson's whole-tree parse of the GitLab JSON for reference;
+# make bench builds them)
 set -euo pipefail
 abspath() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 bin=$(abspath "$1")

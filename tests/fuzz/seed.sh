@@ -1,7 +1,8 @@
 #!/bin/sh
 # Seeds each fuzz target's corpus in DIR (build-fuzz) from the real inputs:
-# build logs and API JSON for the collector, recorded response headers and
-# selectors for the others, plus the kept regressions of each.
+# build logs and API JSON for the collector, the corpus's JSON documents
+# for the JSON reader, recorded response headers and selectors for the
+# others, plus the kept regressions of each.
 # Usage: tests/fuzz/seed.sh DIR
 set -eu
 dir=$1
