@@ -62,13 +62,20 @@ double analyzer_median(const double *v, size_t n)
 	return analyzer_quantile(v, n, 0.5);
 }
 
+static double log_factorial(size_t n)
+{
+	int sign; /* lgamma_r, for lgamma sets the global signgam: a race
+		   * once compare made its rows on two threads (TSan) */
+
+	return lgamma_r((double)n + 1, &sign);
+}
+
 /* P(X = i) for X ~ Binomial(n, 1/2), through logarithms: 2^-n itself is
  * below the smallest double past n = 1074, which made every interval over
  * more samples collapse to the two middle ones. */
 static double binom_pmf_half(size_t n, size_t i)
 {
-	return exp(lgamma((double)n + 1) - lgamma((double)i + 1) - lgamma((double)(n - i) + 1) -
-		   (double)n * M_LN2);
+	return exp(log_factorial(n) - log_factorial(i) - log_factorial(n - i) - (double)n * M_LN2);
 }
 
 int analyzer_median_ci_sorted(const double *s, size_t n, double *lo, double *hi)
