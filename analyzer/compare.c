@@ -58,13 +58,9 @@ static const struct analyzer_step_series *find(const struct analyzer_side *s,
 	return analyzer_history_find(&s->steps, like->stage, like->text);
 }
 
-static void add_row(struct analyzer_compare *c, const struct analyzer_step_series *before,
-		    const struct analyzer_step_series *after)
+static void fill_row(struct analyzer_compare_row *r, const struct analyzer_step_series *before,
+		     const struct analyzer_step_series *after)
 {
-	struct analyzer_compare_row *r;
-
-	BP_GROW(c->rows, c->nrows + 1, c->alloc_rows);
-	r = &c->rows[c->nrows++];
 	r->before = before;
 	r->after = after;
 	/* both sides' series were sorted before the first row */
@@ -79,6 +75,68 @@ static void add_row(struct analyzer_compare *c, const struct analyzer_step_serie
 	r->p_value = before && after ? analyzer_mann_whitney_sorted(before->v, before->n, after->v, after->n)
 				     : NAN;
 	r->significant = !isnan(r->p_value) && r->p_value < 0.05;
+}
+
+/* For each series of side, the other side's series of the same step, or
+ * NULL (a new array); *npaired counts those found. */
+static const struct analyzer_step_series **pair(const struct analyzer_compare *c, int side, size_t *npaired)
+{
+	const struct analyzer_history *h = &c->side[side].steps;
+	const struct analyzer_step_series **other = xcalloc(h->nseries + 1, sizeof(*other));
+	size_t i;
+
+	*npaired = 0;
+	for (i = 0; i < h->nseries; i++) {
+		other[i] = find(&c->side[!side], &h->series[i]);
+		*npaired += other[i] != NULL;
+	}
+	return other;
+}
+
+void analyzer_compare_rows_begin(struct analyzer_compare *c)
+{
+	/* room for every series of both sides, the most there can be: pages
+	 * past the rows made are never touched, so never cost memory */
+	c->alloc_rows = c->side[0].steps.nseries + c->side[1].steps.nseries;
+	c->rows = xreallocarray(c->rows, c->alloc_rows + 1, sizeof(*c->rows));
+	c->nrows = 0;
+}
+
+/* BEFORE's rows, one per series: the paired ones, then the removed ones,
+ * each in BEFORE's order. Counted before any is made. */
+static void rows_before(struct analyzer_compare *c)
+{
+	const struct analyzer_history *h = &c->side[0].steps;
+	const struct analyzer_step_series **other = pair(c, 0, &c->npaired);
+	size_t i, paired = 0, removed = c->npaired;
+
+	for (i = 0; i < h->nseries; i++)
+		fill_row(other[i] ? &c->rows[paired++] : &c->rows[removed++], &h->series[i], other[i]);
+	free(other);
+}
+
+/* AFTER's rows: one per series BEFORE lacks (added), after BEFORE's rows. */
+static void rows_after(struct analyzer_compare *c)
+{
+	const struct analyzer_history *h = &c->side[1].steps;
+	struct analyzer_compare_row *r = c->rows + c->side[0].steps.nseries;
+	size_t i, npaired;
+	const struct analyzer_step_series **other = pair(c, 1, &npaired);
+
+	for (i = 0; i < h->nseries; i++)
+		if (!other[i])
+			fill_row(r++, NULL, &h->series[i]);
+	c->nadded = h->nseries - npaired;
+	free(other);
+}
+
+void analyzer_compare_rows(struct analyzer_compare *c, int side)
+{
+	if (side)
+		rows_after(c);
+	else
+		rows_before(c);
+	c->rows_made[side] = 1;
 }
 
 /* The known values of a metric column, in a new array. */
@@ -103,7 +161,6 @@ static void warn(struct analyzer_compare *c, const char *msg)
 void analyzer_compare_finish(struct analyzer_compare *c)
 {
 	double *v[2];
-	char *paired;
 	size_t i, all_wall = 1, nlog = 0;
 	double logsum = 0;
 	int k;
@@ -135,26 +192,15 @@ void analyzer_compare_finish(struct analyzer_compare *c)
 	free(v[0]);
 	free(v[1]);
 
-	/* steps: paired by (stage, text), then removed ones, then added ones;
-	 * which before-steps paired is kept, not looked up twice */
+	/* steps: paired by (stage, text), then removed ones, then added ones */
 	analyzer_compare_side_done(c, 0); /* nothing left to do when the caller did it */
 	analyzer_compare_side_done(c, 1);
-	paired = xcalloc(c->side[0].steps.nseries + 1, 1);
-	for (i = 0; i < c->side[0].steps.nseries; i++) {
-		const struct analyzer_step_series *other = find(&c->side[1], &c->side[0].steps.series[i]);
-		if (other) {
-			add_row(c, &c->side[0].steps.series[i], other);
-			paired[i] = 1;
-		}
-	}
-	c->npaired = c->nrows;
-	for (i = 0; i < c->side[0].steps.nseries; i++)
-		if (!paired[i])
-			add_row(c, &c->side[0].steps.series[i], NULL);
-	free(paired);
-	for (i = 0; i < c->side[1].steps.nseries; i++)
-		if (!find(&c->side[0], &c->side[1].steps.series[i]))
-			add_row(c, NULL, &c->side[1].steps.series[i]);
+	if (!c->rows_made[0] && !c->rows_made[1])
+		analyzer_compare_rows_begin(c);
+	for (k = 0; k < 2; k++)
+		if (!c->rows_made[k])
+			analyzer_compare_rows(c, k);
+	c->nrows = c->side[0].steps.nseries + c->nadded;
 	for (i = 0; i < c->npaired; i++) {
 		const struct analyzer_compare_row *r = &c->rows[i];
 		if (r->before_median_s > 0 && r->after_median_s > 0) {

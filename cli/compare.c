@@ -34,6 +34,7 @@ struct compare_load {
 	struct side_load side[2];
 	struct bp_store *after_st; /* AFTER's own connection, once it runs on a thread */
 	pthread_t thread;
+	pthread_barrier_t loaded; /* both sides read: each then makes its rows */
 	int threaded;
 };
 
@@ -46,9 +47,31 @@ static void load_side(struct side_load *l)
 		analyzer_compare_side_done(l->all->c, l->side);
 }
 
+/* Once both sides are read, the step rows too are made on both threads:
+ * BEFORE's here, AFTER's there, each pairing its own steps with the other
+ * side's. One thread made them all in a fifth of a compare over 100k
+ * builds. */
+static void make_rows(struct compare_load *all, int side)
+{
+	int both = 0;
+
+	pthread_barrier_wait(&all->loaded);
+	if (!all->side[0].failed && !all->side[1].failed) {
+		both = 1;
+		if (!side)
+			analyzer_compare_rows_begin(all->c);
+	}
+	pthread_barrier_wait(&all->loaded); /* the rows' room made */
+	if (both)
+		analyzer_compare_rows(all->c, side);
+}
+
 static void *load_side_thread(void *arg)
 {
-	load_side(arg);
+	struct side_load *l = arg;
+
+	load_side(l);
+	make_rows(l->all, l->side);
 	return NULL;
 }
 
@@ -63,8 +86,12 @@ static void start_after(struct compare_load *all, struct bp_store *st)
 	if (!all->after_st)
 		return;
 	all->side[1].st = all->after_st;
+	if (pthread_barrier_init(&all->loaded, NULL, 2))
+		return;
 	if (!pthread_create(&all->thread, NULL, load_side_thread, &all->side[1]))
 		all->threaded = 1;
+	else
+		pthread_barrier_destroy(&all->loaded);
 }
 
 static int add_build(void *vctx, struct bp_build *b)
@@ -114,10 +141,13 @@ int cli_load_compare(const struct cli_env *env, const struct cli_command *cmd, c
 	for (k = 0; k < 2; k++)
 		all.side[k] = (struct side_load){ .all = &all, .st = st, .sel = &sel[k], .side = k };
 	load_side(&all.side[0]);
-	if (all.threaded)
+	if (all.threaded) {
+		make_rows(&all, 0);
 		pthread_join(all.thread, NULL);
-	else
+		pthread_barrier_destroy(&all.loaded);
+	} else {
 		load_side(&all.side[1]);
+	}
 	for (k = 0; k < 2; k++) {
 		if (all.side[k].failed)
 			goto out;

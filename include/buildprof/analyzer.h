@@ -202,6 +202,8 @@ struct analyzer_compare {
 	double image_size[2];           /* median image size per side, NAN unknown */
 	struct analyzer_compare_row *rows; /* paired first, then removed, then added */
 	size_t nrows, alloc_rows, npaired;
+	size_t nadded;                  /* of them, added (by analyzer_compare_rows) */
+	int rows_made[2];
 	double geomean_speedup;         /* over paired rows with non-zero times; NAN when none */
 	size_t ngeomean;                /* how many rows that mean is over */
 	char warnings[3][160];          /* small samples, said plainly */
@@ -217,6 +219,14 @@ void analyzer_compare_add(struct analyzer_compare *c, int side, const struct bp_
  * each step's durations), on the thread that filled it; finish does what
  * is left undone. */
 void analyzer_compare_side_done(struct analyzer_compare *c, int side);
+/* Optional, once both sides are done (both side_done calls returned):
+ * rows_begin makes room for the step rows, then rows makes one side's,
+ * side 0 a row for each of its steps, side 1 one for each step side 0
+ * lacks. Each reads both sides and writes only its own rows, so the two
+ * may run at once on two threads, after rows_begin returned; finish makes
+ * those not yet made. */
+void analyzer_compare_rows_begin(struct analyzer_compare *c);
+void analyzer_compare_rows(struct analyzer_compare *c, int side);
 /* Computes the result fields from what was added. */
 void analyzer_compare_finish(struct analyzer_compare *c);
 void analyzer_compare_release(struct analyzer_compare *c);

@@ -3,6 +3,7 @@
  * (DESIGN.md, Metrics) on hand-made builds whose answers are counted by hand.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -479,6 +480,81 @@ static void test_compare_steps(void)
 	analyzer_compare_release(&c);
 }
 
+/* A compare filled as the CLI fills a large one: BEFORE, AFTER, then
+ * each side's rows on a thread of its own. */
+static void fill_compare(struct analyzer_compare *c)
+{
+	char text[32];
+	int side, i, k;
+
+	analyzer_compare_init(c);
+	for (side = 0; side < 2; side++)
+		for (i = 0; i < 40; i++) {
+			struct bp_build b;
+			bp_build_init(&b);
+			/* steps 0-29 before, 10-49 after: removed, paired, added */
+			for (k = 10 * side; k < 30 + 10 * side; k++) {
+				snprintf(text, sizeof(text), "RUN step %d", k % 7 ? k : 1000 * i + k);
+				add(&b, BP_KIND_STEP, text, 0, (k + i % 9) * (side ? 0.5 : 1.0), BP_STEP_DONE);
+			}
+			b.wall_s = 100 + i;
+			analyzer_compare_add(c, side, &b);
+			bp_build_release(&b);
+		}
+}
+
+static int same_double(double a, double b)
+{
+	return a == b || (isnan(a) && isnan(b));
+}
+
+static void *rows_after_thread(void *c)
+{
+	analyzer_compare_rows(c, 1);
+	return NULL;
+}
+
+/* The step rows made by two threads at once are the rows finish alone
+ * makes: the same steps in the same order with the same figures. */
+static void test_compare_rows_split(void)
+{
+	struct analyzer_compare one, two;
+	pthread_t t;
+	size_t i, bad = 0;
+
+	fill_compare(&one);
+	analyzer_compare_finish(&one);
+	fill_compare(&two);
+	analyzer_compare_side_done(&two, 0);
+	analyzer_compare_side_done(&two, 1);
+	analyzer_compare_rows_begin(&two);
+	CHECK(!pthread_create(&t, NULL, rows_after_thread, &two));
+	analyzer_compare_rows(&two, 0);
+	pthread_join(t, NULL);
+	analyzer_compare_finish(&two);
+	/* 10 removed, 20 paired, 10 added, and 4 of each 7 texts name a build */
+	CHECK(one.npaired > 0 && one.nrows > one.npaired + 20);
+	CHECK_INT(two.nrows, one.nrows);
+	CHECK_INT(two.npaired, one.npaired);
+	for (i = 0; i < one.nrows && i < two.nrows; i++) {
+		const struct analyzer_compare_row *a = &one.rows[i], *b = &two.rows[i];
+		bad += !a->before != !b->before || !a->after != !b->after ||
+		       strcmp((a->before ? a->before : a->after)->text, (b->before ? b->before : b->after)->text) ||
+		       !same_double(a->before_median_s, b->before_median_s) ||
+		       !same_double(a->after_median_s, b->after_median_s) || !same_double(a->speedup, b->speedup) ||
+		       !same_double(a->lo[0], b->lo[0]) || !same_double(a->hi[0], b->hi[0]) ||
+		       !same_double(a->lo[1], b->lo[1]) || !same_double(a->hi[1], b->hi[1]) ||
+		       !same_double(a->p_value, b->p_value) || a->significant != b->significant;
+	}
+	CHECK_INT(bad, 0);
+	/* added rows last */
+	CHECK(one.nrows && one.rows[one.nrows - 1].before == NULL);
+	CHECK(two.nrows && two.rows[two.nrows - 1].before == NULL && two.rows[0].after != NULL);
+	CHECK_NEAR(two.geomean_speedup, one.geomean_speedup, 0);
+	analyzer_compare_release(&one);
+	analyzer_compare_release(&two);
+}
+
 /* Seconds under a minute as "%.1f s" gives them: ties (exact halves of
  * tenths, and values a hair either side), the edges of each form, and
  * thousands of durations as logs have them (milliseconds). */
@@ -517,6 +593,7 @@ void test_analyzer(void)
 {
 	test_report_seconds();
 	test_compare_steps();
+	test_compare_rows_split();
 	test_history_index();
 	test_history_merge();
 	test_layer_keys();
