@@ -340,20 +340,26 @@ static const struct bp_build *previous_of(struct report_run *run, struct named_h
 }
 
 /* Keeps b (taken over, not copied: cli_each_build lets us) as the last
- * build of its name, evicting the longest-kept name's beyond KEEP_LAST. */
+ * build of its name, evicting the longest-kept name's beyond KEEP_LAST.
+ * The build it no longer keeps takes b's place, which the caller releases:
+ * reading ahead, that is on the reading thread, which allocated it. Freed
+ * here, it was a seventh of this thread's time, each free into the other
+ * thread's arena. */
 static void keep_last(struct report_run *run, struct named_history *nh, struct bp_build *b)
 {
+	struct bp_build kept = *b;
+
+	bp_build_init(b);
 	if (nh->have_last) {
-		bp_build_release(&nh->last);
+		*b = nh->last;
 	} else {
 		long evicted = ring_add(&run->kept, (size_t)(nh - run->names.hist));
 		if (evicted >= 0) {
-			bp_build_release(&run->names.hist[evicted].last);
+			*b = run->names.hist[evicted].last;
 			run->names.hist[evicted].have_last = 0;
 		}
 	}
-	nh->last = *b;
-	bp_build_init(b);
+	nh->last = kept;
 	nh->have_last = 1;
 }
 
