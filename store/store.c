@@ -123,6 +123,8 @@ void store_close(struct bp_store *st)
 	sqlite3_finalize(st->uncached_steps);
 	sqlite3_finalize(st->put_pipeline);
 	sqlite3_finalize(st->put_job);
+	sqlite3_finalize(st->drop_job_steps);
+	sqlite3_finalize(st->put_job_step);
 	sqlite3_finalize(st->pipeline_id);
 	sqlite3_finalize(st->job_id);
 	sqlite3_finalize(st->job_history);

@@ -18,6 +18,7 @@ struct bp_store {
 	sqlite3_stmt *unlinked_image, *link_images;
 	sqlite3_stmt *build_image, *previous_build, *other_build, *uncached_steps; /* ...and builds in a report */
 	sqlite3_stmt *put_pipeline, *put_job, *pipeline_id, *job_id; /* ...and CI documents */
+	sqlite3_stmt *drop_job_steps, *put_job_step; /* ...and their jobs' steps (GitHub) */
 	sqlite3_stmt *job_history, *job_history_untimed; /* ...and jobs in `pipelines` */
 	sqlite3_stmt *savepoint, *release, *rollback_to; /* each input of a batch */
 	int batch;  /* inside store_batch_begin: inputs are savepoints */

@@ -117,9 +117,8 @@ static int put_job(struct bp_store *st, long pipeline_id, const char *provider, 
 		" duration_s = coalesce(excluded.duration_s, duration_s),"
 		" queued_s = coalesce(excluded.queued_s, queued_s),"
 		" runner = coalesce(excluded.runner, runner), attempt = coalesce(excluded.attempt, attempt)";
-	sqlite3_stmt *q = NULL;
+	sqlite3_stmt *q;
 	size_t i;
-	int rc = -1;
 
 	if (!j->external_id)
 		return 0; /* a job without an id cannot be merged with anything: skip it */
@@ -142,38 +141,33 @@ static int put_job(struct bp_store *st, long pipeline_id, const char *provider, 
 		sqlite3_bind_int(q, 13, j->attempt);
 	else
 		sqlite3_bind_null(q, 13);
-	q = NULL;
-	if ((j->id = upsert_id(st, st->put_job, "job", provider, j->external_id, "cannot store a job", err)) < 0)
-		goto out;
-	if (j->nsteps) { /* a document with steps knows all of them: replace */
-		if (sqlite3_prepare_v2(st->db, "DELETE FROM job_step WHERE job_id = ?", -1, &q, NULL) != SQLITE_OK)
-			goto fail;
+	if ((j->id = upsert_id(st, q, "job", provider, j->external_id, "cannot store a job", err)) < 0)
+		return -1;
+	if (!j->nsteps)
+		return 0;
+	/* a document with steps knows all of them: replace */
+	if (store_prepare(st, &st->drop_job_steps, "DELETE FROM job_step WHERE job_id = ?", err))
+		return -1;
+	sqlite3_bind_int64(st->drop_job_steps, 1, j->id);
+	if (sqlite3_step(st->drop_job_steps) != SQLITE_DONE)
+		return store_fail(st, err, "cannot store job steps");
+	if (store_prepare(st, &st->put_job_step,
+			  "INSERT OR REPLACE INTO job_step(job_id, number, name, status, started_at, completed_at)"
+			  " VALUES (?,?,?,?,?,?)", err))
+		return -1;
+	q = st->put_job_step;
+	for (i = 0; i < j->nsteps; i++) {
+		sqlite3_reset(q);
 		sqlite3_bind_int64(q, 1, j->id);
+		sqlite3_bind_int(q, 2, j->steps[i].number ? j->steps[i].number : (int)i + 1);
+		bind_text(q, 3, j->steps[i].name);
+		bind_text(q, 4, j->steps[i].status);
+		bind_real(q, 5, j->steps[i].started_at);
+		bind_real(q, 6, j->steps[i].completed_at);
 		if (sqlite3_step(q) != SQLITE_DONE)
-			goto fail;
-		sqlite3_finalize(q);
-		if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO job_step(job_id, number, name, status,"
-					       " started_at, completed_at) VALUES (?,?,?,?,?,?)", -1, &q, NULL) != SQLITE_OK)
-			goto fail;
-		for (i = 0; i < j->nsteps; i++) {
-			sqlite3_reset(q);
-			sqlite3_bind_int64(q, 1, j->id);
-			sqlite3_bind_int(q, 2, j->steps[i].number ? j->steps[i].number : (int)i + 1);
-			bind_text(q, 3, j->steps[i].name);
-			bind_text(q, 4, j->steps[i].status);
-			bind_real(q, 5, j->steps[i].started_at);
-			bind_real(q, 6, j->steps[i].completed_at);
-			if (sqlite3_step(q) != SQLITE_DONE)
-				goto fail;
-		}
+			return store_fail(st, err, "cannot store job steps");
 	}
-	rc = 0;
-	goto out;
-fail:
-	store_fail(st, err, "cannot store job steps");
-out:
-	sqlite3_finalize(q);
-	return rc;
+	return 0;
 }
 
 int store_put_pipeline(struct bp_store *st, long source_id, struct bp_pipeline *p, struct bp_error *err)

@@ -858,6 +858,77 @@ static void put_pipeline_of(struct bp_store *st, long src, const char *project, 
 		bp_pipeline_release(&p);
 }
 
+/* A job's steps as stored, "number:name" each, in number order. */
+static void job_steps_of(struct bp_store *st, const char *external_id, char *out, size_t size)
+{
+	sqlite3_stmt *q = NULL;
+	size_t n = 0;
+
+	*out = '\0';
+	if (sqlite3_prepare_v2(st->db, "SELECT s.number, s.name FROM job_step s JOIN job j ON j.id = s.job_id"
+				       " WHERE j.external_id = ? ORDER BY s.number", -1, &q, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(q, 1, external_id, -1, SQLITE_STATIC);
+	while (sqlite3_step(q) == SQLITE_ROW && n < size)
+		n += (size_t)snprintf(out + n, size - n, "%s%d:%s", n ? " " : "", sqlite3_column_int(q, 0),
+				      (const char *)sqlite3_column_text(q, 1));
+	sqlite3_finalize(q);
+}
+
+/* A GitHub run stored with steps, then again: a job whose document lists
+ * steps gets exactly those (fewer ones too), a job listed without any
+ * keeps what it had. Across jobs and documents on one connection, as an
+ * ingest of many stores them. */
+static void put_github_run(struct bp_store *st, long src, int again)
+{
+	struct bp_pipeline p;
+	struct bp_error err;
+	int k, i;
+
+	bp_error_init(&err);
+	bp_pipeline_init(&p);
+	p.provider = xstrdup("github");
+	p.external_id = xstrdup("run-1");
+	for (k = 0; k < 2; k++) {
+		struct bp_job *j = bp_pipeline_add_job(&p);
+		j->external_id = xstrdup(k ? "job-b" : "job-a");
+		j->name = xstrdup(k ? "test" : "build");
+		for (i = 0; i < (again ? (k ? 0 : 2) : 3); i++) {
+			struct bp_job_step *s = bp_job_add_step(j);
+			char name[32];
+			snprintf(name, sizeof(name), "%s%d", again ? "new" : "old", i + 1);
+			s->number = i + 1;
+			s->name = xstrdup(name);
+			s->started_at = s->completed_at = NAN;
+		}
+	}
+	CHECK(store_put_pipeline(st, src, &p, &err) == 0);
+	bp_pipeline_release(&p);
+}
+
+static void test_job_steps_replaced(void)
+{
+	char path[256], got[256];
+	struct bp_error err;
+	struct bp_store *st;
+	long src;
+
+	if (!(st = open_new(path, sizeof(path), "jobsteps.db", &err)))
+		return;
+	store_begin(st, &err);
+	src = store_put_source(st, "github-jobs", "jobsteps", &err);
+	put_github_run(st, src, 0);
+	job_steps_of(st, "job-a", got, sizeof(got));
+	CHECK_STR(got, "1:old1 2:old2 3:old3");
+	put_github_run(st, src, 1);
+	job_steps_of(st, "job-a", got, sizeof(got));
+	CHECK_STR(got, "1:new1 2:new2");
+	job_steps_of(st, "job-b", got, sizeof(got));
+	CHECK_STR(got, "1:old1 2:old2 3:old3");
+	CHECK(store_commit(st, &err) == 0);
+	store_close(st);
+}
+
 /* SQLite calls this every 100 VM instructions its handle runs. */
 static int count_vm_steps(void *ctx)
 {
@@ -1034,6 +1105,7 @@ void test_store(void)
 	test_link_images();
 	test_image_matches();
 	test_job_history();
+	test_job_steps_replaced();
 	test_many_pipelines();
 	test_name_history();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
