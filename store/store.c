@@ -129,6 +129,8 @@ void store_close(struct bp_store *st)
 	sqlite3_finalize(st->job_id);
 	sqlite3_finalize(st->job_history);
 	sqlite3_finalize(st->job_history_untimed);
+	sqlite3_finalize(st->gitlab_job_builds);
+	sqlite3_finalize(st->github_job_builds);
 	sqlite3_finalize(st->savepoint);
 	sqlite3_finalize(st->release);
 	sqlite3_finalize(st->rollback_to);

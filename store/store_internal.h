@@ -20,6 +20,7 @@ struct bp_store {
 	sqlite3_stmt *put_pipeline, *put_job, *pipeline_id, *job_id; /* ...and CI documents */
 	sqlite3_stmt *drop_job_steps, *put_job_step; /* ...and their jobs' steps (GitHub) */
 	sqlite3_stmt *job_history, *job_history_untimed; /* ...and jobs in `pipelines` */
+	sqlite3_stmt *gitlab_job_builds, *github_job_builds; /* ...and their builds */
 	sqlite3_stmt *savepoint, *release, *rollback_to; /* each input of a batch */
 	int batch;  /* inside store_batch_begin: inputs are savepoints */
 	int reading;  /* in a read transaction store_read_begin started */

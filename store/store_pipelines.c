@@ -357,22 +357,23 @@ int store_job_builds(struct bp_store *st, const struct bp_pipeline *p, const str
 		"SELECT r.build_id FROM label r JOIN label k ON k.build_id = r.build_id"
 		" WHERE r.key = 'GITHUB_RUN_ID' AND r.value = ?1 AND k.key = 'GITHUB_JOB' AND k.value = ?2"
 		" ORDER BY r.build_id";
-	sqlite3_stmt *q = NULL;
-	size_t alloc = 0;
 	int gh = p->provider && !strcmp(p->provider, "github"), rc;
+	sqlite3_stmt **q = gh ? &st->github_job_builds : &st->gitlab_job_builds;
+	size_t alloc = 0;
 
 	*ids = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(st->db, gh ? github : gitlab, -1, &q, NULL) != SQLITE_OK)
-		return store_fail(st, err, "cannot join builds to jobs");
-	bind_text(q, 1, gh ? p->external_id : j->external_id);
+	/* kept on the store: `pipelines` asks this for every job it lists */
+	if (store_prepare(st, q, gh ? github : gitlab, err))
+		return -1;
+	bind_text(*q, 1, gh ? p->external_id : j->external_id);
 	if (gh)
-		bind_text(q, 2, j->name);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		bind_text(*q, 2, j->name);
+	while ((rc = sqlite3_step(*q)) == SQLITE_ROW) {
 		BP_GROW(*ids, *n + 1, alloc);
-		(*ids)[(*n)++] = (long)sqlite3_column_int64(q, 0);
+		(*ids)[(*n)++] = (long)sqlite3_column_int64(*q, 0);
 	}
-	sqlite3_finalize(q);
+	sqlite3_reset(*q);
 	if (rc != SQLITE_DONE)
 		return store_fail(st, err, "cannot join builds to jobs");
 	return 0;
