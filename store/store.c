@@ -115,8 +115,9 @@ void store_close(struct bp_store *st)
 	sqlite3_finalize(st->put_source);
 	sqlite3_finalize(st->find_source);
 	sqlite3_finalize(st->finish_source);
+	sqlite3_finalize(st->put_image);
+	sqlite3_finalize(st->put_layer);
 	sqlite3_finalize(st->link_images);
-	sqlite3_finalize(st->unlinked_image);
 	sqlite3_finalize(st->build_image);
 	sqlite3_finalize(st->previous_build);
 	sqlite3_finalize(st->other_build);
@@ -431,6 +432,8 @@ int store_put_build(struct bp_store *st, long source_id, struct bp_build *b, str
 	if (run_done(st, q, err, "cannot store a build"))
 		return -1;
 	b->id = (long)sqlite3_last_insert_rowid(st->db);
+	if (!st->builds_since && b->image_id) /* only a build that names its image can be linked */
+		st->builds_since = b->id;
 	for (i = 0; i < b->nsteps; i++)
 		if (put_step(st, b->id, i, &b->steps[i], err))
 			return -1;

@@ -15,13 +15,16 @@ struct bp_store {
 	char *path;
 	sqlite3_stmt *put_build, *put_step, *put_label; /* reused across builds */
 	sqlite3_stmt *put_source, *find_source, *finish_source; /* ...and inputs */
-	sqlite3_stmt *unlinked_image, *link_images;
+	sqlite3_stmt *put_image, *put_layer, *link_images; /* ...and images */
 	sqlite3_stmt *build_image, *previous_build, *other_build, *uncached_steps; /* ...and builds in a report */
 	sqlite3_stmt *put_pipeline, *put_job, *pipeline_id, *job_id; /* ...and CI documents */
 	sqlite3_stmt *drop_job_steps, *put_job_step; /* ...and their jobs' steps (GitHub) */
 	sqlite3_stmt *job_history, *job_history_untimed; /* ...and jobs in `pipelines` */
 	sqlite3_stmt *gitlab_job_builds, *github_job_builds; /* ...and their builds */
 	sqlite3_stmt *savepoint, *release, *rollback_to; /* each input of a batch */
+	long images_since, builds_since; /* the first image, and build naming one,
+					  * stored since store_link_images last
+					  * ran; 0 for none */
 	int batch;  /* inside store_batch_begin: inputs are savepoints */
 	int reading;  /* in a read transaction store_read_begin started */
 };

@@ -691,6 +691,64 @@ static void test_link_images(void)
 	store_close(st);
 }
 
+/* Stores an image of id in an input of its own and links it; returns the
+ * rows the link changed, or -1. */
+static int put_image_of(struct bp_store *st, const char *image_id)
+{
+	struct bp_error err;
+	struct bp_image img;
+	long src;
+	int before, rc;
+
+	bp_error_init(&err);
+	bp_image_init(&img);
+	img.image_id = xstrdup(image_id);
+	store_begin(st, &err);
+	src = store_put_source(st, "inspect", image_id, &err);
+	rc = store_put_image(st, src, &img, &err);
+	before = sqlite3_total_changes(st->db);
+	rc = rc || store_link_images(st, &err);
+	before = sqlite3_total_changes(st->db) - before;
+	rc = rc || store_commit(st, &err);
+	bp_image_release(&img);
+	return rc ? -1 : before;
+}
+
+/* A link looks only at what was stored since the last one: an image no
+ * build made changes no row of the others (each was written anew, and an
+ * ingest of 3,000 images took 5.4 s); an image whose build came first is
+ * linked, and so is an old image once its build comes. */
+static void test_link_images_since(void)
+{
+	char path[256], id[80], sql[256];
+	struct bp_error err;
+	struct bp_store *st;
+	int i, changed = 0;
+
+	if (!(st = open_new(path, sizeof(path), "linksince.db", &err)))
+		return;
+	CHECK(put_build_of(st, "first", "aaaaaaaaaaaa") == 0); /* a legacy short id */
+	for (i = 0; i < 40; i++) {
+		snprintf(id, sizeof(id), "sha256:%064x", i + 1);
+		changed += put_image_of(st, id);
+	}
+	CHECK_INT(changed, 0);
+	/* the build came first */
+	snprintf(id, sizeof(id), "sha256:aaaaaaaaaaaa%052x", 7);
+	CHECK_INT(put_image_of(st, id), 1);
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM image i JOIN build b ON b.id = i.build_id"
+		 " WHERE b.name = 'first' AND i.image_id = '%s'", id);
+	CHECK(query_rows(path, sql) == 1);
+	/* the image came first, 33 inputs ago */
+	CHECK(put_build_of(st, "later", "sha256:0000000000000000000000000000000000000000000000000000000000000007") == 0);
+	CHECK(query_rows(path, "SELECT 1 FROM image i JOIN build b ON b.id = i.build_id WHERE b.name = 'later'"
+			       " AND i.image_id LIKE '%07'") == 1);
+	CHECK(query_rows(path, "SELECT 1 FROM image WHERE build_id IS NOT NULL") == 2);
+	/* nothing stored since: nothing to do */
+	CHECK(store_link_images(st, &err) == 0);
+	store_close(st);
+}
+
 /* Steps every prepared statement that reads images took in full scans of
  * a table (SQLite counts them per statement). */
 static int image_scan_steps(struct bp_store *st)
@@ -1103,6 +1161,7 @@ void test_store(void)
 	test_migrate_v3();
 	test_migrate_v4();
 	test_link_images();
+	test_link_images_since();
 	test_image_matches();
 	test_job_history();
 	test_job_steps_replaced();
