@@ -13,7 +13,8 @@
 struct store_iter {
 	struct bp_store *st;
 	sqlite3_stmt *builds, *steps, *labels;
-	int with_steps;
+	int with_steps;  /* a STORE_STEPS_ mode */
+	int with_labels;
 	long steps_of; /* the build the step cursor read last (read_steps) */
 };
 
@@ -77,6 +78,11 @@ struct store_iter *store_select_builds(struct bp_store *st, const struct bp_sele
 	int param = 1;
 
 	it->st = st;
+	/* the lighter step modes serve summaries, which do not look at labels
+	 * unless asked */
+	it->with_labels = (with_steps & STORE_LABELS) != 0;
+	with_steps &= ~STORE_LABELS;
+	it->with_labels |= with_steps <= STORE_STEPS_ALL;
 	it->with_steps = with_steps;
 	strbuf_addstr(&sql, "SELECT b.id, b.name, b.format, b.status, b.started_at, b.wall_s,"
 			    " b.image_ref, b.image_id, b.base_image, b.error, s.path,"
@@ -295,8 +301,7 @@ int store_iter_next(struct store_iter *it, struct bp_build *b, struct bp_error *
 	b->source_path = column_text(q, 10);
 	b->image_size = sqlite3_column_type(q, 11) == SQLITE_NULL ? -1 : (long long)sqlite3_column_int64(q, 11);
 	b->image_compressed = sqlite3_column_type(q, 12) == SQLITE_NULL ? -1 : (long long)sqlite3_column_int64(q, 12);
-	/* the lighter step modes serve summaries, which do not look at labels */
-	if ((it->with_steps <= STORE_STEPS_ALL && read_labels(it, b, err)) ||
+	if ((it->with_labels && read_labels(it, b, err)) ||
 	    (it->with_steps && read_steps(it, b, err))) {
 		bp_build_release(b);
 		return -1;
