@@ -10,6 +10,7 @@
  */
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,73 @@ static int emit(const struct bp_sink *sink, struct bp_pipeline *p, struct bp_err
 	return r;
 }
 
+/* The items of a list grouped by a key (their pipeline's or run's id):
+ * the groups in the order their first item comes, each group's items in
+ * the list's order. One pass through a hash of the keys, where a scan of
+ * the earlier items per item made a list of 10,000 jobs take 8 s. */
+struct item_groups {
+	char **keys;  /* per group, its key (owned) */
+	size_t *first; /* per group, where its items start in item[] */
+	size_t *item;  /* the items' positions in the list, group after group */
+	size_t n;      /* groups; group g's items end where g + 1's start */
+};
+
+static void group_items(json_t *arr, char *(*key_of)(json_t *item), struct item_groups *g)
+{
+	size_t n = json_array_size(arr) < MAX_ITEMS ? json_array_size(arr) : MAX_ITEMS;
+	size_t *group_of = xcalloc(n + 1, sizeof(*group_of)), *count, *fill, i, k;
+	struct bp_hash_index index = { 0 };
+
+	g->keys = xcalloc(n + 1, sizeof(*g->keys));
+	g->n = 0;
+	for (i = 0; i < n; i++) {
+		char *key = key_of(json_array_get(arr, i));
+		uint64_t hash;
+		long pos;
+		group_of[i] = SIZE_MAX;
+		if (!key)
+			continue;
+		hash = bp_hash_str(BP_HASH_INIT, key);
+		pos = bp_hash_index_find_key(&index, hash, key, g->keys, sizeof(*g->keys), 0);
+		if (pos >= 0) {
+			group_of[i] = (size_t)pos;
+			free(key);
+			continue;
+		}
+		g->keys[g->n] = key;
+		group_of[i] = g->n++;
+		bp_hash_index_add(&index, group_of[i], hash, g->n);
+	}
+	/* counted, then placed: group g's items at first[g] onwards */
+	count = xcalloc(g->n + 1, sizeof(*count));
+	for (i = 0; i < n; i++)
+		if (group_of[i] != SIZE_MAX)
+			count[group_of[i]]++;
+	g->first = xcalloc(g->n + 1, sizeof(*g->first));
+	for (k = 0; k < g->n; k++)
+		g->first[k + 1] = g->first[k] + count[k];
+	fill = count; /* reused: how many of each group are placed */
+	memset(fill, 0, (g->n + 1) * sizeof(*fill));
+	g->item = xcalloc(g->first[g->n] + 1, sizeof(*g->item));
+	for (i = 0; i < n; i++)
+		if (group_of[i] != SIZE_MAX)
+			g->item[g->first[group_of[i]] + fill[group_of[i]]++] = i;
+	free(count);
+	free(group_of);
+	bp_hash_index_release(&index);
+}
+
+static void item_groups_release(struct item_groups *g)
+{
+	size_t k;
+
+	for (k = 0; k < g->n; k++)
+		free(g->keys[k]);
+	free(g->keys);
+	free(g->first);
+	free(g->item);
+}
+
 /* ---------------- GitLab ---------------- */
 
 static void gitlab_pipeline_fields(json_t *o, struct bp_pipeline *p)
@@ -137,51 +205,42 @@ static void gitlab_job(json_t *o, struct bp_pipeline *p)
 	fill_times(j);
 }
 
+/* A job of a REST list: its pipeline's id, which groups the list (NULL
+ * for an item that is no job of a pipeline). */
+static char *gitlab_job_pipeline(json_t *o)
+{
+	json_t *pl = json_object_get(o, "pipeline");
+
+	return json_is_object(o) && json_is_object(pl) ? str(pl, "id") : NULL;
+}
+
 /* A job object of the REST API: its pipeline comes along as "pipeline". */
 static int gitlab_jobs(json_t *arr, const struct bp_sink *sink, struct bp_error *err)
 {
+	struct item_groups g;
 	struct bp_pipeline p;
-	json_t *o;
-	size_t i;
+	size_t k, i;
 	int r = 0;
 
 	/* jobs of one pipeline in a list, usually; group by pipeline id */
-	json_array_foreach(arr, i, o) {
+	group_items(arr, gitlab_job_pipeline, &g);
+	for (k = 0; k < g.n && !r; k++) {
+		json_t *o = json_array_get(arr, g.item[g.first[k]]);
 		json_t *pl = json_object_get(o, "pipeline");
-		char *pid;
-		size_t k;
-		int known = 0;
-		if (!json_is_object(o) || i >= MAX_ITEMS || !json_is_object(pl))
-			continue;
-		pid = str(pl, "id");
-		for (k = 0; k < i && !known; k++) {
-			json_t *prev = json_object_get(json_array_get(arr, k), "pipeline");
-			char *other = str(prev, "id");
-			known = other && pid && !strcmp(other, pid);
-			free(other);
-		}
-		free(pid);
-		if (known)
-			continue;
 		bp_pipeline_init(&p);
 		p.provider = xstrdup("gitlab");
-		p.external_id = str(pl, "id");
+		p.external_id = xstrdup(g.keys[k]);
 		p.project = str(pl, "project_id");
 		if (!p.project)
 			p.project = str(json_object_get(o, "project"), "id");
 		p.ref = str(pl, "ref");
 		p.sha = str(pl, "sha");
 		p.status = str(pl, "status");
-		for (k = i; k < json_array_size(arr) && k < MAX_ITEMS; k++) {
-			json_t *job = json_array_get(arr, k);
-			char *a = str(json_object_get(job, "pipeline"), "id");
-			if (a && p.external_id && !strcmp(a, p.external_id))
-				gitlab_job(job, &p);
-			free(a);
-		}
-		if ((r = emit(sink, &p, err)))
-			break;
+		for (i = g.first[k]; i < g.first[k + 1]; i++)
+			gitlab_job(json_array_get(arr, g.item[i]), &p);
+		r = emit(sink, &p, err);
 	}
+	item_groups_release(&g);
 	return r;
 }
 
@@ -356,43 +415,34 @@ static void github_job(json_t *o, struct bp_pipeline *p)
 	fill_times(j);
 }
 
+static char *github_job_run(json_t *o)
+{
+	return str(o, "run_id");
+}
+
 /* Jobs grouped by their run. */
 static int github_jobs(json_t *arr, json_t *repo, const struct bp_sink *sink, struct bp_error *err)
 {
+	struct item_groups g;
 	struct bp_pipeline p;
-	size_t i, k;
+	size_t k, i;
 	int r = 0;
 
-	for (i = 0; i < json_array_size(arr) && i < MAX_ITEMS; i++) {
-		json_t *o = json_array_get(arr, i);
-		char *rid = str(o, "run_id");
-		int known = 0;
-		for (k = 0; k < i && !known; k++) {
-			char *other = str(json_array_get(arr, k), "run_id");
-			known = other && rid && !strcmp(other, rid);
-			free(other);
-		}
-		if (known || !rid) {
-			free(rid);
-			continue;
-		}
+	group_items(arr, github_job_run, &g);
+	for (k = 0; k < g.n && !r; k++) {
+		json_t *o = json_array_get(arr, g.item[g.first[k]]);
 		bp_pipeline_init(&p);
 		p.provider = xstrdup("github");
-		p.external_id = rid;
+		p.external_id = xstrdup(g.keys[k]);
 		p.name = str(o, "workflow_name");
 		p.ref = str(o, "head_branch");
 		p.sha = str(o, "head_sha");
 		p.project = repo ? str(repo, "full_name") : NULL;
-		for (k = i; k < json_array_size(arr) && k < MAX_ITEMS; k++) {
-			json_t *job = json_array_get(arr, k);
-			char *a = str(job, "run_id");
-			if (a && !strcmp(a, p.external_id))
-				github_job(job, &p);
-			free(a);
-		}
-		if ((r = emit(sink, &p, err)))
-			break;
+		for (i = g.first[k]; i < g.first[k + 1]; i++)
+			github_job(json_array_get(arr, g.item[i]), &p);
+		r = emit(sink, &p, err);
 	}
+	item_groups_release(&g);
 	return r;
 }
 
