@@ -37,13 +37,19 @@
 #define MAX_DEPTH 2000    /* deeper is left to jansson, whose limit (2,048)
 			   * counts the values inside the innermost one too */
 #define MAX_NUMBER 1000   /* longer numbers are left to jansson */
-#define ARENA_BLOCK (32 * 1024) /* a kept tree's memory comes in blocks this big... */
-#define ARENA_LARGEST 4096      /* ...but a value larger than this from malloc */
+/* A kept tree's memory comes in blocks, the first this big and each next
+ * one twice the last, up to the most: every free asks which block holds
+ * the value, and a document of 10,000 jobs in blocks of one size made
+ * thousands of them, each free a walk through all: two thirds of its
+ * ingest, growing with the square of its size. */
+#define ARENA_BLOCK (32 * 1024)
+#define ARENA_BLOCK_MOST (64 * 1024 * 1024)
+#define ARENA_LARGEST 4096 /* a value larger than this from malloc */
 
 struct arena_block {
 	struct arena_block *next; /* the one before */
-	size_t used;
-	max_align_t data[ARENA_BLOCK / sizeof(max_align_t)];
+	size_t used, size;        /* bytes of data */
+	max_align_t data[];
 };
 
 /* This thread's live kept tree's blocks, newest first, and whether jansson
@@ -480,12 +486,14 @@ static void *kept_malloc(size_t size)
 	if (!arena_filling || size > ARENA_LARGEST)
 		return malloc(size);
 	size = (size + align - 1) / align * align;
-	if (!arena || arena->used + size > sizeof(arena->data)) {
-		struct arena_block *b = malloc(sizeof(*b));
+	if (!arena || arena->used + size > arena->size) {
+		size_t bytes = !arena ? ARENA_BLOCK : arena->size < ARENA_BLOCK_MOST ? 2 * arena->size : arena->size;
+		struct arena_block *b = malloc(sizeof(*b) + bytes);
 		if (!b)
 			return NULL;
 		b->next = arena;
 		b->used = 0;
+		b->size = bytes;
 		arena = b;
 	}
 	p = (char *)arena->data + arena->used;
@@ -498,8 +506,7 @@ static int in_arena(const void *p)
 	const struct arena_block *b;
 
 	for (b = arena; b; b = b->next)
-		if ((const char *)p >= (const char *)b->data &&
-		    (const char *)p < (const char *)b->data + sizeof(b->data))
+		if ((const char *)p >= (const char *)b->data && (const char *)p < (const char *)b->data + b->size)
 			return 1;
 	return 0;
 }

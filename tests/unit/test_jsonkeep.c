@@ -129,6 +129,36 @@ static void test_trees_live_together(void)
 	}
 }
 
+/* A list of 20,000 jobs (9 MB) is kept whole in the arena's growing
+ * blocks, every job and its kept members there, and freed with its tree
+ * (ASan checks the frees). */
+static void test_large_document(void)
+{
+	struct strbuf doc = STRBUF_INIT;
+	json_t *root, *last;
+	const char *job = gitlab_job + 1; /* the object inside the brackets */
+	size_t n = 20000, i, bad = 0;
+
+	strbuf_addch(&doc, '[');
+	for (i = 0; i < n; i++) {
+		strbuf_addstr(&doc, i ? "," : "");
+		strbuf_add(&doc, job, strlen(job) - 1);
+	}
+	strbuf_addch(&doc, ']');
+	root = bp_json_read_kept(doc.buf, doc.len, keys);
+	CHECK_INT(json_array_size(root), n);
+	for (i = 0; i < json_array_size(root); i++)
+		bad += json_object_size(json_array_get(root, i)) != 5 ||
+		       json_integer_value(json_object_get(json_array_get(root, i), "id")) != 7;
+	CHECK_INT(bad, 0);
+	last = json_array_get(root, n - 1);
+	CHECK_STR(json_string_value(json_object_get(json_object_get(last, "runner"), "description")),
+		  "caf\xc3\xa9 \xf0\x9f\x9a\x80");
+	CHECK(json_object_get(last, "commit") == NULL);
+	bp_json_kept_decref(root);
+	strbuf_release(&doc);
+}
+
 void test_jsonkeep(void)
 {
 	test_kept_members();
@@ -136,4 +166,5 @@ void test_jsonkeep(void)
 	test_rejects();
 	test_declined();
 	test_trees_live_together();
+	test_large_document();
 }
