@@ -268,6 +268,38 @@ static void test_rawjson(void)
 	parsed_release(&p);
 }
 
+/* rawjson of a build with 6,000 vertices in 60 stages, each sent started
+ * and then completed: every update finds its vertex, every stage reaches
+ * its last step, so the build shows its end. (Both are hash lookups: a
+ * search of all vertices per update, and of all steps per step, took
+ * seconds at 20,000.) */
+static void test_rawjson_many_vertices(void)
+{
+	struct strbuf log = STRBUF_INIT;
+	struct parsed p;
+	size_t i, pass, bad = 0;
+	const size_t n = 6000, stages = 60;
+
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < n; i++)
+			strbuf_addf(&log,
+				    "{\"vertexes\":[{\"digest\":\"sha256:%064zx\",\"name\":\"[s%zu %zu/%zu] RUN step %zu\","
+				    "\"started\":\"2025-01-01T00:00:00Z\"%s}]}\n",
+				    i, i % stages, i / stages + 1, n / stages, i,
+				    pass ? ",\"completed\":\"2025-01-01T00:00:02Z\"" : "");
+	parse_text(log.buf, log.len, NULL, &p);
+	CHECK_INT(p.n, 1);
+	if (p.n == 1) {
+		CHECK_INT(p.builds[0].nsteps, n);
+		for (i = 0; i < p.builds[0].nsteps; i++)
+			bad += p.builds[0].steps[i].duration_s != 2.0 || p.builds[0].steps[i].vertex != (int)i + 1;
+		CHECK_INT(bad, 0);
+		CHECK_INT(p.builds[0].status, BP_BUILD_SUCCESS);
+	}
+	parsed_release(&p);
+	strbuf_release(&log);
+}
+
 void test_buildkit(void)
 {
 	test_interleaved();
@@ -277,4 +309,5 @@ void test_buildkit(void)
 	test_timestamped();
 	test_not_buildkit();
 	test_rawjson();
+	test_rawjson_many_vertices();
 }
