@@ -115,7 +115,7 @@ struct item_groups {
 static void group_items(json_t *arr, char *(*key_of)(json_t *item), struct item_groups *g)
 {
 	size_t n = json_array_size(arr) < MAX_ITEMS ? json_array_size(arr) : MAX_ITEMS;
-	size_t *group_of = xcalloc(n + 1, sizeof(*group_of)), *count, *fill, i, k;
+	size_t *group_of = xcalloc(n + 1, sizeof(*group_of)), *next, i, k;
 	struct bp_hash_index index = { 0 };
 
 	g->keys = xcalloc(n + 1, sizeof(*g->keys));
@@ -139,20 +139,19 @@ static void group_items(json_t *arr, char *(*key_of)(json_t *item), struct item_
 		bp_hash_index_add(&index, group_of[i], hash, g->n);
 	}
 	/* counted, then placed: group g's items at first[g] onwards */
-	count = xcalloc(g->n + 1, sizeof(*count));
+	g->first = xcalloc(g->n + 1, sizeof(*g->first));
 	for (i = 0; i < n; i++)
 		if (group_of[i] != SIZE_MAX)
-			count[group_of[i]]++;
-	g->first = xcalloc(g->n + 1, sizeof(*g->first));
+			g->first[group_of[i] + 1]++;
 	for (k = 0; k < g->n; k++)
-		g->first[k + 1] = g->first[k] + count[k];
-	fill = count; /* reused: how many of each group are placed */
-	memset(fill, 0, (g->n + 1) * sizeof(*fill));
+		g->first[k + 1] += g->first[k];
+	next = xcalloc(g->n + 1, sizeof(*next)); /* where each group's next item goes */
+	memcpy(next, g->first, g->n * sizeof(*next));
 	g->item = xcalloc(g->first[g->n] + 1, sizeof(*g->item));
 	for (i = 0; i < n; i++)
 		if (group_of[i] != SIZE_MAX)
-			g->item[g->first[group_of[i]] + fill[group_of[i]]++] = i;
-	free(count);
+			g->item[next[group_of[i]]++] = i;
+	free(next);
 	free(group_of);
 	bp_hash_index_release(&index);
 }

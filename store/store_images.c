@@ -80,11 +80,12 @@ int store_put_image(struct bp_store *st, long source_id, struct bp_image *img,
 int store_link_images(struct bp_store *st, struct bp_error *err)
 {
 	/* Only an image or a build stored since the last run can make a new
-	 * link: the UPDATE looks at those images and the images of those
-	 * builds, not at every unlinked image. It set each of those anew (to
-	 * NULL when no build made it), so an ingest of image after image
-	 * rewrote all the earlier ones: 3,000 took 5.4 s. Rows rolled back
-	 * since leave the marks at or below the ids their place takes. */
+	 * link, so the UPDATE looks at those images and the images of those
+	 * builds, and sets only those a build made. Over every unlinked image,
+	 * setting each anew (to NULL when no build made it), an ingest of
+	 * image after image rewrote all the earlier ones: 3,000 took 5.4 s.
+	 * Rows rolled back since leave the marks at or below the ids their
+	 * place takes. */
 	static const char sql[] =
 		"UPDATE image AS i SET build_id = (SELECT min(b.id) FROM build b WHERE " STORE_BUILDS_OF_IMAGE ")"
 		" WHERE i.id IN (SELECT id FROM image WHERE id >= ?1"
