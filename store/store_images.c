@@ -77,6 +77,22 @@ int store_put_image(struct bp_store *st, long source_id, struct bp_image *img,
 	return 0;
 }
 
+/* 1 when the database holds an image, 0 when none, -1 on error. */
+static int holds_images(struct bp_store *st, struct bp_error *err)
+{
+	int any;
+
+	if (store_prepare(st, &st->any_image, "SELECT " STORE_ANY_IMAGE " IS NOT NULL", err))
+		return -1;
+	if (sqlite3_step(st->any_image) != SQLITE_ROW) {
+		sqlite3_reset(st->any_image);
+		return store_fail(st, err, "cannot look for images");
+	}
+	any = sqlite3_column_int(st->any_image, 0);
+	sqlite3_reset(st->any_image);
+	return any;
+}
+
 int store_link_images(struct bp_store *st, struct bp_error *err)
 {
 	/* Only an image or a build stored since the last run can make a new
@@ -96,6 +112,16 @@ int store_link_images(struct bp_store *st, struct bp_error *err)
 
 	if (!st->images_since && !st->builds_since)
 		return 0;
+	/* a build's image id with no image stored at all, as when images are
+	 * never ingested: nothing to link. The UPDATE built its temporary
+	 * tables all the same, a tenth of storing a BuildKit log. */
+	if (!st->images_since) {
+		int any = holds_images(st, err);
+		if (any <= 0) {
+			st->builds_since = 0;
+			return any;
+		}
+	}
 	if (store_prepare(st, &st->link_images, sql, err))
 		return -1;
 	sqlite3_bind_int64(st->link_images, 1, st->images_since ? st->images_since : LONG_MAX);
