@@ -29,6 +29,9 @@ struct bp_store {
 	int reading;  /* in a read transaction store_read_begin started */
 };
 
+/* The page size of a new database (store_migrate says why). */
+#define STORE_PAGE_SIZE 16384
+
 /* SQL: image i has the image id that build b's log named - the full
  * "sha256:<hex>" (BuildKit), or the hex alone (buildah) or its first 12 or
  * more digits (legacy builder) after i's "sha256:". */

@@ -104,9 +104,10 @@ for n in $sizes; do
 	rm -f "$db" "$db-wal" "$db-shm"
 	eval "$ingest" >/dev/null
 	# the same ceiling for what buildprof stores: every vertex row, all its
-	# columns, into its own step table (primary key, CHECKs), from CSV
+	# columns, into its own step table (primary key, CHECKs) in pages of its
+	# size, from CSV
 	sqlite3 -csv "$db" "SELECT * FROM step" >"$work/rows$n.csv"
-	ddl=$(sqlite3 "$db" ".schema step")
+	ddl="PRAGMA page_size = $(sqlite3 "$db" "PRAGMA page_size"); $(sqlite3 "$db" ".schema step")"
 	time_jobs "rm -f $db $db-wal $db-shm; warm $work/b$n" "$ingest" \
 		"rm -f $work/imp.db; warm $work/b$n.csv" "$(cmd sqlite3 "$work/imp.db" "CREATE TABLE step(build_id INT, vertex INT, stage TEXT, idx INT, count INT, instruction TEXT, text TEXT, cached INT, duration REAL, error INT)" \
 			".mode csv" ".import $work/b$n.csv step")" \

@@ -652,6 +652,58 @@ static void test_configured(void)
 	store_close(st);
 }
 
+static int page_size(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int size = -1;
+
+	sqlite3_open(path, &db);
+	if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		size = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return size;
+}
+
+/* A new database gets the store's page size; one made by another program
+ * at SQLite's default keeps its pages, its rows, and takes builds. */
+static void test_page_size(void)
+{
+	char path[256];
+	struct bp_error err;
+	struct bp_store *st;
+	struct bp_build b;
+	sqlite3 *db;
+	long src;
+
+	if ((st = open_new(path, sizeof(path), "pages.db", &err)))
+		store_close(st);
+	CHECK(page_size(path) == STORE_PAGE_SIZE);
+
+	path_in(path, sizeof(path), "pages-4k.db");
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "PRAGMA page_size = 4096; CREATE TABLE notes(t TEXT);"
+			       "INSERT INTO notes VALUES ('kept')", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	bp_error_init(&err);
+	st = store_open(path, &err);
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	make_build(&b, "app", 0);
+	CHECK(store_begin(st, &err) == 0);
+	src = store_put_source(st, "buildkit", "app.log", &err);
+	CHECK(src > 0);
+	CHECK(store_put_build(st, src, &b, &err) == 0);
+	CHECK(store_commit(st, &err) == 0);
+	bp_build_release(&b);
+	store_close(st);
+	CHECK(page_size(path) == 4096);
+	CHECK(query_rows(path, "SELECT 1 FROM notes WHERE t = 'kept'") == 1);
+	CHECK(query_rows(path, "SELECT 1 FROM step s JOIN build b ON b.id = s.build_id WHERE b.name = 'app'") > 0);
+}
+
 /* An image stored before the build that made it links when that build
  * arrives; other inputs (no image, another image id) leave it alone. */
 static void test_link_images(void)
@@ -1160,6 +1212,7 @@ void test_store(void)
 	test_batch();
 	test_migrate_v3();
 	test_migrate_v4();
+	test_page_size();
 	test_link_images();
 	test_link_images_since();
 	test_image_matches();
