@@ -35,22 +35,29 @@ uint64_t bp_hash_str(uint64_t h, const char *s)
 	return mix(mix(h, w), n + 0x1f);
 }
 
-/* The first slot to probe: the low bits, with the high half folded in
- * (a caller's own hash may be weak in its low bits). */
-static size_t home(const struct bp_hash_index *ix, uint64_t hash)
+/* What a slot keeps of a hash: the high half folded into the low (a
+ * caller's own hash may be weak in its low bits), whose low bits pick the
+ * first slot to probe. */
+static uint32_t fold(uint64_t hash)
 {
-	return (size_t)(hash ^ (hash >> 32)) & (ix->nslots - 1);
+	return (uint32_t)(hash ^ (hash >> 32));
+}
+
+static size_t home(const struct bp_hash_index *ix, uint32_t folded)
+{
+	return folded & (ix->nslots - 1);
 }
 
 long bp_hash_index_find(const struct bp_hash_index *ix, uint64_t hash,
 			int (*same)(const void *ctx, size_t pos), const void *ctx)
 {
+	uint32_t folded = fold(hash);
 	size_t i;
 
 	if (!ix->nslots)
 		return -1;
-	for (i = home(ix, hash); ix->slots[i].pos; i = (i + 1) & (ix->nslots - 1))
-		if (ix->slots[i].hash == hash && same(ctx, ix->slots[i].pos - 1))
+	for (i = home(ix, folded); ix->slots[i].pos; i = (i + 1) & (ix->nslots - 1))
+		if (ix->slots[i].hash == folded && same(ctx, ix->slots[i].pos - 1))
 			return (long)(ix->slots[i].pos - 1);
 	return -1;
 }
@@ -78,13 +85,13 @@ long bp_hash_index_find_key(const struct bp_hash_index *ix, uint64_t hash, const
 	return bp_hash_index_find(ix, hash, same_key, &k);
 }
 
-static void put(struct bp_hash_index *ix, size_t pos1, uint64_t hash)
+static void put(struct bp_hash_index *ix, uint32_t pos1, uint32_t folded)
 {
 	size_t i;
 
-	for (i = home(ix, hash); ix->slots[i].pos; i = (i + 1) & (ix->nslots - 1))
+	for (i = home(ix, folded); ix->slots[i].pos; i = (i + 1) & (ix->nslots - 1))
 		;
-	ix->slots[i].hash = hash;
+	ix->slots[i].hash = folded;
 	ix->slots[i].pos = pos1;
 }
 
@@ -93,6 +100,8 @@ void bp_hash_index_add(struct bp_hash_index *ix, size_t pos, uint64_t hash, size
 	struct bp_hash_slot *old = ix->slots;
 	size_t i, nold = ix->nslots;
 
+	if (pos >= UINT32_MAX)
+		BUG("bp_hash_index: %zu elements", pos + 1);
 	if (2 * n > ix->nslots) {
 		if (!ix->nslots)
 			ix->nslots = 64;
@@ -104,7 +113,7 @@ void bp_hash_index_add(struct bp_hash_index *ix, size_t pos, uint64_t hash, size
 				put(ix, old[i].pos, old[i].hash);
 		free(old);
 	}
-	put(ix, pos + 1, hash);
+	put(ix, (uint32_t)(pos + 1), fold(hash));
 }
 
 void bp_hash_index_release(struct bp_hash_index *ix)

@@ -130,6 +130,18 @@ static void test_hash_index(void)
 	CHECK_INT(bp_hash_index_find(&ix, 7, same_word, words), -1);
 	bp_hash_index_release(&ix);
 
+	/* a slot keeps 32 bits of the hash: 5 and 2^32 + 4 keep the same, and
+	 * same() still tells their elements apart */
+	bp_hash_index_add(&ix, 0, 5, 1);
+	bp_hash_index_add(&ix, 1, ((uint64_t)1 << 32) | 4, 2);
+	words[0] = "alpha";
+	CHECK_INT(bp_hash_index_find(&ix, ((uint64_t)1 << 32) | 4, same_word, words), 0);
+	words[0] = "beta";
+	CHECK_INT(bp_hash_index_find(&ix, 5, same_word, words), 1);
+	words[0] = "gamma";
+	CHECK_INT(bp_hash_index_find(&ix, 5, same_word, words), -1);
+	bp_hash_index_release(&ix);
+
 	/* positions as their own keys, past several growths */
 	for (i = 0; i < n; i++) {
 		char key[3] = { (char)('a' + i % 26), (char)('0' + i / 26), 0 };
