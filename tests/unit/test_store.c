@@ -58,20 +58,28 @@ static void make_build(struct bp_build *b, const char *name, int cached)
 	bp_build_set_label(b, "variant", "alpine");
 }
 
-static long count_rows(const char *path, const char *table)
+/* The first column of the first row sql returns on the database at path,
+ * -1 on error */
+static long query_long(const char *path, const char *sql)
 {
 	sqlite3 *db;
 	sqlite3_stmt *q;
-	char sql[128];
 	long n = -1;
 
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
 	sqlite3_open(path, &db);
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-		n = sqlite3_column_int(q, 0);
+		n = (long)sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 	return n;
+}
+
+static long count_rows(const char *path, const char *table)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	return query_long(path, sql);
 }
 
 static void test_roundtrip(void)
@@ -652,20 +660,6 @@ static void test_configured(void)
 	store_close(st);
 }
 
-static int page_size(const char *path)
-{
-	sqlite3 *db;
-	sqlite3_stmt *q;
-	int size = -1;
-
-	sqlite3_open(path, &db);
-	if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-		size = sqlite3_column_int(q, 0);
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	return size;
-}
-
 /* A new database gets the store's page size; one made by another program
  * at SQLite's default keeps its pages, its rows, and takes builds. */
 static void test_page_size(void)
@@ -673,35 +667,21 @@ static void test_page_size(void)
 	char path[256];
 	struct bp_error err;
 	struct bp_store *st;
-	struct bp_build b;
 	sqlite3 *db;
-	long src;
 
 	if ((st = open_new(path, sizeof(path), "pages.db", &err)))
 		store_close(st);
-	CHECK(page_size(path) == STORE_PAGE_SIZE);
+	CHECK(query_long(path, "PRAGMA page_size") == STORE_PAGE_SIZE);
 
 	path_in(path, sizeof(path), "pages-4k.db");
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
 	CHECK(sqlite3_exec(db, "PRAGMA page_size = 4096; CREATE TABLE notes(t TEXT);"
 			       "INSERT INTO notes VALUES ('kept')", NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(db);
-	bp_error_init(&err);
-	st = store_open(path, &err);
-	CHECK(st != NULL);
-	if (!st)
-		return;
-	make_build(&b, "app", 0);
-	CHECK(store_begin(st, &err) == 0);
-	src = store_put_source(st, "buildkit", "app.log", &err);
-	CHECK(src > 0);
-	CHECK(store_put_build(st, src, &b, &err) == 0);
-	CHECK(store_commit(st, &err) == 0);
-	bp_build_release(&b);
-	store_close(st);
-	CHECK(page_size(path) == 4096);
+	CHECK(make_db_with_build(path, "pages-4k") == 0);
+	CHECK(query_long(path, "PRAGMA page_size") == 4096);
 	CHECK(query_rows(path, "SELECT 1 FROM notes WHERE t = 'kept'") == 1);
-	CHECK(query_rows(path, "SELECT 1 FROM step s JOIN build b ON b.id = s.build_id WHERE b.name = 'app'") > 0);
+	CHECK(query_rows(path, "SELECT 1 FROM step s JOIN build b ON b.id = s.build_id WHERE b.name = 'old'") > 0);
 }
 
 /* An image stored before the build that made it links when that build
