@@ -113,8 +113,8 @@ int store_link_images(struct bp_store *st, struct bp_error *err)
 	if (!st->images_since && !st->builds_since)
 		return 0;
 	/* a build's image id with no image stored at all, as when images are
-	 * never ingested: nothing to link. The UPDATE built its temporary
-	 * tables all the same, a tenth of storing a BuildKit log. */
+	 * never ingested: nothing to link. The UPDATE would build its
+	 * temporary tables all the same, a tenth of storing a BuildKit log. */
 	if (!st->images_since) {
 		int any = holds_images(st, err);
 		if (any <= 0) {
