@@ -118,7 +118,7 @@ void store_close(struct bp_store *st)
 	sqlite3_finalize(st->put_image);
 	sqlite3_finalize(st->put_layer);
 	sqlite3_finalize(st->link_images);
-	sqlite3_finalize(st->any_image);
+	sqlite3_finalize(st->unlinked_image);
 	sqlite3_finalize(st->build_image);
 	sqlite3_finalize(st->previous_build);
 	sqlite3_finalize(st->other_build);

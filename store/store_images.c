@@ -77,20 +77,21 @@ int store_put_image(struct bp_store *st, long source_id, struct bp_image *img,
 	return 0;
 }
 
-/* 1 when the database holds an image, 0 when none, -1 on error. */
-static int holds_images(struct bp_store *st, struct bp_error *err)
+/* 1 when an image with an id is not linked to a build yet, 0 when none,
+ * -1 on error: what the link UPDATE could set, told by the index on
+ * build_id. */
+static int unlinked_images(struct bp_store *st, struct bp_error *err)
 {
-	int any;
+	int rc;
 
-	if (store_prepare(st, &st->any_image, "SELECT " STORE_ANY_IMAGE " IS NOT NULL", err))
+	if (store_prepare(st, &st->unlinked_image,
+			  "SELECT 1 FROM image WHERE build_id IS NULL AND image_id IS NOT NULL LIMIT 1", err))
 		return -1;
-	if (sqlite3_step(st->any_image) != SQLITE_ROW) {
-		sqlite3_reset(st->any_image);
-		return store_fail(st, err, "cannot look for images");
-	}
-	any = sqlite3_column_int(st->any_image, 0);
-	sqlite3_reset(st->any_image);
-	return any;
+	rc = sqlite3_step(st->unlinked_image);
+	sqlite3_reset(st->unlinked_image);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(st, err, "cannot look for unlinked images");
+	return rc == SQLITE_ROW;
 }
 
 int store_link_images(struct bp_store *st, struct bp_error *err)
@@ -112,15 +113,14 @@ int store_link_images(struct bp_store *st, struct bp_error *err)
 
 	if (!st->images_since && !st->builds_since)
 		return 0;
-	/* a build's image id with no image stored at all, as when images are
-	 * never ingested: nothing to link. The UPDATE would build its
-	 * temporary tables all the same, a tenth of storing a BuildKit log. */
-	if (!st->images_since) {
-		int any = holds_images(st, err);
-		if (any <= 0) {
-			st->builds_since = 0;
-			return any;
-		}
+	/* no image waiting for its build, as when images are never ingested
+	 * or all are linked: nothing to do, and nothing stored since can be
+	 * linked later. The UPDATE would build its temporary tables all the
+	 * same, a tenth of storing a BuildKit log. */
+	rc = unlinked_images(st, err);
+	if (rc <= 0) {
+		st->images_since = st->builds_since = 0;
+		return rc;
 	}
 	if (store_prepare(st, &st->link_images, sql, err))
 		return -1;

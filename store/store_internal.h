@@ -15,7 +15,7 @@ struct bp_store {
 	char *path;
 	sqlite3_stmt *put_build, *put_step, *put_label; /* reused across builds */
 	sqlite3_stmt *put_source, *find_source, *finish_source; /* ...and inputs */
-	sqlite3_stmt *put_image, *put_layer, *link_images, *any_image; /* ...and images */
+	sqlite3_stmt *put_image, *put_layer, *link_images, *unlinked_image; /* ...and images */
 	sqlite3_stmt *build_image, *previous_build, *other_build, *uncached_steps; /* ...and builds in a report */
 	sqlite3_stmt *put_pipeline, *put_job, *pipeline_id, *job_id; /* ...and CI documents */
 	sqlite3_stmt *drop_job_steps, *put_job_step; /* ...and their jobs' steps (GitHub) */
