@@ -149,14 +149,13 @@ static uint64_t stage_hash(const struct bp_step *s)
 
 struct stage_of {
 	const struct bp_step *steps;
-	const size_t *last; /* positions in steps of the last steps found */
 	const struct bp_step *s;
 };
 
 static int same_stage(const void *ctx, size_t pos)
 {
 	const struct stage_of *c = ctx;
-	const struct bp_step *t = &c->steps[c->last[pos]];
+	const struct bp_step *t = &c->steps[pos];
 
 	return !strcmp(t->stage ? t->stage : "", c->s->stage ? c->s->stage : "") &&
 	       !strcmp(t->platform ? t->platform : "", c->s->platform ? c->s->platform : "");
@@ -169,28 +168,24 @@ static int same_stage(const void *ctx, size_t pos)
  * build of 20,000. */
 int vertex_build_shows_end(const struct bp_build *b)
 {
-	struct bp_hash_index ends = { 0 };
-	size_t *last, n = 0, i;
+	struct bp_hash_index ends = { 0 }; /* the last steps, by their position in b */
+	size_t n = 0, i;
 	int shows = b->nsteps > 0;
 
 	for (i = 0; i < b->nsteps; i++)
 		if (b->steps[i].kind == BP_KIND_EXPORT)
 			return 1;
-	last = xcalloc(b->nsteps + 1, sizeof(*last));
 	for (i = 0; i < b->nsteps; i++) {
 		const struct bp_step *t = &b->steps[i];
-		if (t->count && t->index == t->count) {
-			last[n++] = i;
-			bp_hash_index_add(&ends, n - 1, stage_hash(t), n);
-		}
+		if (t->count && t->index == t->count)
+			bp_hash_index_add(&ends, i, stage_hash(t), ++n);
 	}
 	for (i = 0; i < b->nsteps && shows; i++) {
-		struct stage_of c = { b->steps, last, &b->steps[i] };
+		struct stage_of c = { b->steps, &b->steps[i] };
 		if (b->steps[i].count)
 			shows = bp_hash_index_find(&ends, stage_hash(&b->steps[i]), same_stage, &c) >= 0;
 	}
 	bp_hash_index_release(&ends);
-	free(last);
 	return shows;
 }
 

@@ -160,7 +160,7 @@ int store_job_history(struct bp_store *st, const struct bp_pipeline *p, const ch
 			     * Dockerfile steps only (kind step): enough for
 			     * analyzer_summary_add and analyzer_compare_add, not for
 			     * vertex counts or overhead; these two leave the builds'
-			     * labels out too, unless with_steps or's in: */
+			     * labels out too, unless STORE_LABELS is or'ed in */
 #define STORE_LABELS 0x100  /* the builds' labels, whatever the steps' mode */
 /* Iterates the builds sel matches, oldest first, with their steps as
  * with_steps says. Returns a new iterator or NULL. */
