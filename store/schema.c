@@ -150,6 +150,13 @@ static const char *const migrations[] = {
 	"DROP INDEX IF EXISTS job_pipeline;"
 	"CREATE INDEX IF NOT EXISTS job_pipeline_name ON job(pipeline_id, name);"
 	"CREATE INDEX IF NOT EXISTS job_name ON job(name);",
+
+	/* 6 -> 7: a failed input of a batch is removed by deleting its source
+	 * row (store_begin says why), whose foreign keys then look up its
+	 * images and the pipelines that name it; so does the message for an
+	 * input ingested before. Without these, each was a scan of the table. */
+	"CREATE INDEX IF NOT EXISTS image_source ON image(source_id);"
+	"CREATE INDEX IF NOT EXISTS pipeline_source ON pipeline(source_id);",
 };
 
 int store_schema_version(void)

@@ -21,13 +21,21 @@ struct bp_store {
 	sqlite3_stmt *drop_job_steps, *put_job_step; /* ...and their jobs' steps (GitHub) */
 	sqlite3_stmt *job_history, *job_history_untimed; /* ...and jobs in `pipelines` */
 	sqlite3_stmt *gitlab_job_builds, *github_job_builds; /* ...and their builds */
-	sqlite3_stmt *savepoint, *release, *rollback_to; /* each input of a batch */
+	sqlite3_stmt *savepoint, *release, *rollback_to, *undo_source; /* each input of a batch */
 	long images_since, builds_since; /* the first image, and build naming one,
 					  * stored since store_link_images last
 					  * ran; 0 for none */
-	int batch;  /* inside store_batch_begin: inputs are savepoints */
+	int batch;  /* inside store_batch_begin (store_begin says what an input is then) */
+	long input_source; /* in a batch: the source row of the input being stored, 0 before */
+	int input_savepoint; /* in a batch: the input opened a savepoint (store_protect_input) */
+	int batch_lost; /* in a batch: an input could not be undone alone, so the
+			 * transaction was rolled back, the inputs before it too */
 	int reading;  /* in a read transaction store_read_begin started */
 };
+
+/* In a batch, before an input changes a row it did not add (a pipeline's
+ * upsert): opens the savepoint that store_rollback undoes that change with. */
+int store_protect_input(struct bp_store *st, struct bp_error *err);
 
 /* The page size of a new database (store_migrate says why). */
 #define STORE_PAGE_SIZE 16384

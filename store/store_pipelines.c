@@ -189,7 +189,9 @@ int store_put_pipeline(struct bp_store *st, long source_id, struct bp_pipeline *
 	sqlite3_stmt *q = NULL;
 	size_t i;
 
-	if (store_prepare(st, &st->put_pipeline, sql, err))
+	/* an upsert changes a pipeline, its jobs and their steps that an
+	 * earlier input stored: undoing this input must put them back */
+	if (store_protect_input(st, err) || store_prepare(st, &st->put_pipeline, sql, err))
 		return -1;
 	q = st->put_pipeline;
 	sqlite3_bind_int64(q, 1, source_id);

@@ -32,9 +32,11 @@ int store_begin(struct bp_store *st, struct bp_error *err);
 int store_commit(struct bp_store *st, struct bp_error *err);
 void store_rollback(struct bp_store *st);
 
-/* Many inputs in one transaction: between these, begin/commit/rollback of an
- * input act on a savepoint, so a failed input still leaves nothing behind and
- * the others are kept, but they reach the disk together at batch_commit. */
+/* Many inputs in one transaction: between these, rollback of an input
+ * removes what it stored, so a failed input still leaves nothing behind and
+ * the others are kept, but they reach the disk together at batch_commit.
+ * Should an input's rows not come out alone, the whole transaction is rolled
+ * back and batch_commit fails saying so. */
 int store_batch_begin(struct bp_store *st, struct bp_error *err);
 int store_batch_commit(struct bp_store *st, struct bp_error *err);
 int store_in_batch(const struct bp_store *st);

@@ -397,6 +397,11 @@ static void test_batch(void)
 	CHECK(!store_in_batch(st));
 	CHECK_INT(count_rows(path, "build"), 2);
 	CHECK_INT(count_rows(path, "source"), 2);
+	/* its steps and labels went with it, and the next input took its ids,
+	 * as after a rollback */
+	CHECK_INT(count_rows(path, "step"), 2);
+	CHECK_INT(count_rows(path, "label"), 2);
+	CHECK_INT(query_long(path, "SELECT count(*) FROM build WHERE name = 'good' AND id = 2 AND source_id = 2"), 1);
 	store_close(st);
 }
 
@@ -1019,6 +1024,128 @@ static void test_job_steps_replaced(void)
 	store_close(st);
 }
 
+/* What a rolled-back input of a batch undoes beyond its own rows: the
+ * links its build made to an earlier image, and a pipeline (with its jobs
+ * and their steps) that an earlier input stored and it changed. */
+static void test_batch_undo(void)
+{
+	static const char id[] = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+	char path[256], got[256];
+	struct bp_error err;
+	struct bp_store *st;
+	struct bp_image img;
+	struct bp_build b;
+	long src;
+
+	if (!(st = open_new(path, sizeof(path), "undo.db", &err)))
+		return;
+	CHECK_INT(put_image_of(st, id), 0);
+	store_begin(st, &err);
+	src = store_put_source(st, "github-jobs", "run.json", &err);
+	put_github_run(st, src, 0);
+	put_pipeline_of(st, src, "other", "main", 1, 1, NULL);
+	put_pipeline_of(st, src, "other", "main", 2, 1, NULL);
+	CHECK(store_commit(st, &err) == 0);
+
+	CHECK(store_batch_begin(st, &err) == 0);
+	/* a build that made the image, linked, then rolled back */
+	make_build(&b, "undone", 0);
+	b.image_id = xstrdup(id);
+	CHECK(store_begin(st, &err) == 0);
+	src = store_put_source(st, "log", "undone.log", &err);
+	CHECK(store_put_build(st, src, &b, &err) == 0);
+	CHECK(store_link_images(st, &err) == 0);
+	CHECK(query_long(path, "SELECT count(*) FROM image WHERE build_id IS NOT NULL") == 0); /* not committed */
+	store_rollback(st);
+	bp_build_release(&b);
+	/* an image of its own, with a layer, rolled back */
+	bp_image_init(&img);
+	img.image_id = xstrdup("sha256:2222222222222222222222222222222222222222222222222222222222222222");
+	bp_image_add_layer(&img)->digest = xstrdup("sha256:layer");
+	CHECK(store_begin(st, &err) == 0);
+	src = store_put_source(st, "inspect", "img.json", &err);
+	CHECK(store_put_image(st, src, &img, &err) == 0);
+	store_rollback(st);
+	bp_image_release(&img);
+	/* the same run again, with other steps, rolled back */
+	CHECK(store_begin(st, &err) == 0);
+	put_github_run(st, store_put_source(st, "github-jobs", "again.json", &err), 1);
+	job_steps_of(st, "job-a", got, sizeof(got));
+	CHECK_STR(got, "1:new1 2:new2");
+	store_rollback(st);
+	/* the deletes found the images and pipelines of their source by index */
+	CHECK_INT(sqlite3_stmt_status(st->undo_source, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0), 0);
+	CHECK(store_batch_commit(st, &err) == 0);
+
+	CHECK_INT(count_rows(path, "build"), 0);
+	CHECK_INT(count_rows(path, "step"), 0);
+	CHECK_INT(count_rows(path, "image"), 1);
+	CHECK_INT(count_rows(path, "layer"), 0);
+	CHECK_INT(query_long(path, "SELECT count(*) FROM image WHERE build_id IS NULL"), 1);
+	CHECK_INT(count_rows(path, "source"), 2);
+	CHECK_INT(query_long(path, "SELECT count(*) FROM pipeline p JOIN source s ON s.id = p.source_id"
+				   " WHERE s.path = 'run.json'"), 3);
+	job_steps_of(st, "job-a", got, sizeof(got));
+	CHECK_STR(got, "1:old1 2:old2 3:old3");
+	store_close(st);
+}
+
+/* An input whose rows cannot be removed alone takes its batch with it, and
+ * the batch's commit says so: half an input is never kept. Here a trigger
+ * refuses the delete that removes them. */
+static void test_batch_undo_fails(void)
+{
+	char path[256];
+	struct bp_error err;
+	struct bp_store *st;
+	struct bp_build b;
+	long src;
+	int i;
+
+	if (!(st = open_new(path, sizeof(path), "undofails.db", &err)))
+		return;
+	CHECK(sqlite3_exec(st->db, "CREATE TRIGGER keep BEFORE DELETE ON source"
+				   " BEGIN SELECT RAISE(ABORT, 'kept'); END", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(store_batch_begin(st, &err) == 0);
+	for (i = 0; i < 3; i++) {
+		make_build(&b, i == 0 ? "before" : i == 1 ? "failed" : "after", 0);
+		CHECK(store_begin(st, &err) == 0);
+		src = store_put_source(st, "log", b.name, &err);
+		CHECK(store_put_build(st, src, &b, &err) == 0);
+		if (i == 1)
+			store_rollback(st);
+		else
+			CHECK(store_commit(st, &err) == 0);
+		bp_build_release(&b);
+	}
+	CHECK(store_batch_commit(st, &err) == -1);
+	CHECK(strstr(err.text, "rolled back with it") != NULL);
+	CHECK(!store_in_batch(st));
+	CHECK_INT(count_rows(path, "build"), 1);
+	CHECK_INT(query_long(path, "SELECT count(*) FROM build WHERE name = 'after'"), 1);
+	CHECK_INT(count_rows(path, "step"), 1);
+
+	/* SQLite rolls a transaction back itself on some errors (a full disk):
+	 * the next input starts another, and the commit says what was lost */
+	CHECK(store_batch_begin(st, &err) == 0);
+	for (i = 0; i < 2; i++) {
+		make_build(&b, i ? "next" : "lost", 0);
+		CHECK(store_begin(st, &err) == 0);
+		src = store_put_source(st, "log", b.name, &err);
+		CHECK(store_put_build(st, src, &b, &err) == 0);
+		CHECK(store_commit(st, &err) == 0);
+		bp_build_release(&b);
+		if (!i)
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	CHECK_INT(count_rows(path, "build"), 1); /* "next" waits for the commit */
+	CHECK(store_batch_commit(st, &err) == -1);
+	CHECK(strstr(err.text, "rolled back with it") != NULL);
+	CHECK_INT(query_long(path, "SELECT count(*) FROM build WHERE name = 'next'"), 1);
+	CHECK_INT(count_rows(path, "build"), 2);
+	store_close(st);
+}
+
 /* SQLite calls this every 100 VM instructions its handle runs. */
 static int count_vm_steps(void *ctx)
 {
@@ -1190,6 +1317,8 @@ void test_store(void)
 	test_steps_beside_builds();
 	test_refusals();
 	test_batch();
+	test_batch_undo();
+	test_batch_undo_fails();
 	test_migrate_v3();
 	test_migrate_v4();
 	test_page_size();
