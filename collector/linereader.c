@@ -5,6 +5,7 @@
  */
 #include <ctype.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <math.h>
@@ -124,6 +125,19 @@ static size_t escape_len(const unsigned char *p, size_t n)
 	return 2;
 }
 
+/* Whether the 8 bytes at p are all printable ASCII (0x20-0x7f), in one
+ * test: a byte of 0x80 or more sets its top bit in w, and a byte under 0x20
+ * sets it in w - 0x20 repeated, while bytes in range set it in neither and
+ * borrow nothing. Most bytes of a log pass, and a byte at a time was the
+ * largest item of the parsing thread. */
+static int printable8(const unsigned char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return !((w | (w - 0x2020202020202020ULL)) & 0x8080808080808080ULL);
+}
+
 /* Copies raw into clean: escapes removed, NUL and invalid UTF-8 replaced by
  * U+FFFD. Runs of bytes that need nothing are copied whole: one call per
  * byte was a tenth of an ingest's time. */
@@ -135,6 +149,10 @@ static void clean_line(struct line_reader *lr)
 	strbuf_reset(&lr->clean);
 	while (i < n) {
 		size_t len;
+		if (n - i >= 8 && printable8(p + i)) {
+			i += 8;
+			continue;
+		}
 		if (p[i] >= 0x20 && p[i] < 0x80) {
 			i++;
 			continue;

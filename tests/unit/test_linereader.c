@@ -52,6 +52,59 @@ static void lines_release(struct lines *l)
 		free(l->text[i]);
 }
 
+/* Each byte value, and a two-byte UTF-8 character, at each place of the
+ * first two 8-byte words of a line and at its end: cleaning tests 8 bytes
+ * at once where it can, and must find the one byte it keeps out. */
+static void test_clean_every_byte(void)
+{
+	static const char base[] = "abcdefghijklmnopqrstuvwx";
+	char line[32], want[64];
+	struct lines l;
+	int b, k, bad = 0;
+
+	for (b = 1; b < 0x101; b++) {
+		for (k = 0; k < 24; k++) {
+			size_t n = 0;
+			memcpy(line, base, 24);
+			if (b == 0x100) { /* "é": kept whole */
+				memcpy(line + k, "\xc3\xa9", 2);
+				if (k == 23)
+					continue;
+			} else if (b == '\n' || b == '\r') {
+				continue;
+			} else {
+				line[k] = (char)b;
+			}
+			line[24] = '\n';
+			if (b == 0x1b) { /* an escape and its final byte go */
+				memcpy(want, base, (size_t)k);
+				n = (size_t)k;
+				if (k < 23) {
+					memcpy(want + n, base + k + 2, (size_t)(22 - k));
+					n += (size_t)(22 - k);
+				}
+			} else if (b >= 0x80 && b < 0x100) { /* a lone byte of UTF-8 */
+				memcpy(want, base, (size_t)k);
+				memcpy(want + k, "\xef\xbf\xbd", 3);
+				memcpy(want + k + 3, base + k + 1, (size_t)(23 - k));
+				n = 26;
+			} else {
+				memcpy(want, line, 24);
+				n = 24;
+			}
+			want[n] = '\0';
+			read_all(line, 25, &l);
+			if (l.n != 1 || strcmp(l.text[0], want)) {
+				if (!bad++)
+					fprintf(stderr, "byte 0x%x at %d cleaned to '%s', not '%s'\n", b, k,
+						l.n ? l.text[0] : "(no line)", want);
+			}
+			lines_release(&l);
+		}
+	}
+	CHECK_INT(bad, 0);
+}
+
 void test_linereader(void)
 {
 	struct lines l;
@@ -125,4 +178,5 @@ void test_linereader(void)
 	CHECK(strstr(l.text[1], "\xef\xbf\xbd") != NULL);
 	lines_release(&l);
 	free(big);
+	test_clean_every_byte();
 }
