@@ -151,10 +151,10 @@ static const char *const migrations[] = {
 	"CREATE INDEX IF NOT EXISTS job_pipeline_name ON job(pipeline_id, name);"
 	"CREATE INDEX IF NOT EXISTS job_name ON job(name);",
 
-	/* 6 -> 7: a failed input of a batch is removed by deleting its source
-	 * row (store_begin says why), whose foreign keys then look up its
-	 * images and the pipelines that name it; so does the message for an
-	 * input ingested before. Without these, each was a scan of the table. */
+	/* 6 -> 7: a failed input of a batch is removed by deleting the rows
+	 * under its source row (store_begin says why), its images found by
+	 * their source; the message for an input ingested before looks up its
+	 * images and pipelines so too. Without these, each was a scan. */
 	"CREATE INDEX IF NOT EXISTS image_source ON image(source_id);"
 	"CREATE INDEX IF NOT EXISTS pipeline_source ON pipeline(source_id);",
 };

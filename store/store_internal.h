@@ -10,6 +10,9 @@
 
 #include "buildprof/store.h"
 
+/* The statements that remove a failed input of a batch. */
+#define STORE_UNDO_STEPS 7
+
 struct bp_store {
 	sqlite3 *db;
 	char *path;
@@ -21,7 +24,8 @@ struct bp_store {
 	sqlite3_stmt *drop_job_steps, *put_job_step; /* ...and their jobs' steps (GitHub) */
 	sqlite3_stmt *job_history, *job_history_untimed; /* ...and jobs in `pipelines` */
 	sqlite3_stmt *gitlab_job_builds, *github_job_builds; /* ...and their builds */
-	sqlite3_stmt *savepoint, *release, *rollback_to, *undo_source; /* each input of a batch */
+	sqlite3_stmt *savepoint, *release, *rollback_to; /* each input of a batch */
+	sqlite3_stmt *undo[STORE_UNDO_STEPS]; /* ...and removing one (store.c) */
 	long images_since, builds_since; /* the first image, and build naming one,
 					  * stored since store_link_images last
 					  * ran; 0 for none */

@@ -58,18 +58,26 @@ static void make_build(struct bp_build *b, const char *name, int cached)
 	bp_build_set_label(b, "variant", "alpine");
 }
 
-/* The first column of the first row sql returns on the database at path,
- * -1 on error */
-static long query_long(const char *path, const char *sql)
+/* The first column of the first row sql returns on db, -1 on error */
+static long first_long(sqlite3 *db, const char *sql)
 {
-	sqlite3 *db;
 	sqlite3_stmt *q;
 	long n = -1;
 
-	sqlite3_open(path, &db);
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
 		n = (long)sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
+	return n;
+}
+
+/* The same on the database at path, over a connection of its own */
+static long query_long(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	long n;
+
+	sqlite3_open(path, &db);
+	n = first_long(db, sql);
 	sqlite3_close(db);
 	return n;
 }
@@ -381,6 +389,8 @@ static void test_batch(void)
 		char hash[16];
 
 		make_build(&b, i == 1 ? "bad" : "good", 0);
+		if (i == 1)
+			bp_build_set_label(&b, "bad", "yes");
 		CHECK(store_begin(st, &err) == 0);
 		src = store_put_source(st, "log", "x.log", &err);
 		CHECK(store_put_build(st, src, &b, &err) == 0);
@@ -401,6 +411,7 @@ static void test_batch(void)
 	 * as after a rollback */
 	CHECK_INT(count_rows(path, "step"), 2);
 	CHECK_INT(count_rows(path, "label"), 2);
+	CHECK_INT(query_long(path, "SELECT count(*) FROM label WHERE key = 'bad'"), 0);
 	CHECK_INT(query_long(path, "SELECT count(*) FROM build WHERE name = 'good' AND id = 2 AND source_id = 2"), 1);
 	store_close(st);
 }
@@ -1036,6 +1047,7 @@ static void test_batch_undo(void)
 	struct bp_image img;
 	struct bp_build b;
 	long src;
+	int i;
 
 	if (!(st = open_new(path, sizeof(path), "undo.db", &err)))
 		return;
@@ -1073,8 +1085,11 @@ static void test_batch_undo(void)
 	job_steps_of(st, "job-a", got, sizeof(got));
 	CHECK_STR(got, "1:new1 2:new2");
 	store_rollback(st);
-	/* the deletes found the images and pipelines of their source by index */
-	CHECK_INT(sqlite3_stmt_status(st->undo_source, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0), 0);
+	/* the deletes found the rows under their source by index */
+	for (i = 0; i < STORE_UNDO_STEPS; i++) {
+		CHECK(st->undo[i] != NULL);
+		CHECK_INT(sqlite3_stmt_status(st->undo[i], SQLITE_STMTSTATUS_FULLSCAN_STEP, 0), 0);
+	}
 	CHECK(store_batch_commit(st, &err) == 0);
 
 	CHECK_INT(count_rows(path, "build"), 0);
@@ -1087,6 +1102,8 @@ static void test_batch_undo(void)
 				   " WHERE s.path = 'run.json'"), 3);
 	job_steps_of(st, "job-a", got, sizeof(got));
 	CHECK_STR(got, "1:old1 2:old2 3:old3");
+	/* the batch ran without foreign keys; they are back on */
+	CHECK_INT(first_long(st->db, "PRAGMA foreign_keys"), 1);
 	store_close(st);
 }
 
