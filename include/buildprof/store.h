@@ -36,7 +36,8 @@ void store_rollback(struct bp_store *st);
  * removes what it stored, so a failed input still leaves nothing behind and
  * the others are kept, but they reach the disk together at batch_commit.
  * Should an input's rows not come out alone, the whole transaction is rolled
- * back and batch_commit fails saying so. */
+ * back and batch_commit fails saying so. From the first batch on, st keeps a
+ * larger page cache (store.c says why). */
 int store_batch_begin(struct bp_store *st, struct bp_error *err);
 int store_batch_commit(struct bp_store *st, struct bp_error *err);
 int store_in_batch(const struct bp_store *st);

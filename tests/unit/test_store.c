@@ -1102,8 +1102,10 @@ static void test_batch_undo(void)
 				   " WHERE s.path = 'run.json'"), 3);
 	job_steps_of(st, "job-a", got, sizeof(got));
 	CHECK_STR(got, "1:old1 2:old2 3:old3");
-	/* the batch ran without foreign keys; they are back on */
+	/* the batch ran without foreign keys; they are back on. The batch's
+	 * larger page cache stays with the connection */
 	CHECK_INT(first_long(st->db, "PRAGMA foreign_keys"), 1);
+	CHECK_INT(first_long(st->db, "PRAGMA cache_size"), -16384);
 	store_close(st);
 }
 
