@@ -300,8 +300,13 @@ int store_protect_input(struct bp_store *st, struct bp_error *err)
 
 int store_commit(struct bp_store *st, struct bp_error *err)
 {
-	if (!st->batch)
-		return store_batch_commit(st, err);
+	if (!st->batch) {
+		if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+			return 0;
+		store_fail(st, err, "cannot commit");
+		store_rollback(st);
+		return -1;
+	}
 	st->input_source = 0;
 	if (!st->input_savepoint)
 		return 0;

@@ -1162,6 +1162,19 @@ static void test_batch_undo_fails(void)
 	CHECK(strstr(err.text, "rolled back with it") != NULL);
 	CHECK_INT(query_long(path, "SELECT count(*) FROM build WHERE name = 'next'"), 1);
 	CHECK_INT(count_rows(path, "build"), 2);
+
+	/* an input alone is a transaction of its own: gone, it cannot commit */
+	make_build(&b, "alone", 0);
+	CHECK(store_begin(st, &err) == 0);
+	src = store_put_source(st, "log", b.name, &err);
+	CHECK(store_put_build(st, src, &b, &err) == 0);
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	bp_error_init(&err);
+	CHECK(store_commit(st, &err) == -1);
+	CHECK(strstr(err.text, "cannot commit") != NULL);
+	CHECK(strstr(err.text, "rolled back with it") == NULL);
+	bp_build_release(&b);
+	CHECK_INT(count_rows(path, "build"), 2);
 	store_close(st);
 }
 
