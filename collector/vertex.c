@@ -69,8 +69,8 @@ void vertex_identify(struct bp_step *s, const char *name)
 	free(s->instruction);
 	s->stage = s->platform = s->instruction = NULL;
 	s->index = s->count = 0;
-	s->text = xstrdup(name);
 	if (name[0] != '[' || !(close = strchr(name, ']'))) {
+		s->text = xstrdup(name);
 		s->kind = classify_unbracketed(name);
 		return;
 	}
@@ -105,12 +105,12 @@ void vertex_identify(struct bp_step *s, const char *name)
 		s->instruction = instr ? xstrdup(instr) : NULL;
 		s->kind = instr && !strcmp(instr, "FROM") ? BP_KIND_FROM : BP_KIND_STEP;
 		s->stage = stage.len ? strbuf_detach(&stage, NULL) : NULL;
-		free(s->text);
-		s->text = xstrdup(rest);
+		s->text = xstrdup(rest); /* a step's text is its instruction onward */
 	} else {
 		/* [internal] load ..., [auth] ..., or a bake target: [bot] exporting to image */
 		const char *last = stage.len ? strrchr(stage.buf, ' ') : NULL;
 		const char *word = last ? last + 1 : stage.buf;
+		s->text = xstrdup(name);
 		if (!strcmp(word, "internal") || !strcmp(word, "auth"))
 			s->kind = BP_KIND_INTERNAL;
 		else
