@@ -418,6 +418,8 @@ static void bind_real(sqlite3_stmt *stmt, int i, double v)
 long store_put_source(struct bp_store *st, const char *kind, const char *path,
 		      struct bp_error *err)
 {
+	long id;
+
 	if (store_prepare(st, &st->put_source,
 			  "INSERT INTO source(kind, path, ingested_at) VALUES (?, ?, ?)", err))
 		return -1;
@@ -426,9 +428,10 @@ long store_put_source(struct bp_store *st, const char *kind, const char *path,
 	sqlite3_bind_double(st->put_source, 3, bp_now());
 	if (run_done(st, st->put_source, err, "cannot record the input"))
 		return -1;
+	id = (long)sqlite3_last_insert_rowid(st->db);
 	if (st->batch)
-		st->input_source = (long)sqlite3_last_insert_rowid(st->db);
-	return (long)sqlite3_last_insert_rowid(st->db);
+		st->input_source = id;
+	return id;
 }
 
 int store_finish_source(struct bp_store *st, long source_id, const char *sha256,

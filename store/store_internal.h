@@ -32,8 +32,9 @@ struct bp_store {
 	int batch;  /* inside store_batch_begin (store_begin says what an input is then) */
 	long input_source; /* in a batch: the source row of the input being stored, 0 before */
 	int input_savepoint; /* in a batch: the input opened a savepoint (store_protect_input) */
-	int batch_lost; /* in a batch: an input could not be undone alone, so the
-			 * transaction was rolled back, the inputs before it too */
+	int batch_lost; /* in a batch: its transaction was rolled back, the
+			 * inputs before too (an input that could not be undone
+			 * alone, or SQLite's own rollback on an I/O error) */
 	int reading;  /* in a read transaction store_read_begin started */
 };
 
