@@ -46,6 +46,34 @@ char *bp_build_step_string(struct bp_build *b, const char *s, size_t len)
 	return bp_strpool_add(&b->step_strings, s, len);
 }
 
+static void pack_string(struct bp_strpool *pool, char **s)
+{
+	char *loose = *s;
+
+	if (loose) {
+		*s = bp_strpool_dup(pool, loose);
+		free(loose);
+	}
+}
+
+void bp_build_pack_steps(struct bp_build *b)
+{
+	size_t i;
+
+	if (b->step_strings.head)
+		return;
+	for (i = 0; i < b->nsteps; i++) {
+		struct bp_step *s = &b->steps[i];
+
+		pack_string(&b->step_strings, &s->stage);
+		pack_string(&b->step_strings, &s->platform);
+		pack_string(&b->step_strings, &s->instruction);
+		pack_string(&b->step_strings, &s->text);
+		pack_string(&b->step_strings, &s->digest);
+		pack_string(&b->step_strings, &s->error);
+	}
+}
+
 void bp_build_release(struct bp_build *b)
 {
 	size_t i;

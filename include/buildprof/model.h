@@ -78,7 +78,8 @@ struct bp_build {
 	struct bp_step *steps;       /* every vertex/step, in the order the log first showed it */
 	size_t nsteps, alloc_steps;
 	struct bp_strpool step_strings; /* when not empty, the steps' strings all live here (a
-				      * build read from the store) and are freed with it, not one by one */
+				      * build read from the store, or packed to go to another
+				      * thread) and are freed with it, not one by one */
 };
 
 void bp_step_init(struct bp_step *step);
@@ -94,6 +95,11 @@ void bp_build_copy(struct bp_build *dst, const struct bp_build *src);
  * four strings per step, and a malloc and a free for each were a fifth of
  * its time. Such a build's step strings must not be freed or replaced. */
 char *bp_build_step_string(struct bp_build *b, const char *s, size_t len);
+/* Moves b's step strings into b->step_strings, side by side, freeing each
+ * loose one: for a build handed to another thread, which then reads a few
+ * blocks, not a scattered string per field (see collector/ahead.c). The
+ * steps' strings must not be freed or replaced after. */
+void bp_build_pack_steps(struct bp_build *b);
 /* Appends a fresh step (bp_step_init'd) and returns it (borrowed from b). */
 struct bp_step *bp_build_add_step(struct bp_build *b);
 /* Sets label key to value, replacing an earlier value of the same key. */

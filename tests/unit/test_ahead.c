@@ -34,6 +34,7 @@ struct replayed {
 	int n;
 	int fail_at;       /* the sink fails on this build (1-based), 0 never */
 	long long seen;    /* builds over all inputs */
+	int loose;         /* builds whose step strings came unpacked */
 };
 
 static int take_build(void *ctx, struct bp_build *b, struct bp_error *err)
@@ -42,6 +43,9 @@ static int take_build(void *ctx, struct bp_build *b, struct bp_error *err)
 	const struct bp_step *s = find_step(b, "RUN echo ");
 
 	r->seen++;
+	/* handed over packed, a few blocks for the storing core to read */
+	if (b->nsteps && !b->step_strings.head)
+		r->loose++;
 	if (r->fail_at && r->n + 1 == r->fail_at) {
 		r->fail_at = 0; /* once: a build handed on after it would be taken */
 		return bp_error_set(err, "sink", 0, "refused build %d", r->n + 1);
@@ -184,6 +188,7 @@ static void test_ahead_many(const char *dir)
 	CHECK(all);
 	CHECK(in_order);
 	CHECK_INT(r.seen, INPUTS * 3);
+	CHECK_INT(r.loose, 0);
 
 	ahead = collector_ahead_start(argv, INPUTS, NULL);
 	CHECK(ahead != NULL);

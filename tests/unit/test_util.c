@@ -93,6 +93,53 @@ static void test_strpool(void)
 	bp_strpool_release(&p);
 }
 
+/* A build's step strings packed: the same text, side by side in its pool,
+ * NULLs kept; packing again, or a build already pooled, changes nothing;
+ * the release (under ASan in make test) frees each byte once. */
+static void test_build_pack(void)
+{
+	struct bp_build b;
+	struct bp_step *s;
+	char *text;
+	int i;
+
+	bp_build_init(&b);
+	for (i = 0; i < 3; i++) {
+		char t[32];
+
+		s = bp_build_add_step(&b);
+		snprintf(t, sizeof(t), "RUN make %d", i);
+		s->text = xstrdup(t);
+		s->instruction = xstrdup("RUN");
+		s->stage = i == 1 ? xstrdup("builder") : NULL;
+		s->digest = i == 2 ? xstrdup("sha256:5f1e") : NULL;
+	}
+	b.steps[2].error = xstrdup("exit code: 2");
+	b.name = xstrdup("app");
+	bp_build_pack_steps(&b);
+	CHECK(b.step_strings.head != NULL);
+	CHECK_STR(b.steps[0].text, "RUN make 0");
+	CHECK_STR(b.steps[1].stage, "builder");
+	CHECK_STR(b.steps[2].digest, "sha256:5f1e");
+	CHECK_STR(b.steps[2].error, "exit code: 2");
+	CHECK(b.steps[0].stage == NULL && b.steps[0].digest == NULL && b.steps[2].platform == NULL);
+	/* side by side, in the order of the fields */
+	CHECK(b.steps[1].instruction == b.steps[1].stage + strlen("builder") + 1);
+	CHECK(b.steps[1].text == b.steps[1].instruction + strlen("RUN") + 1);
+	CHECK(b.steps[2].instruction == b.steps[1].text + strlen("RUN make 1") + 1);
+	CHECK_STR(b.name, "app"); /* the build's own strings stay its own */
+	text = b.steps[0].text;
+	bp_build_pack_steps(&b);
+	CHECK(b.steps[0].text == text);
+	bp_build_release(&b);
+	CHECK(b.nsteps == 0 && b.step_strings.head == NULL);
+
+	bp_build_init(&b); /* a build without steps has nothing to pack */
+	bp_build_pack_steps(&b);
+	CHECK(b.step_strings.head == NULL);
+	bp_build_release(&b);
+}
+
 static int same_pos(const void *ctx, size_t pos)
 {
 	return *(const size_t *)ctx == pos;
@@ -462,6 +509,7 @@ void test_util(void)
 	test_sort();
 	test_strbuf();
 	test_strpool();
+	test_build_pack();
 	test_hash_index();
 	test_json_like_jansson();
 	test_sha256();
