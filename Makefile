@@ -110,13 +110,15 @@ tsan: all
 # Speed and memory as ratios against baselines run alongside (tests/bench/run.sh).
 bench: test-deps
 	@sh tests/install-deps.sh gnuplot-nox bc
-	@$(MAKE) --no-print-directory all $(O)/bench-read-steps $(O)/bench-parse-json
-	@bash tests/bench/run.sh ./buildprof $(O)/bench-read-steps $(O)/bench-parse-json
+	@$(MAKE) --no-print-directory all $(O)/bench-read-steps $(O)/bench-parse-json $(O)/bench-store-floor
+	@bash tests/bench/run.sh ./buildprof $(O)/bench-read-steps $(O)/bench-parse-json $(O)/bench-store-floor
 
 # the bench's references: fetching every step row a report reads (the
-# report's floor), and jansson's whole-tree parse of the GitLab JSON, each
-# and nothing else
+# report's floor), jansson's whole-tree parse of the GitLab JSON, and
+# storing the rows an ingest stored (ingest's floor), each and nothing else
 $(O)/bench-read-steps: $(O)/tests/bench/read_steps.o
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(O)/bench-store-floor: $(O)/tests/bench/store_floor.o
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(O)/bench-parse-json: $(O)/tests/bench/parse_json.o
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)

@@ -11,15 +11,16 @@
 #   BENCH_RUNS    runs per figure (default 3)
 #   BENCH_KEEP    when set, the work directory (inputs, databases, gnuplot's
 #                 data and last chart) is kept and not removed at the end
-# Usage: tests/bench/run.sh BUILDPROF READ_STEPS PARSE_JSON
-# (the last two are tests/bench/read_steps.c, the floor under report, and
-# parse_json.c, jansson's whole-tree parse of the GitLab JSON for reference;
-# make bench builds them)
+# Usage: tests/bench/run.sh BUILDPROF READ_STEPS PARSE_JSON STORE_FLOOR
+# (the last three are tests/bench/read_steps.c, the floor under report,
+# parse_json.c, jansson's whole-tree parse of the GitLab JSON for reference,
+# and store_floor.c, the floor under ingest; make bench builds them)
 set -euo pipefail
 abspath() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 bin=$(abspath "$1")
 read_steps=$(abspath "$2")
 parse_json=$(abspath "$3")
+store_floor=$(abspath "$4")
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 sizes=${BENCH_SIZES:-1000 10000 100000}
@@ -128,16 +129,27 @@ for n in $sizes; do
 		"$(rate "$all" "$mn")" "$(rate "$all" "$rmed")" "sqlite3 .import, its table" rate 0.5
 	record "ingest $n builds (steps/s)" "steps/s" "$(rate "$steps" "$med")" "$(rate "$steps" "$mx")" \
 		"$(rate "$steps" "$mn")" "$(rate "$rows" "$pmed")" "peer_ingest.py" rate 3
-	# that reference against the same two baselines, in the same units
-	# (buildprof's steps in the time .import took to store its rows): what
-	# storing those rows costs SQLite's own CLI, parsing its CSV on the one
-	# thread that stores. It is no ceiling: buildprof parses on a second
-	# core and, since its batches need no savepoints, stores the same rows
-	# faster than this
-	record "  .import of its rows, $n (steps/s)" "steps/s" "$(rate "$steps" "$rmed")" "" "" \
-		"$(rate "$rows" "$imed")" "sqlite3 .import, 10 cols" rate ""
-	record "  .import of its rows, $n (steps/s)" "steps/s" "$(rate "$steps" "$rmed")" "" "" \
-		"$(rate "$rows" "$pmed")" "peer_ingest.py" rate ""
+	# the floor under ingest: the rows this ingest stored, stored again
+	# into the same schema with the same settings and nothing else (no
+	# logs, no parsing; store_floor.c times only the storing). Its rate
+	# against the two baselines is the best ratio any ingest of these rows
+	# into this schema reaches in this run; ingest against it, how near
+	# buildprof comes to that
+	floors=""
+	for ((i = 0; i < runs; i++)); do
+		rm -f "$work/floor.db" "$work/floor.db-wal" "$work/floor.db-shm"
+		sync
+		floors+=" $("$store_floor" "$db" "$work/floor.db" 2>"$work/stderr")" ||
+			{ cat "$work/stderr" >&2; echo "bench: failed: store_floor $db" >&2; exit 1; }
+	done
+	read -r fmed fmn fmx < <(printf '%s\n' $floors | sort -g |
+		awk '{ a[NR] = $1 } END { printf "%s %s %s\n", a[int((NR + 1) / 2)], a[1], a[NR] }')
+	record "  store floor, $n (steps/s)" "steps/s" "$(rate "$steps" "$fmed")" "$(rate "$steps" "$fmx")" \
+		"$(rate "$steps" "$fmn")" "$(rate "$rows" "$imed")" "sqlite3 .import, 10 cols" rate ""
+	record "  store floor, $n (steps/s)" "steps/s" "$(rate "$steps" "$fmed")" "$(rate "$steps" "$fmx")" \
+		"$(rate "$steps" "$fmn")" "$(rate "$rows" "$pmed")" "peer_ingest.py" rate ""
+	record "  ingest $n against its floor" "steps/s" "$(rate "$steps" "$med")" "$(rate "$steps" "$mx")" \
+		"$(rate "$steps" "$mn")" "$(rate "$steps" "$fmed")" "store floor" rate ""
 	record "ingest $n builds (MB/s)" "MB/s" "$(rate "$bytes / 1048576" "$med")" "$(rate "$bytes / 1048576" "$mx")" \
 		"$(rate "$bytes / 1048576" "$mn")" "" "" info ""
 	record "database size per build ($n)" "bytes" "$(( $(stat -c %s "$db") / n ))" "" "" "" "" info ""
