@@ -493,6 +493,67 @@ static int query_rows(const char *path, const char *sql)
 	return rc == SQLITE_DONE ? n : -1;
 }
 
+/* Each step row has its own values: the step statement is run again
+ * without its bindings cleared (store.c, prepare_rebound), so a field a
+ * step leaves unset must be bound as NULL, not kept from the step before,
+ * and the other way round. */
+static void test_step_fields_own(void)
+{
+	char path[256];
+	struct bp_error err;
+	struct bp_store *st;
+	struct bp_build b;
+	struct bp_step *s;
+	long src, existing = 0;
+	int i;
+
+	if (!(st = open_new(path, sizeof(path), "fields.db", &err)))
+		return;
+	bp_build_init(&b);
+	b.name = xstrdup("fields");
+	b.format = xstrdup("buildkit");
+	for (i = 0; i < 3; i++) {
+		s = bp_build_add_step(&b);
+		s->text = xstrdup(i == 1 ? "RUN make" : "[internal] load metadata");
+		s->kind = i == 1 ? BP_KIND_STEP : BP_KIND_INTERNAL;
+		if (i != 1)
+			continue;
+		s->vertex = 5;
+		s->stage = xstrdup("builder");
+		s->platform = xstrdup("linux/arm64");
+		s->index = 2;
+		s->count = 4;
+		s->instruction = xstrdup("RUN");
+		s->digest = xstrdup("sha256:5f1e");
+		s->status = BP_STEP_ERROR;
+		s->start_s = 1.5;
+		s->duration_s = 2.5;
+		s->error = xstrdup("exit code: 2");
+		s->output_lines = 7;
+		s->first_line = 10;
+		s->end_line = 20;
+	}
+	CHECK(store_begin(st, &err) == 0);
+	src = store_put_source(st, "log", "fields.log", &err);
+	CHECK(store_put_build(st, src, &b, &err) == 0);
+	CHECK(store_finish_source(st, src, "f1e1d5", 10, &existing, &err) == 0);
+	CHECK(store_commit(st, &err) == 0);
+	store_close(st);
+	bp_build_release(&b);
+	/* the steps on either side of the full one have none of its values */
+	CHECK_INT(query_rows(path, "SELECT 1 FROM step WHERE seq IN (0, 2) AND vertex = 0 AND stage IS NULL"
+				   " AND platform IS NULL AND idx = 0 AND count = 0 AND instruction IS NULL"
+				   " AND digest IS NULL AND kind = 'internal' AND status = 'incomplete'"
+				   " AND start_s IS NULL AND duration_s IS NULL AND error IS NULL"
+				   " AND output_lines = 0 AND first_line IS NULL AND end_line IS NULL"), 2);
+	CHECK_INT(query_rows(path, "SELECT 1 FROM step WHERE seq = 1 AND vertex = 5 AND stage = 'builder'"
+				   " AND platform = 'linux/arm64' AND idx = 2 AND count = 4"
+				   " AND instruction = 'RUN' AND text = 'RUN make' AND digest = 'sha256:5f1e'"
+				   " AND kind = 'step' AND status = 'error' AND start_s = 1.5"
+				   " AND duration_s = 2.5 AND error = 'exit code: 2' AND output_lines = 7"
+				   " AND first_line = 10 AND end_line = 20"), 1);
+}
+
 /* A schema-4 database (its CHECKs put back to IN lists here) migrates on
  * open: rows kept, the same constraints enforced, and a step INSERT no
  * longer builds ephemeral tables. */
@@ -1345,6 +1406,7 @@ void test_store(void)
 	}
 	test_configured(); /* first: SQLite is set up by the first store_open */
 	test_roundtrip();
+	test_step_fields_own();
 	test_selectors();
 	test_steps_beside_builds();
 	test_refusals();
