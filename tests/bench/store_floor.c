@@ -183,15 +183,13 @@ static void take(struct chunk *c, enum table t, struct reader *r)
  * build, the sources no build named. Returns the rows read. */
 static int read_chunk(sqlite3 *src, struct reader *r, struct chunk *c)
 {
-	sqlite3_int64 id, key;
+	sqlite3_int64 id, source, next;
 	int builds = 0;
 
 	c->nrows = c->nvalues = c->nbytes = 0;
-	while (builds < CHUNK_BUILDS && peek(src, &r[BUILD]) >= 0) {
+	while (builds < CHUNK_BUILDS && (source = peek(src, &r[BUILD])) >= 0) {
 		id = sqlite3_column_int64(r[BUILD].q, 0);
-		key = peek(src, &r[BUILD]); /* its source_id */
-		while ((peek(src, &r[SOURCE]), r[SOURCE].pending) &&
-		       sqlite3_column_int64(r[SOURCE].q, 0) <= key)
+		while ((next = peek(src, &r[SOURCE])) >= 0 && next <= source)
 			take(c, SOURCE, &r[SOURCE]);
 		take(c, BUILD, &r[BUILD]);
 		while (peek(src, &r[STEP]) == id)
