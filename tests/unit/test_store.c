@@ -416,6 +416,25 @@ static void test_batch(void)
 	store_close(st);
 }
 
+/* Stores b as one input named name whose fingerprint is hash, as an
+ * ingest does; 0 when it was stored. */
+static int store_input(struct bp_store *st, struct bp_build *b, const char *name, const char *hash)
+{
+	struct bp_error err;
+	long src, existing = 0;
+
+	bp_error_init(&err);
+	if (store_begin(st, &err))
+		return -1;
+	src = store_put_source(st, "log", name, &err);
+	if (src < 0 || store_put_build(st, src, b, &err) ||
+	    store_finish_source(st, src, hash, 1, &existing, &err)) {
+		store_rollback(st);
+		return -1;
+	}
+	return store_commit(st, &err);
+}
+
 /* A new database at path holding one build "old" from an input whose
  * fingerprint is hash; 0 when it was stored. */
 static int make_db_with_build(const char *path, const char *hash)
@@ -423,7 +442,6 @@ static int make_db_with_build(const char *path, const char *hash)
 	struct bp_error err;
 	struct bp_store *st;
 	struct bp_build b;
-	long src, existing = 0;
 	int rc;
 
 	bp_error_init(&err);
@@ -431,11 +449,7 @@ static int make_db_with_build(const char *path, const char *hash)
 	if (!st)
 		return -1;
 	make_build(&b, "old", 0);
-	store_begin(st, &err);
-	src = store_put_source(st, "log", "old.log", &err);
-	store_put_build(st, src, &b, &err);
-	store_finish_source(st, src, hash, 1, &existing, &err);
-	rc = store_commit(st, &err);
+	rc = store_input(st, &b, "old.log", hash);
 	bp_build_release(&b);
 	store_close(st);
 	return rc;
@@ -503,7 +517,6 @@ static void test_step_fields_own(void)
 	struct bp_store *st;
 	struct bp_build b;
 	struct bp_step *s;
-	long src, existing = 0;
 
 	if (!(st = open_new(path, sizeof(path), "fields.db", &err)))
 		return;
@@ -518,11 +531,7 @@ static void test_step_fields_own(void)
 	s = bp_build_add_step(&b); /* none of them */
 	s->text = xstrdup("[internal] load metadata");
 	s->kind = BP_KIND_INTERNAL;
-	CHECK(store_begin(st, &err) == 0);
-	src = store_put_source(st, "log", "fields.log", &err);
-	CHECK(store_put_build(st, src, &b, &err) == 0);
-	CHECK(store_finish_source(st, src, "f1e1d5", 10, &existing, &err) == 0);
-	CHECK(store_commit(st, &err) == 0);
+	CHECK(store_input(st, &b, "fields.log", "f1e1d5") == 0);
 	store_close(st);
 	bp_build_release(&b);
 	CHECK_INT(query_rows(path, "SELECT 1 FROM step WHERE seq = 0 AND vertex = 3 AND stage = 'builder'"
