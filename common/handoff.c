@@ -153,6 +153,11 @@ void *bp_handoff_next(struct bp_handoff *h)
 	return item_at(h->taken, h->size, h->next++);
 }
 
+void *bp_handoff_peek(struct bp_handoff *h, size_t n)
+{
+	return n < h->ntaken - h->next ? item_at(h->taken, h->size, h->next + n) : NULL;
+}
+
 static void *run_producer(void *arg)
 {
 	struct bp_handoff *h = arg;

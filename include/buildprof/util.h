@@ -221,6 +221,10 @@ struct bp_handoff *bp_handoff_start(size_t item_size, void (*produce)(struct bp_
 				    void *arg, void (*release)(void *item));
 int bp_handoff_push(struct bp_handoff *h, void *item, size_t bytes);
 void *bp_handoff_next(struct bp_handoff *h);
+/* The item bp_handoff_next would return n calls from now (0: the next),
+ * if it has already been taken from the queue, else NULL: a look ahead
+ * that neither waits nor takes. Valid until that item is returned. */
+void *bp_handoff_peek(struct bp_handoff *h, size_t n);
 void bp_handoff_finish(struct bp_handoff *h);
 
 /* --- output files: written beside the target, then renamed over it ---

@@ -3,7 +3,7 @@
  * own: items in order; a full queue (64 items, or 8 MiB of what they hold)
  * holds the producer back, though one item larger than that gets through;
  * what is used up is released on the producer; an early finish frees
- * the rest.
+ * the rest; a peek sees what was taken, in order, and takes nothing.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -115,8 +115,46 @@ static void test_handoff_early_finish(void)
 	CHECK_INT(released, p.pushed + p.refused); /* every item freed exactly once */
 }
 
+/* Once all ten are queued, the first next takes them at once: a peek
+ * then shows the rest in the order next returns them, past them nothing,
+ * and it never waits for the producer. */
+static void test_handoff_peek(void)
+{
+	struct plan p = { .n = 10, .bytes = { 1, 1, 1, 1, 1, 1, 1, 1 } };
+	struct bp_handoff *h;
+	struct item *it, *seen;
+	int i;
+
+	released = 0;
+	h = bp_handoff_start(sizeof(struct item), produce, &p, release_item);
+	CHECK(h != NULL);
+	if (!h)
+		return;
+	for (i = 0; i < 5000 && p.pushed < p.n; i++)
+		usleep(1000);
+	CHECK_INT(p.pushed, 10);
+	it = bp_handoff_next(h);
+	CHECK(it && it->seq == 0);
+	seen = bp_handoff_peek(h, 0);
+	CHECK(seen && seen->seq == 1);
+	seen = bp_handoff_peek(h, 8);
+	CHECK(seen && seen->seq == 9);
+	CHECK(bp_handoff_peek(h, 9) == NULL);
+	CHECK_INT(released, 0); /* peeking takes nothing back */
+	for (i = 1; (it = bp_handoff_next(h)); i++) {
+		CHECK_INT(it->seq, i);
+		seen = bp_handoff_peek(h, 0);
+		CHECK(i == 9 ? seen == NULL : seen && seen->seq == i + 1);
+	}
+	CHECK_INT(i, 10);
+	CHECK(bp_handoff_peek(h, 0) == NULL);
+	bp_handoff_finish(h);
+	CHECK_INT(released, 10);
+}
+
 void test_handoff(void)
 {
 	test_handoff_limits();
 	test_handoff_early_finish();
+	test_handoff_peek();
 }
