@@ -220,6 +220,24 @@ int collector_ahead_replay(FILE *in, const char *source, const struct bp_sink *s
 	return failed;
 }
 
+/* Usually the parse is ahead and the input's end was taken with its first
+ * item, so its fingerprint is known before its builds are stored: its
+ * source row is then written once, and the same bytes stored before are
+ * found before any build is. */
+const struct collector_result *collector_ahead_parsed(void *ctx)
+{
+	struct collector_ahead *pa = ctx;
+	struct ahead_item *item;
+	size_t n;
+
+	if (!pa->pending)
+		BUG("collector_ahead: asked for the result of an input not opened");
+	for (n = 0; (item = bp_handoff_peek(pa->handoff, n)); n++)
+		if (item->kind == AHEAD_END)
+			return item->u.end->rc ? NULL : &item->u.end->res;
+	return NULL;
+}
+
 void collector_ahead_finish(struct collector_ahead *pa)
 {
 	if (!pa)

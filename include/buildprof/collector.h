@@ -104,6 +104,10 @@ struct collector_ahead *collector_ahead_start(char *const paths[], size_t n,
 int collector_ahead_open_next(struct collector_ahead *ahead);
 int collector_ahead_replay(FILE *in, const char *source, const struct bp_sink *sink,
 			   struct collector_result *res, struct bp_error *err, void *ctx);
+/* Between open_next and the replay (ctx the collector_ahead): the input's
+ * result if its parse ended without error and the storing side already
+ * holds its end, else NULL, without waiting. Valid until the replay. */
+const struct collector_result *collector_ahead_parsed(void *ctx);
 void collector_ahead_finish(struct collector_ahead *ahead);
 
 /* --- the `run` wrapper (collector/run.c) --- */

@@ -3,10 +3,13 @@
  * input's builds come back in order and match a parse on this thread; an
  * input that cannot be opened, fails to parse, fails in the sink or is
  * never replayed leaves the queue in step for the next; a queue many times
- * its size blocks and resumes both ways; stopping early frees it all.
+ * its size blocks and resumes both ways; stopping early frees it all; an
+ * input parsed to its end is known before its replay, as the replay ends.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "unit.h"
@@ -203,6 +206,74 @@ static void test_ahead_many(const char *dir)
 	CHECK_INT(r.seen, 3);
 }
 
+/* Known before its replay: the result of an input whose end the storing
+ * side already holds, the same the replay gives; never for a parse that
+ * failed. The last path is a FIFO: the parser opens it only once it has
+ * queued all before it, and until a writer opens it too, so once that
+ * open returns, the first take holds every earlier input to its end. */
+static void test_ahead_parsed(const char *dir)
+{
+	char paths[4][256], sha[65];
+	char *argv[4];
+	struct collector_ahead *ahead;
+	const struct collector_result *known;
+	struct collector_result res;
+	struct replayed r = { .fail_at = 0 };
+	struct bp_error err;
+	long long bytes;
+	FILE *fifo;
+	int i, fd;
+
+	static const char *const names[4] = { "pa.log", "pempty.log", "pb.log", "pfifo" };
+	for (i = 0; i < 4; i++) {
+		snprintf(paths[i], sizeof(paths[i]), "%s/%s", dir, names[i]);
+		argv[i] = paths[i];
+	}
+	write_log(paths[0], "a", 2);
+	fclose(fopen(paths[1], "w"));
+	write_log(paths[2], "b", 1);
+	CHECK_INT(mkfifo(paths[3], 0600), 0);
+	ahead = collector_ahead_start(argv, 4, NULL);
+	CHECK(ahead != NULL);
+	if (!ahead)
+		return;
+	fd = open(paths[3], O_WRONLY);
+	CHECK(fd >= 0);
+	fifo = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (fifo) {
+		fputs("Step 1/1 : FROM busybox\n ---> 3854c6dde112\nSuccessfully built 3854c6dde112\n", fifo);
+		fclose(fifo);
+	}
+	/* a: known, and what its replay then says */
+	CHECK_INT(collector_ahead_open_next(ahead), 0);
+	known = collector_ahead_parsed(ahead);
+	CHECK(known != NULL);
+	snprintf(sha, sizeof(sha), "%s", known ? known->sha256 : "");
+	bytes = known ? known->bytes : -1;
+	CHECK_INT(replay(ahead, paths[0], &r, &res, &err), 0);
+	CHECK_INT(r.n, 2);
+	CHECK_STR(sha, res.sha256);
+	CHECK(strlen(sha) == 64 && bytes == res.bytes && bytes > 0);
+	/* empty: its parse failed, so nothing is known ahead */
+	CHECK_INT(collector_ahead_open_next(ahead), 0);
+	CHECK(collector_ahead_parsed(ahead) == NULL);
+	CHECK_INT(replay(ahead, paths[1], &r, &res, &err), -1);
+	/* b: its own result, not a's */
+	CHECK_INT(collector_ahead_open_next(ahead), 0);
+	known = collector_ahead_parsed(ahead);
+	CHECK(known && strcmp(known->sha256, sha) && known->builds == 1);
+	CHECK_INT(replay(ahead, paths[2], &r, &res, &err), 0);
+	CHECK_INT(r.n, 1);
+	CHECK_STR(r.texts[0], "RUN echo b-0");
+	/* the FIFO: known or not yet, its replay is whole */
+	CHECK_INT(collector_ahead_open_next(ahead), 0);
+	known = collector_ahead_parsed(ahead);
+	CHECK(!known || known->builds == 1);
+	CHECK_INT(replay(ahead, paths[3], &r, &res, &err), 0);
+	CHECK_INT(r.n, 1);
+	collector_ahead_finish(ahead);
+}
+
 void test_ahead(void)
 {
 	char dir[] = "/tmp/buildprof-ahead-XXXXXX";
@@ -214,6 +285,7 @@ void test_ahead(void)
 	}
 	test_ahead_inputs(dir);
 	test_ahead_many(dir);
+	test_ahead_parsed(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK_INT(system(cmd), 0);
 }
