@@ -425,29 +425,81 @@ static void bind_real(sqlite3_stmt *stmt, int i, double v)
 		sqlite3_bind_null(stmt, i);
 }
 
-long store_put_source(struct bp_store *st, const char *kind, const char *path,
-		      struct bp_error *err)
+/* Inserts an input's source row, with its fingerprint when known (NULL:
+ * it comes at the end). Returns the new id, 0 when another source has
+ * that sha256 (the UNIQUE index says so), or -1. */
+static long insert_source(struct bp_store *st, const char *kind, const char *path, const char *sha256,
+			  long long size, struct bp_error *err)
 {
+	sqlite3_stmt *q;
 	long id;
+	int rc;
 
-	if (store_prepare(st, &st->put_source,
-			  "INSERT INTO source(kind, path, ingested_at) VALUES (?, ?, ?)", err))
+	if (prepare_rebound(st, &st->put_source,
+			    "INSERT INTO source(kind, path, ingested_at, sha256, size) VALUES (?, ?, ?, ?, ?)",
+			    err))
 		return -1;
-	bind_text(st->put_source, 1, kind);
-	bind_text(st->put_source, 2, path);
-	sqlite3_bind_double(st->put_source, 3, bp_now());
-	if (run_done(st, st->put_source, err, "cannot record the input"))
-		return -1;
+	q = st->put_source;
+	bind_text(q, 1, kind);
+	bind_text(q, 2, path);
+	sqlite3_bind_double(q, 3, bp_now());
+	bind_text(q, 4, sha256);
+	if (sha256)
+		sqlite3_bind_int64(q, 5, size);
+	else
+		sqlite3_bind_null(q, 5);
+	rc = sqlite3_step(q);
+	sqlite3_reset(q);
+	if (rc == SQLITE_CONSTRAINT_UNIQUE && sha256)
+		return 0;
+	if (rc != SQLITE_DONE)
+		return store_fail(st, err, "cannot record the input");
 	id = (long)sqlite3_last_insert_rowid(st->db);
 	if (st->batch)
 		st->input_source = id;
 	return id;
 }
 
+/* The source other than not_id stored with sha256, in *existing: 1, or -1. */
+static int find_source(struct bp_store *st, const char *sha256, long not_id, long *existing,
+		       struct bp_error *err)
+{
+	sqlite3_stmt *find;
+	int rc;
+
+	if (store_prepare(st, &st->find_source, "SELECT id FROM source WHERE sha256 = ? AND id != ?", err))
+		return -1;
+	find = st->find_source;
+	bind_text(find, 1, sha256);
+	sqlite3_bind_int64(find, 2, not_id);
+	rc = sqlite3_step(find);
+	if (rc == SQLITE_ROW)
+		*existing = (long)sqlite3_column_int64(find, 0);
+	sqlite3_reset(find);
+	if (rc != SQLITE_ROW)
+		return store_fail(st, err, "cannot look up the input");
+	return 1;
+}
+
+long store_put_source(struct bp_store *st, const char *kind, const char *path,
+		      struct bp_error *err)
+{
+	return insert_source(st, kind, path, NULL, 0, err);
+}
+
+long store_put_source_known(struct bp_store *st, const char *kind, const char *path,
+			    const char *sha256, long long size, long *existing, struct bp_error *err)
+{
+	long id = insert_source(st, kind, path, sha256, size, err);
+
+	if (!id && find_source(st, sha256, 0, existing, err) < 0)
+		return -1;
+	return id;
+}
+
 int store_finish_source(struct bp_store *st, long source_id, const char *sha256,
 			long long size, long *existing, struct bp_error *err)
 {
-	sqlite3_stmt *find;
 	int rc;
 
 	/* The hash's UNIQUE index finds an earlier input with the same bytes:
@@ -464,18 +516,7 @@ int store_finish_source(struct bp_store *st, long source_id, const char *sha256,
 		return 0;
 	if (rc != SQLITE_CONSTRAINT_UNIQUE)
 		return store_fail(st, err, "cannot record the input");
-	if (store_prepare(st, &st->find_source, "SELECT id FROM source WHERE sha256 = ? AND id != ?", err))
-		return -1;
-	find = st->find_source;
-	bind_text(find, 1, sha256);
-	sqlite3_bind_int64(find, 2, source_id);
-	rc = sqlite3_step(find);
-	if (rc == SQLITE_ROW)
-		*existing = (long)sqlite3_column_int64(find, 0);
-	sqlite3_reset(find);
-	if (rc != SQLITE_ROW)
-		return store_fail(st, err, "cannot look up the input");
-	return 1;
+	return find_source(st, sha256, source_id, existing, err);
 }
 
 static int list_ids(struct bp_store *st, const char *sql, long source_id, const char *what,

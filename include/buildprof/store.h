@@ -52,6 +52,11 @@ void store_read_end(struct bp_store *st);
  * the new source id, or -1. */
 long store_put_source(struct bp_store *st, const char *kind, const char *path,
 		      struct bp_error *err);
+/* Records an input whose fingerprint is known already, with it: one row
+ * written once. Returns the new source id, 0 when another source already
+ * has that sha256 (its id in *existing; nothing is stored), or -1. */
+long store_put_source_known(struct bp_store *st, const char *kind, const char *path,
+			    const char *sha256, long long size, long *existing, struct bp_error *err);
 /* Sets the source's sha256 and size. Returns 0, or 1 when another source
  * already has that sha256 (its id in *existing), or -1. */
 int store_finish_source(struct bp_store *st, long source_id, const char *sha256,

@@ -416,6 +416,49 @@ static void test_batch(void)
 	store_close(st);
 }
 
+/* An input whose fingerprint is known before its builds: its source row
+ * has it from the start, the same bytes again are found before anything
+ * is stored, and rolling that input back in a batch takes nothing of the
+ * input before it. Found at the end instead, as from one file, the same
+ * source is named. */
+static void test_source_known(void)
+{
+	char path[256];
+	struct bp_error err;
+	struct bp_store *st;
+	struct bp_build b;
+	long src, again, existing = 0;
+
+	if (!(st = open_new(path, sizeof(path), "known.db", &err)))
+		return;
+	make_build(&b, "known", 0);
+	CHECK(store_batch_begin(st, &err) == 0);
+	CHECK(store_begin(st, &err) == 0);
+	src = store_put_source_known(st, "log", "k.log", "f00d", 42, &existing, &err);
+	CHECK(src > 0);
+	CHECK(store_put_build(st, src, &b, &err) == 0);
+	CHECK(store_commit(st, &err) == 0);
+	CHECK(store_begin(st, &err) == 0);
+	CHECK(store_put_source_known(st, "log", "again.log", "f00d", 42, &existing, &err) == 0);
+	CHECK(existing == src);
+	store_rollback(st);
+	existing = 0;
+	CHECK(store_begin(st, &err) == 0);
+	again = store_put_source(st, "log", "late.log", &err);
+	CHECK(store_put_build(st, again, &b, &err) == 0);
+	CHECK(store_finish_source(st, again, "f00d", 42, &existing, &err) == 1);
+	CHECK(existing == src);
+	store_rollback(st);
+	CHECK(store_batch_commit(st, &err) == 0);
+	CHECK_INT(count_rows(path, "source"), 1);
+	CHECK_INT(count_rows(path, "build"), 1);
+	CHECK_INT(count_rows(path, "step"), 1);
+	CHECK_INT(query_long(path, "SELECT count(*) FROM source WHERE sha256 = 'f00d' AND size = 42"
+				   " AND path = 'k.log'"), 1);
+	bp_build_release(&b);
+	store_close(st);
+}
+
 /* Stores b as one input named name whose fingerprint is hash, as an
  * ingest does; 0 when it was stored. */
 static int store_input(struct bp_store *st, struct bp_build *b, const char *name, const char *hash)
@@ -1405,6 +1448,7 @@ void test_store(void)
 	test_steps_beside_builds();
 	test_refusals();
 	test_batch();
+	test_source_known();
 	test_batch_undo();
 	test_batch_undo_fails();
 	test_migrate_v3();
