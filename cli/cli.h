@@ -65,6 +65,9 @@ struct cli_input_opts {
 	int (*parse)(FILE *in, const char *source, const struct bp_sink *sink,
 		     struct collector_result *res, struct bp_error *err, void *ctx);
 	void *parse_ctx;
+	/* With parse: the input's result when its parse has ended without
+	 * error and is known before the replay, else NULL (NULL for none). */
+	const struct collector_result *(*parsed)(void *ctx);
 	FILE *report_to;                /* where the "build N: ..." lines go; stdout when NULL */
 };
 

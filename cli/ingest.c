@@ -100,16 +100,45 @@ static int sink_pipeline(void *vctx, struct bp_pipeline *pl, struct bp_error *er
 	return 0;
 }
 
+/* What an input stored before still holds goes past unstored. */
+static int skip_build(void *ctx, struct bp_build *b, struct bp_error *err)
+{
+	(void)ctx;
+	(void)b;
+	(void)err;
+	return 0;
+}
+
+static int skip_image(void *ctx, struct bp_image *img, struct bp_error *err)
+{
+	(void)ctx;
+	(void)img;
+	(void)err;
+	return 0;
+}
+
+static int skip_pipeline(void *ctx, struct bp_pipeline *pl, struct bp_error *err)
+{
+	(void)ctx;
+	(void)pl;
+	(void)err;
+	return 0;
+}
+
 int cli_store_input(struct bp_store *st, FILE *in, const char *display, const char *kind,
 		    const struct cli_input_opts *opts)
 {
 	struct ingest_ctx ctx = { 0 };
 	struct bp_sink sink = { .build = sink_build, .image = sink_image, .pipeline = sink_pipeline,
 				.ctx = &ctx };
+	static const struct bp_sink skip = { .build = skip_build, .image = skip_image,
+					     .pipeline = skip_pipeline };
+	const struct collector_result *known = opts->parsed ? opts->parsed(opts->parse_ctx) : NULL;
 	struct collector_result res;
 	struct bp_error err;
+	struct strbuf what = STRBUF_INIT;
 	long existing = 0;
-	int rc = EXIT_INPUT, dup;
+	int rc = EXIT_INPUT, dup = 0;
 
 	bp_error_init(&err);
 	strbuf_init(&ctx.report, 0);
@@ -118,34 +147,38 @@ int cli_store_input(struct bp_store *st, FILE *in, const char *display, const ch
 	ctx.opts = opts;
 	if (store_begin(st, &err))
 		goto fail;
-	ctx.source_id = store_put_source(st, kind, display, &err);
+	/* with the fingerprint in hand, the source row is written once, and
+	 * an input stored before is not stored again only to be removed */
+	ctx.source_id = known ? store_put_source_known(st, kind, display, known->sha256, known->bytes,
+						       &existing, &err)
+			      : store_put_source(st, kind, display, &err);
 	if (ctx.source_id < 0)
 		goto fail;
+	dup = !ctx.source_id;
 	if (opts->parse)
-		rc = opts->parse(in, display, &sink, &res, &err, opts->parse_ctx);
+		rc = opts->parse(in, display, dup ? &skip : &sink, &res, &err, opts->parse_ctx);
 	else
 		rc = collector_parse_stream(in, display, opts->format, &sink, &res, &err);
 	if (rc)
 		goto fail;
 	rc = EXIT_INPUT;
-	if (!ctx.builds && !ctx.images) {
+	if (!dup && !ctx.builds && !ctx.images) {
 		bp_error_set(&err, display, 0, "no build, image or pipeline found in the input");
 		goto fail;
 	}
 	/* only an image or a build's image id can make a new link; the UPDATE
 	 * builds a temporary table each time, a twentieth of a pipeline ingest */
-	if (ctx.linkable && store_link_images(st, &err))
+	if (!dup && ctx.linkable && store_link_images(st, &err))
 		goto fail;
-	dup = store_finish_source(st, ctx.source_id, res.sha256, res.bytes, &existing, &err);
+	if (!known)
+		dup = store_finish_source(st, ctx.source_id, res.sha256, res.bytes, &existing, &err);
 	if (dup < 0)
 		goto fail;
 	if (dup) {
-		struct strbuf what = STRBUF_INIT;
 		store_rollback(st);
 		store_source_summary(st, existing, &what, &err);
 		printf("%s: already ingested as %s (same bytes); nothing stored\n", display,
 		       what.len ? what.buf : "an earlier input");
-		strbuf_release(&what);
 		rc = EXIT_OK;
 		goto cleanup;
 	}
@@ -161,6 +194,7 @@ fail:
 	store_rollback(st);
 	cli_print_error(kind, &err);
 cleanup:
+	strbuf_release(&what);
 	strbuf_release(&ctx.report);
 	return rc;
 }
@@ -176,6 +210,7 @@ static int ingest_one(struct bp_store *st, const char *path, struct collector_ah
 	if (ahead) {
 		errnum = collector_ahead_open_next(ahead);
 		o.parse = collector_ahead_replay;
+		o.parsed = collector_ahead_parsed;
 		o.parse_ctx = ahead;
 	} else if (!(in = strcmp(path, "-") ? fopen(path, "rb") : stdin)) {
 		errnum = errno;
