@@ -110,18 +110,23 @@ tsan: all
 # Speed and memory as ratios against baselines run alongside (tests/bench/run.sh).
 bench: test-deps
 	@sh tests/install-deps.sh gnuplot-nox bc
-	@$(MAKE) --no-print-directory all $(O)/bench-read-steps $(O)/bench-parse-json $(O)/bench-store-floor
-	@bash tests/bench/run.sh ./buildprof $(O)/bench-read-steps $(O)/bench-parse-json $(O)/bench-store-floor
+	@$(MAKE) --no-print-directory all $(O)/bench-read-steps $(O)/bench-parse-json $(O)/bench-store-floor \
+		$(O)/bench-parse-logs
+	@bash tests/bench/run.sh ./buildprof $(O)/bench-read-steps $(O)/bench-parse-json $(O)/bench-store-floor \
+		$(O)/bench-parse-logs
 
 # the bench's references: fetching every step row a report reads (the
 # report's floor), jansson's whole-tree parse of the GitLab JSON, and
-# storing the rows an ingest stored (ingest's floor), each and nothing else
+# storing the rows an ingest stored (ingest's floor), each and nothing else;
+# and ingest's parsing alone, run beside the floor
 $(O)/bench-read-steps: $(O)/tests/bench/read_steps.o
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(O)/bench-store-floor: $(O)/tests/bench/store_floor.o
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(O)/bench-parse-json: $(O)/tests/bench/parse_json.o
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(O)/bench-parse-logs: $(O)/tests/bench/parse_logs.o $(O)/libbuildprof.a
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 # libFuzzer targets (clang), FUZZ_SECONDS each, on corpora seeded from
 # samples/, tests/data/ and the kept regressions in tests/fuzz/regressions/.
