@@ -66,7 +66,8 @@ struct cli_input_opts {
 		     struct collector_result *res, struct bp_error *err, void *ctx);
 	void *parse_ctx;
 	/* With parse: the input's result when its parse has ended without
-	 * error and is known before the replay, else NULL (NULL for none). */
+	 * error and is known before the replay, else NULL (NULL for none).
+	 * An input it shows stored before is not replayed at all. */
 	const struct collector_result *(*parsed)(void *ctx);
 	FILE *report_to;                /* where the "build N: ..." lines go; stdout when NULL */
 };

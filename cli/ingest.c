@@ -100,29 +100,20 @@ static int sink_pipeline(void *vctx, struct bp_pipeline *pl, struct bp_error *er
 	return 0;
 }
 
-/* What an input stored before still holds goes past unstored. */
-static int skip_build(void *ctx, struct bp_build *b, struct bp_error *err)
+/* The same bytes were stored before, as source `existing`: nothing of
+ * this input is kept, and the message says where they are. */
+static int stored_before(struct bp_store *st, const char *display, long existing)
 {
-	(void)ctx;
-	(void)b;
-	(void)err;
-	return 0;
-}
+	struct strbuf what = STRBUF_INIT;
+	struct bp_error err;
 
-static int skip_image(void *ctx, struct bp_image *img, struct bp_error *err)
-{
-	(void)ctx;
-	(void)img;
-	(void)err;
-	return 0;
-}
-
-static int skip_pipeline(void *ctx, struct bp_pipeline *pl, struct bp_error *err)
-{
-	(void)ctx;
-	(void)pl;
-	(void)err;
-	return 0;
+	bp_error_init(&err);
+	store_rollback(st);
+	store_source_summary(st, existing, &what, &err);
+	printf("%s: already ingested as %s (same bytes); nothing stored\n", display,
+	       what.len ? what.buf : "an earlier input");
+	strbuf_release(&what);
+	return EXIT_OK;
 }
 
 int cli_store_input(struct bp_store *st, FILE *in, const char *display, const char *kind,
@@ -131,14 +122,11 @@ int cli_store_input(struct bp_store *st, FILE *in, const char *display, const ch
 	struct ingest_ctx ctx = { 0 };
 	struct bp_sink sink = { .build = sink_build, .image = sink_image, .pipeline = sink_pipeline,
 				.ctx = &ctx };
-	static const struct bp_sink skip = { .build = skip_build, .image = skip_image,
-					     .pipeline = skip_pipeline };
 	const struct collector_result *known = opts->parsed ? opts->parsed(opts->parse_ctx) : NULL;
 	struct collector_result res;
 	struct bp_error err;
-	struct strbuf what = STRBUF_INIT;
 	long existing = 0;
-	int rc = EXIT_INPUT, dup = 0;
+	int rc = EXIT_INPUT, dup;
 
 	bp_error_init(&err);
 	strbuf_init(&ctx.report, 0);
@@ -154,32 +142,32 @@ int cli_store_input(struct bp_store *st, FILE *in, const char *display, const ch
 			      : store_put_source(st, kind, display, &err);
 	if (ctx.source_id < 0)
 		goto fail;
-	dup = !ctx.source_id;
+	/* stored before: its parse is never replayed, and the next input's
+	 * open drops what it found */
+	if (!ctx.source_id) {
+		rc = stored_before(st, display, existing);
+		goto cleanup;
+	}
 	if (opts->parse)
-		rc = opts->parse(in, display, dup ? &skip : &sink, &res, &err, opts->parse_ctx);
+		rc = opts->parse(in, display, &sink, &res, &err, opts->parse_ctx);
 	else
 		rc = collector_parse_stream(in, display, opts->format, &sink, &res, &err);
 	if (rc)
 		goto fail;
 	rc = EXIT_INPUT;
-	if (!dup && !ctx.builds && !ctx.images) {
+	if (!ctx.builds && !ctx.images) {
 		bp_error_set(&err, display, 0, "no build, image or pipeline found in the input");
 		goto fail;
 	}
 	/* only an image or a build's image id can make a new link; the UPDATE
 	 * builds a temporary table each time, a twentieth of a pipeline ingest */
-	if (!dup && ctx.linkable && store_link_images(st, &err))
+	if (ctx.linkable && store_link_images(st, &err))
 		goto fail;
-	if (!known)
-		dup = store_finish_source(st, ctx.source_id, res.sha256, res.bytes, &existing, &err);
+	dup = known ? 0 : store_finish_source(st, ctx.source_id, res.sha256, res.bytes, &existing, &err);
 	if (dup < 0)
 		goto fail;
 	if (dup) {
-		store_rollback(st);
-		store_source_summary(st, existing, &what, &err);
-		printf("%s: already ingested as %s (same bytes); nothing stored\n", display,
-		       what.len ? what.buf : "an earlier input");
-		rc = EXIT_OK;
+		rc = stored_before(st, display, existing);
 		goto cleanup;
 	}
 	if (store_commit(st, &err))
@@ -194,7 +182,6 @@ fail:
 	store_rollback(st);
 	cli_print_error(kind, &err);
 cleanup:
-	strbuf_release(&what);
 	strbuf_release(&ctx.report);
 	return rc;
 }
