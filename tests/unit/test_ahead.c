@@ -32,6 +32,17 @@ static void write_log(const char *path, const char *tag, int builds)
 	fclose(f);
 }
 
+/* paths[i] = dir/names[i], argv[i] pointing at it, for i < n. */
+static void name_paths(const char *dir, const char *const names[], int n, char paths[][256], char *argv[])
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(paths[i], sizeof(paths[i]), "%s/%s", dir, names[i]);
+		argv[i] = paths[i];
+	}
+}
+
 struct replayed {
 	char texts[8][64]; /* the RUN step of each build the sink took */
 	int n;
@@ -91,14 +102,10 @@ static void test_ahead_inputs(const char *dir)
 	struct collector_result res;
 	struct replayed r = { .fail_at = 0 };
 	struct bp_error err;
-	int i;
 
 	static const char *const names[7] = { "a.log", "missing.log", "empty.log", "b.log",
 					       "c.log", "d.log", "e.log" };
-	for (i = 0; i < 7; i++) {
-		snprintf(paths[i], sizeof(paths[i]), "%s/%s", dir, names[i]);
-		argv[i] = paths[i];
-	}
+	name_paths(dir, names, 7, paths, argv);
 	write_log(paths[0], "a", 3);
 	fclose(fopen(paths[2], "w"));
 	write_log(paths[3], "b", 3);
@@ -222,13 +229,10 @@ static void test_ahead_parsed(const char *dir)
 	struct bp_error err;
 	long long bytes;
 	FILE *fifo;
-	int i, fd;
+	int fd;
 
 	static const char *const names[4] = { "pa.log", "pempty.log", "pb.log", "pfifo" };
-	for (i = 0; i < 4; i++) {
-		snprintf(paths[i], sizeof(paths[i]), "%s/%s", dir, names[i]);
-		argv[i] = paths[i];
-	}
+	name_paths(dir, names, 4, paths, argv);
 	write_log(paths[0], "a", 2);
 	fclose(fopen(paths[1], "w"));
 	write_log(paths[2], "b", 1);

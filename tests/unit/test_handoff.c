@@ -50,6 +50,17 @@ static void produce(struct bp_handoff *h, void *arg)
 	}
 }
 
+/* A producer of p's items, releases counted from none. */
+static struct bp_handoff *start(struct plan *p)
+{
+	struct bp_handoff *h;
+
+	released = 0;
+	h = bp_handoff_start(sizeof(struct item), produce, p, release_item);
+	CHECK(h != NULL);
+	return h;
+}
+
 /* Pushes p->n items, waits for the producer to stall, and returns how far
  * it got; then takes everything, checking the order. */
 static int stalls_at(struct plan *p, int *in_order)
@@ -58,10 +69,7 @@ static int stalls_at(struct plan *p, int *in_order)
 	struct item *it;
 	int stalled, next = 0;
 
-	released = 0;
-	h = bp_handoff_start(sizeof(struct item), produce, p, release_item);
-	CHECK(h != NULL);
-	if (!h)
+	if (!(h = start(p)))
 		return -1;
 	usleep(50000);
 	stalled = p->pushed;
@@ -101,10 +109,7 @@ static void test_handoff_early_finish(void)
 	struct bp_handoff *h;
 	int i;
 
-	released = 0;
-	h = bp_handoff_start(sizeof(struct item), produce, &p, release_item);
-	CHECK(h != NULL);
-	if (!h)
+	if (!(h = start(&p)))
 		return;
 	for (i = 0; i < 5 && bp_handoff_next(h); i++)
 		;
@@ -125,10 +130,7 @@ static void test_handoff_peek(void)
 	struct item *it, *seen;
 	int i;
 
-	released = 0;
-	h = bp_handoff_start(sizeof(struct item), produce, &p, release_item);
-	CHECK(h != NULL);
-	if (!h)
+	if (!(h = start(&p)))
 		return;
 	for (i = 0; i < 5000 && p.pushed < p.n; i++)
 		usleep(1000);
