@@ -162,6 +162,24 @@ static void sink_pixel(struct png_sink *sink, unsigned rgb)
 	sink->idx[sink->npix++] = (unsigned char)sink->cur;
 }
 
+/* n whole RGB pixels. A chart is mostly runs of one colour, and a pixel
+ * of the last one's colour is only compared and its index stored: taking
+ * each byte apart and each pixel through sink_pixel was a sixth of a
+ * chart's time (perf, `plot steps` over 1,000 builds). */
+static void sink_rgb_pixels(struct png_sink *sink, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n && !sink->bad; i++, p += 3) {
+		unsigned rgb = (unsigned)p[0] << 16 | (unsigned)p[1] << 8 | p[2];
+
+		if (rgb == sink->last && sink->npix < sink->total)
+			sink->idx[sink->npix++] = (unsigned char)sink->cur;
+		else
+			sink_pixel(sink, rgb);
+	}
+}
+
 static void sink_pixels(struct png_sink *sink, const unsigned char *p, size_t n)
 {
 	size_t i;
@@ -180,14 +198,20 @@ static void sink_pixels(struct png_sink *sink, const unsigned char *p, size_t n)
 			sink_pixel(sink, p[i] * 0x010101u);
 		break;
 	default:
-		for (i = 0; i < n && !sink->bad; i++) {
-			sink->part[sink->npart++] = p[i];
+		/* a pixel the last write began */
+		for (; sink->npart && n; p++, n--) {
+			sink->part[sink->npart++] = *p;
 			if (sink->npart == 3) {
 				sink_pixel(sink, (unsigned)sink->part[0] << 16 | (unsigned)sink->part[1] << 8 |
 							 sink->part[2]);
 				sink->npart = 0;
 			}
 		}
+		if (sink->npart)
+			break; /* still not whole */
+		sink_rgb_pixels(sink, p, n / 3);
+		memcpy(sink->part, p + n / 3 * 3, n % 3);
+		sink->npart = (int)(n % 3);
 	}
 }
 
