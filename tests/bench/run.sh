@@ -51,7 +51,8 @@ cmd() { printf '%q ' "$@"; }
 # baselines alike, instead of whichever ran during it. SETUP runs untimed
 # before each run, e.g. to remove a db. Each run starts with nothing left to
 # write back: otherwise the kernel flushes the inputs just generated, or the
-# last run's database, during whichever command comes next.
+# last run's database, during whichever command comes next. A CMD that
+# starts with "selftimed:" times itself: what it prints is its seconds.
 time_jobs() {
 	local -a setups=() cmds=() ts=()
 	local i j t0 t1
@@ -64,6 +65,12 @@ time_jobs() {
 		for ((j = 0; j < ${#cmds[@]}; j++)); do
 			eval "${setups[j]}"
 			sync
+			if [[ ${cmds[j]} == selftimed:* ]]; then
+				t1=$(eval "${cmds[j]#selftimed:}" 2>"$work/stderr") ||
+					{ cat "$work/stderr" >&2; echo "bench: failed: ${cmds[j]}" >&2; exit 1; }
+				ts[j]+=" $t1"
+				continue
+			fi
 			t0=$(date +%s.%N)
 			eval "${cmds[j]}" >/dev/null 2>"$work/stderr" ||
 				{ cat "$work/stderr" >&2; echo "bench: failed: ${cmds[j]}" >&2; exit 1; }
@@ -86,28 +93,23 @@ warm() { find "$@" -type f -exec cat {} + >/dev/null; }
 # job N: the Nth line of the last time_jobs (median min max)
 job() { sed -n "${1}p" "$work/times"; }
 
-# floor_runs DB [LOGS]: store_floor.c's seconds storing DB's rows anew,
-# $runs times, as "median min max"; with LOGS, each run beside
-# parse_logs.c parsing that directory over and over on the other core
-floor_runs() {
-	local floors="" parser="" i
-	for ((i = 0; i < runs; i++)); do
-		rm -f "$work/floor.db" "$work/floor.db-wal" "$work/floor.db-shm"
-		sync
-		if [ $# -ge 2 ]; then
-			"$parse_logs" "$2" >/dev/null &
-			parser=$!
-			sleep 0.1
-		fi
-		floors+=" $("$store_floor" "$1" "$work/floor.db" 2>"$work/stderr")" ||
-			{ cat "$work/stderr" >&2; echo "bench: failed: store_floor $1" >&2; exit 1; }
-		if [ -n "$parser" ]; then
-			kill "$parser"
-			wait "$parser" 2>/dev/null || true
-		fi
-	done
-	printf '%s\n' $floors | sort -g |
-		awk '{ a[NR] = $1 } END { printf "%s %s %s\n", a[int((NR + 1) / 2)], a[1], a[NR] }'
+# floor DB [LOGS]: store_floor.c's seconds storing DB's rows anew into
+# $work/floor.db; with LOGS, beside parse_logs.c parsing that directory over
+# and over on the other core
+floor() {
+	local parser="" rc=0
+	rm -f "$work/floor.db" "$work/floor.db-wal" "$work/floor.db-shm"
+	if [ $# -ge 2 ]; then
+		"$parse_logs" "$2" >/dev/null &
+		parser=$!
+		sleep 0.1
+	fi
+	"$store_floor" "$1" "$work/floor.db" || rc=$?
+	if [ -n "$parser" ]; then
+		kill "$parser"
+		wait "$parser" 2>/dev/null || true
+	fi
+	return $rc
 }
 
 # record FIGURE UNIT BP_MEDIAN BP_MIN BP_MAX BASE_MEDIAN BASELINE KIND TARGET
@@ -140,7 +142,9 @@ for n in $sizes; do
 			".mode csv" ".import $work/b$n.csv step")" \
 		"rm -f $work/peer.db*; warm $work/b$n" "$(cmd sh -c 'cd "$1" && ls | xargs python3 "$2" "$3"' - "$work/b$n" "$here/peer_ingest.py" "$work/peer.db")" \
 		"rm -f $work/imp.db; warm $work/rows$n.csv" "$(cmd sqlite3 "$work/imp.db" "$ddl" ".mode csv" ".import $work/rows$n.csv step")" \
-		"warm $work/b$n" "$ingest"
+		"warm $work/b$n" "$ingest" \
+		: "selftimed:floor $db" \
+		: "selftimed:floor $db $work/b$n"
 	read -r med mn mx < <(job 1)
 	read -r imed _ _ < <(job 2)
 	read -r pmed _ _ < <(job 3)
@@ -163,18 +167,19 @@ for n in $sizes; do
 	# the floor under ingest: the rows this ingest stored, stored again
 	# into a new database of the same schema and settings and nothing else
 	# (no logs, no parsing; store_floor.c times making the database and
-	# storing the rows, not reading them back). Its rate
+	# storing the rows, not reading them back), in turns with the jobs it
+	# is set against, the last two of time_jobs above. Its rate
 	# against the two baselines is the best ratio any ingest of these rows
 	# into this schema reaches in this run; ingest against it, how near
 	# buildprof comes to that
-	read -r fmed fmn fmx < <(floor_runs "$db")
+	read -r fmed fmn fmx < <(job 6)
 	# and the same beside ingest's parsing of these logs on the other core,
 	# as ingest stores beside its parser: the cores share a cache and the
 	# memory bus (and what else the host shares between two virtual CPUs).
 	# It shows what that company costs the store. The parse here never
 	# waits, where ingest's waits while its queue is full, so the cost
 	# shown is at most what ingest pays, and this is no strict floor
-	read -r bmed bmn bmx < <(floor_runs "$db" "$work/b$n")
+	read -r bmed bmn bmx < <(job 7)
 	record "  store floor, $n (steps/s)" "steps/s" "$(rate "$steps" "$fmed")" "$(rate "$steps" "$fmx")" \
 		"$(rate "$steps" "$fmn")" "$(rate "$rows" "$imed")" "sqlite3 .import, 10 cols" rate ""
 	record "  store floor, $n (steps/s)" "steps/s" "$(rate "$steps" "$fmed")" "$(rate "$steps" "$fmx")" \
