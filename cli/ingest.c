@@ -143,7 +143,7 @@ int cli_store_input(struct bp_store *st, FILE *in, const char *display, const ch
 	if (ctx.source_id < 0)
 		goto fail;
 	/* stored before: its parse is never replayed, and the next input's
-	 * open drops what it found */
+	 * open (or, after the last, the finish) drops what it found */
 	if (!ctx.source_id) {
 		rc = stored_before(st, display, existing);
 		goto cleanup;

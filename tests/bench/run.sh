@@ -149,7 +149,7 @@ for n in $sizes; do
 	read -r imed _ _ < <(job 2)
 	read -r pmed _ _ < <(job 3)
 	read -r rmed _ _ < <(job 4)
-	# the last job ingested the same files again, into the database the
+	# the fifth job ingested the same files again, into the database the
 	# first had just filled: each is found stored by its bytes (before its
 	# builds are stored, when its parse is ahead) and nothing is written
 	read -r amed amn amx < <(job 5)
