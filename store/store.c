@@ -316,9 +316,9 @@ int store_commit(struct bp_store *st, struct bp_error *err)
 
 /* What the foreign keys of the rows under a source would do when it is
  * deleted, written out: a batch runs without them (store_batch_begin). Each
- * finds its rows by an index. */
+ * finds its rows by an index. A deleted build's steps go by the trigger
+ * step_of_build, by their range of ids (schema.c, 7 -> 8). */
 static const char *const undo_sql[STORE_UNDO_STEPS] = {
-	"DELETE FROM step WHERE build_id IN (SELECT id FROM build WHERE source_id = ?1)",
 	"DELETE FROM label WHERE build_id IN (SELECT id FROM build WHERE source_id = ?1)",
 	"UPDATE image SET build_id = NULL WHERE build_id IN (SELECT id FROM build WHERE source_id = ?1)",
 	"DELETE FROM layer WHERE image_id IN (SELECT id FROM image WHERE source_id = ?1)",
@@ -564,9 +564,10 @@ static int put_step(struct bp_store *st, long build_id, size_t seq, const struct
 	sqlite3_stmt *q;
 
 	if (prepare_rebound(st, &st->put_step,
-		    "INSERT INTO step(build_id, seq, vertex, stage, platform, idx, count, instruction,"
-		    " text, digest, kind, cached, status, start_s, duration_s, error, output_lines,"
-		    " first_line, end_line) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err))
+		    "INSERT INTO step(id, build_id, seq, vertex, stage, platform, idx, count,"
+		    " instruction, text, digest, kind, cached, status, start_s, duration_s, error,"
+		    " output_lines, first_line, end_line)"
+		    " VALUES (" STORE_FIRST_STEP("?1") " | ?2,?1,?2,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err))
 		return -1;
 	q = st->put_step;
 	sqlite3_bind_int64(q, 1, build_id);
@@ -602,6 +603,9 @@ int store_put_build(struct bp_store *st, long source_id, struct bp_build *b, str
 	sqlite3_stmt *q;
 	size_t i;
 
+	if (b->nsteps > (size_t)STORE_MAX_STEPS)
+		return bp_error_set(err, st->path, 0, "cannot store a build of %zu steps: at most %ld",
+				    b->nsteps, STORE_MAX_STEPS);
 	if (store_prepare(st, &st->put_build,
 		    "INSERT INTO build(source_id, name, format, status, started_at, wall_s,"
 		    " image_ref, image_id, base_image, error) VALUES (?,?,?,?,?,?,?,?,?,?)", err))

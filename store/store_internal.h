@@ -11,7 +11,7 @@
 #include "buildprof/store.h"
 
 /* The statements that remove a failed input of a batch. */
-#define STORE_UNDO_STEPS 7
+#define STORE_UNDO_STEPS 6
 
 struct bp_store {
 	sqlite3 *db;
@@ -41,6 +41,16 @@ struct bp_store {
 /* In a batch, before an input changes a row it did not add (a pipeline's
  * upsert): opens the savepoint that store_rollback undoes that change with. */
 int store_protect_input(struct bp_store *st, struct bp_error *err);
+
+/* A step row's id is build_id << 20 | seq (schema.c, migration 7 -> 8), so
+ * a build has at most STORE_MAX_STEPS steps and they are one range of ids.
+ * SQL: STORE_FIRST_STEP(b), the first id build b's steps may have (b an
+ * expression); STORE_STEP_OF(s, b), step row s is one of build b's, by
+ * that range (no index on build_id). */
+#define STORE_MAX_STEPS (1L << 20)
+#define STORE_FIRST_STEP(b) "((" b ") << 20)"
+#define STORE_STEP_OF(s, b) \
+	"(" s ".id >= " STORE_FIRST_STEP(b) " AND " s ".id < " STORE_FIRST_STEP("(" b ") + 1") ")"
 
 /* The page size of a new database (store_migrate says why). */
 #define STORE_PAGE_SIZE 16384

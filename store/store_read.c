@@ -159,16 +159,16 @@ struct store_iter *store_select_builds(struct bp_store *st, const struct bp_sele
 	     sqlite3_prepare_v2(st->db,
 				"SELECT vertex, stage, platform, idx, count, instruction, text, digest,"
 				" kind, cached, status, start_s, duration_s, error, output_lines,"
-				" first_line, end_line, build_id FROM step WHERE build_id >= ?"
-				" ORDER BY build_id, seq", -1, &it->steps, NULL) != SQLITE_OK) ||
+				" first_line, end_line, build_id FROM step WHERE id >= " STORE_FIRST_STEP("?")
+				" ORDER BY id", -1, &it->steps, NULL) != SQLITE_OK) ||
 	    (with_steps == STORE_STEPS_TIMES &&
 	     sqlite3_prepare_v2(st->db, "SELECT kind, cached, status, duration_s, build_id FROM step"
-				" WHERE build_id >= ? ORDER BY build_id, seq", -1, &it->steps,
+				" WHERE id >= " STORE_FIRST_STEP("?") " ORDER BY id", -1, &it->steps,
 				NULL) != SQLITE_OK) ||
 	    (with_steps == STORE_STEPS_NAMED &&
 	     sqlite3_prepare_v2(st->db, "SELECT kind, cached, status, duration_s, stage, text, idx, count,"
-				" build_id FROM step WHERE build_id >= ? AND kind = 'step'"
-				" ORDER BY build_id, seq", -1, &it->steps, NULL) != SQLITE_OK)) {
+				" build_id FROM step WHERE id >= " STORE_FIRST_STEP("?") " AND kind = 'step'"
+				" ORDER BY id", -1, &it->steps, NULL) != SQLITE_OK)) {
 		store_fail(st, err, "cannot select builds");
 		goto fail;
 	}
@@ -246,7 +246,7 @@ static void fill_step(struct bp_build *b, sqlite3_stmt *q, struct bp_step *s)
 }
 
 /* The builds come in id order and the step table is keyed by (build_id,
- * seq): one cursor, its rows ending in build_id, walks the table beside
+ * seq), packed in its id: one cursor, its rows ending in build_id, walks the table beside
  * them and is already at the next build's steps. It seeks only where the
  * builds skip ids (a label or a name picked a few); a seek for every build
  * was 15% of a compare over 100k builds. A cursor still busy (not done,
@@ -387,8 +387,8 @@ int store_uncached_steps(struct bp_store *st, const char *name,
 
 	/* once per build name in a report: prepared once */
 	if (store_prepare(st, &st->uncached_steps,
-			  "SELECT s.stage, s.text, s.duration_s FROM step s JOIN build b ON b.id = s.build_id"
-			  " WHERE b.name = ? AND " UNCACHED_STEP, err))
+			  "SELECT s.stage, s.text, s.duration_s FROM build b JOIN step s ON "
+			  STORE_STEP_OF("s", "b.id") " WHERE b.name = ? AND " UNCACHED_STEP, err))
 		return -1;
 	q = st->uncached_steps;
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
@@ -412,8 +412,9 @@ int store_uncached_steps_all(struct bp_store *st, long from_id, long to_id,
 	/* once per report: not kept prepared; the steps in their table's order */
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT b.name, s.stage, s.text, s.duration_s FROM build b"
-			       " JOIN step s ON s.build_id = b.id WHERE s.build_id BETWEEN ? AND ? AND "
-			       UNCACHED_STEP " ORDER BY s.build_id", -1, &q, NULL) == SQLITE_OK &&
+			       " JOIN step s ON s.build_id = b.id WHERE s.id >= " STORE_FIRST_STEP("?1")
+			       " AND s.id < " STORE_FIRST_STEP("?2 + 1") " AND " UNCACHED_STEP " ORDER BY s.id",
+			       -1, &q, NULL) == SQLITE_OK &&
 	    sqlite3_bind_int64(q, 1, from_id) == SQLITE_OK && sqlite3_bind_int64(q, 2, to_id) == SQLITE_OK)
 		while ((rc = sqlite3_step(q)) == SQLITE_ROW)
 			fn(ctx, (const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1),

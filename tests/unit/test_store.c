@@ -597,8 +597,8 @@ static void test_step_fields_own(void)
 static void test_migrate_v4(void)
 {
 	static const char insert_step[] =
-		"EXPLAIN INSERT INTO step(build_id, seq, text, kind, cached, status, output_lines)"
-		" VALUES (1, 99, 'x', 'step', 0, 'done', 0)";
+		"EXPLAIN INSERT INTO step(id, build_id, seq, text, kind, cached, status, output_lines)"
+		" VALUES ((1 << 20) | 99, 1, 99, 'x', 'step', 0, 'done', 0)";
 	char path[256];
 	struct bp_error err;
 	struct bp_store *st;
@@ -643,13 +643,13 @@ static void test_migrate_v4(void)
 		CHECK(strcmp((const char *)sqlite3_column_text(q, 1), "OpenEphemeral") != 0);
 	sqlite3_finalize(q);
 	/* the constraints still hold */
-	CHECK(sqlite3_exec(db, "INSERT INTO step(build_id, seq, text, kind, cached, status, output_lines)"
-			       " VALUES (1, 98, 'x', 'bogus', 0, 'done', 0)", NULL, NULL, NULL) == SQLITE_CONSTRAINT);
-	CHECK(sqlite3_exec(db, "INSERT INTO step(build_id, seq, text, kind, cached, status, output_lines)"
-			       " VALUES (1, 98, 'x', 'step', 0, 'finished', 0)", NULL, NULL, NULL) == SQLITE_CONSTRAINT);
+	CHECK(sqlite3_exec(db, "INSERT INTO step(id, build_id, seq, text, kind, cached, status, output_lines)"
+			       " VALUES ((1 << 20) | 98, 1, 98, 'x', 'bogus', 0, 'done', 0)", NULL, NULL, NULL) == SQLITE_CONSTRAINT);
+	CHECK(sqlite3_exec(db, "INSERT INTO step(id, build_id, seq, text, kind, cached, status, output_lines)"
+			       " VALUES ((1 << 20) | 98, 1, 98, 'x', 'step', 0, 'finished', 0)", NULL, NULL, NULL) == SQLITE_CONSTRAINT);
 	CHECK(sqlite3_exec(db, "UPDATE build SET status = 'great'", NULL, NULL, NULL) == SQLITE_CONSTRAINT);
-	CHECK(sqlite3_exec(db, "INSERT INTO step(build_id, seq, text, kind, cached, status, output_lines)"
-			       " VALUES (1, 98, 'x', 'cache', 0, 'incomplete', 0)", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "INSERT INTO step(id, build_id, seq, text, kind, cached, status, output_lines)"
+			       " VALUES ((1 << 20) | 98, 1, 98, 'x', 'cache', 0, 'incomplete', 0)", NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_prepare_v2(db, "PRAGMA schema_version", -1, &q, NULL);
 	if (sqlite3_step(q) == SQLITE_ROW)
 		after = sqlite3_column_int(q, 0);
@@ -661,6 +661,151 @@ static void test_migrate_v4(void)
 	sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL);
 	CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == store_schema_version());
 	sqlite3_finalize(q);
+	sqlite3_close(db);
+}
+
+/* A step row's id is build_id << 20 | seq: each build's steps one range
+ * of ids, which the reads and the deleting trigger use in place of an
+ * index on build_id. */
+static void test_step_ids(void)
+{
+	char path[256], hash[8];
+	struct bp_error err;
+	struct bp_store *st;
+	struct bp_build b;
+	size_t real_nsteps;
+	sqlite3 *db;
+	int i;
+
+	if (!(st = open_new(path, sizeof(path), "ids.db", &err)))
+		return;
+	for (i = 1; i <= 3; i++) {
+		make_build(&b, "ids", 0);
+		bp_build_add_step(&b)->text = xstrdup("RUN two");
+		bp_build_add_step(&b)->text = xstrdup("RUN three");
+		snprintf(hash, sizeof(hash), "id%d", i);
+		CHECK(store_input(st, &b, "ids.log", hash) == 0 && b.id == i);
+		bp_build_release(&b);
+	}
+	CHECK_INT(count_rows(path, "step"), 9);
+	CHECK_INT(query_long(path, "SELECT count(*) FROM step WHERE id = (build_id << 20) | seq"), 9);
+	CHECK_INT(query_long(path, "SELECT min(id) FROM step WHERE build_id = 2"), 2L << 20);
+
+	/* a build of more steps than an id has room for is refused whole,
+	 * before any of it is stored (its steps are never read) */
+	make_build(&b, "huge", 0);
+	real_nsteps = b.nsteps;
+	b.nsteps = (size_t)STORE_MAX_STEPS + 1;
+	bp_error_init(&err);
+	CHECK(store_begin(st, &err) == 0);
+	CHECK(store_put_build(st, store_put_source(st, "log", "huge.log", &err), &b, &err) != 0);
+	CHECK(strstr(err.text, "cannot store a build of 1048577 steps: at most 1048576") != NULL);
+	store_rollback(st);
+	b.nsteps = real_nsteps;
+	bp_build_release(&b);
+	CHECK_INT(count_rows(path, "build"), 3);
+	store_close(st);
+
+	sqlite3_open(path, &db);
+	/* an id that disagrees with its build and place, or a place past the
+	 * room, is refused by the table itself */
+	CHECK(sqlite3_exec(db, "INSERT INTO step(build_id, seq, text, kind, cached, status, output_lines)"
+			       " VALUES (3, 7, 'x', 'step', 0, 'done', 0)", NULL, NULL, NULL) == SQLITE_CONSTRAINT);
+	CHECK(sqlite3_exec(db, "INSERT INTO step(id, build_id, seq, text, kind, cached, status, output_lines)"
+			       " VALUES (4 << 20, 3, 1 << 20, 'x', 'step', 0, 'done', 0)", NULL, NULL,
+			       NULL) == SQLITE_CONSTRAINT);
+	/* deleting a build deletes its steps and no other's, foreign keys off
+	 * (as this connection has them) or on */
+	CHECK(sqlite3_exec(db, "DELETE FROM build WHERE id = 2", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK_INT(first_long(db, "SELECT count(*) FROM step WHERE build_id = 2"), 0);
+	CHECK_INT(first_long(db, "SELECT count(*) FROM step"), 6);
+	CHECK(sqlite3_exec(db, "PRAGMA foreign_keys = ON; DELETE FROM source WHERE id = 3", NULL, NULL,
+			   NULL) == SQLITE_OK);
+	CHECK_INT(first_long(db, "SELECT count(*) FROM step"), 3);
+	CHECK_INT(first_long(db, "SELECT count(*) FROM step WHERE build_id = 1"), 3);
+	sqlite3_close(db);
+}
+
+/* A schema-7 database (its step table put back as it was then: WITHOUT
+ * ROWID on (build_id, seq), the foreign key, no trigger) migrates on open:
+ * every step kept, in the new table with its packed id, and read back in
+ * order; a deleted build takes its steps with it. */
+static void test_migrate_v7(void)
+{
+	char path[256];
+	struct bp_error err;
+	struct bp_store *st;
+	struct bp_build b, r;
+	struct bp_selector sel;
+	struct store_iter *it;
+	sqlite3 *db;
+
+	path_in(path, sizeof(path), "v7.db");
+	bp_error_init(&err);
+	if (!(st = store_open(path, &err)))
+		return;
+	make_build(&b, "first", 0);
+	CHECK(store_input(st, &b, "first.log", "v7a") == 0);
+	bp_build_release(&b);
+	make_build(&b, "second", 0);
+	bp_build_add_step(&b)->text = xstrdup("RUN next");
+	bp_build_add_step(&b)->text = xstrdup("RUN last");
+	CHECK(store_input(st, &b, "second.log", "v7b") == 0);
+	bp_build_release(&b);
+	store_close(st);
+	sqlite3_open(path, &db);
+	CHECK(sqlite3_exec(db,
+			   "BEGIN; DROP TRIGGER step_of_build;"
+			   "CREATE TABLE old_step (build_id INTEGER NOT NULL REFERENCES build(id) ON DELETE CASCADE,"
+			   " seq INTEGER NOT NULL, vertex INTEGER, stage TEXT, platform TEXT, idx INTEGER,"
+			   " count INTEGER, instruction TEXT, text TEXT NOT NULL, digest TEXT, kind TEXT NOT NULL,"
+			   " cached INTEGER NOT NULL, status TEXT NOT NULL, start_s REAL, duration_s REAL,"
+			   " error TEXT, output_lines INTEGER NOT NULL, first_line INTEGER, end_line INTEGER,"
+			   " PRIMARY KEY (build_id, seq)) WITHOUT ROWID;"
+			   "INSERT INTO old_step SELECT build_id, seq, vertex, stage, platform, idx, count,"
+			   " instruction, text, digest, kind, cached, status, start_s, duration_s, error,"
+			   " output_lines, first_line, end_line FROM step;"
+			   "DELETE FROM step; DROP TABLE step; ALTER TABLE old_step RENAME TO step;"
+			   "PRAGMA user_version = 7; COMMIT",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+	/* the schema-7 shape really is back: the test can fail */
+	CHECK_INT(query_long(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'step'"
+				   " AND sql LIKE '%WITHOUT ROWID%'"), 1);
+	CHECK_INT(query_long(path, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"), 0);
+
+	bp_error_init(&err);
+	st = store_open(path, &err);
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	CHECK_INT(query_long(path, "PRAGMA user_version"), store_schema_version());
+	CHECK_INT(query_long(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'step'"
+				   " AND (sql LIKE '%WITHOUT ROWID%' OR sql LIKE '%REFERENCES%')"), 0);
+	CHECK_INT(count_rows(path, "step"), 4);
+	CHECK_INT(query_long(path, "SELECT count(*) FROM step WHERE id = (build_id << 20) | seq"), 4);
+	CHECK_INT(query_long(path, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check = 'ok'"), 1);
+	bp_selector_init(&sel);
+	it = store_select_builds(st, &sel, STORE_STEPS_ALL, &err);
+	CHECK(it && store_iter_next(it, &r, &err) == 1);
+	if (it && r.id) {
+		CHECK_INT(r.nsteps, 1);
+		bp_build_release(&r);
+	}
+	CHECK(it && store_iter_next(it, &r, &err) == 1);
+	if (it && r.id) {
+		CHECK_INT(r.nsteps, 3);
+		if (r.nsteps == 3) {
+			CHECK_STR(r.steps[0].text, "RUN make 'quoted' ; DROP TABLE build; --");
+			CHECK_STR(r.steps[2].text, "RUN last");
+		}
+		bp_build_release(&r);
+	}
+	store_iter_free(it);
+	store_close(st);
+	sqlite3_open(path, &db);
+	CHECK(sqlite3_exec(db, "DELETE FROM build WHERE name = 'second'", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK_INT(first_long(db, "SELECT count(*) FROM step"), 1);
 	sqlite3_close(db);
 }
 
@@ -1453,6 +1598,8 @@ void test_store(void)
 	test_batch_undo_fails();
 	test_migrate_v3();
 	test_migrate_v4();
+	test_step_ids();
+	test_migrate_v7();
 	test_page_size();
 	test_link_images();
 	test_link_images_since();
