@@ -16,7 +16,7 @@
 static const char select_steps[] =
 	"SELECT build_id, vertex, stage, platform, idx, count, instruction, text, digest,"
 	" kind, cached, status, start_s, duration_s, error, output_lines, first_line, end_line"
-	" FROM step ORDER BY build_id, seq";
+	" FROM step ORDER BY id";
 
 int main(int argc, char **argv)
 {

@@ -274,7 +274,8 @@ rm -f "$work/named.db"
 db=$work/bp$(set -- $sizes; echo "$1").db
 n1=$(sqlite3 "$db" "SELECT count(*) FROM build")
 half=$((n1 / 2))
-steptime="(SELECT sum(duration_s) FROM step s WHERE s.build_id = b.id AND s.kind = 'step')"
+steptime="(SELECT sum(duration_s) FROM step s WHERE s.id >= (b.id << 20) AND s.id < ((b.id + 1) << 20)
+	AND s.kind = 'step')"
 sqlite3 -separator ' ' "$db" "SELECT id, coalesce(wall_s, $steptime, 0) FROM build b ORDER BY id" >"$work/trend.dat"
 sqlite3 -separator ' ' "$db" "SELECT build_id, avg(cached) FROM step WHERE kind = 'step'
 	GROUP BY build_id ORDER BY build_id" >"$work/cache.dat"

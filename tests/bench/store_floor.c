@@ -37,7 +37,7 @@ enum table { SOURCE, BUILD, STEP, LABEL, NTABLES };
 static const char *const table_name[NTABLES] = {"source", "build", "step", "label"};
 /* what each table's rows are read in, and the column that says which
  * build a row goes with (a source goes before the build that names it) */
-static const char *const read_order[NTABLES] = {"id", "id", "build_id, seq", "build_id, key"};
+static const char *const read_order[NTABLES] = {"id", "id", "id", "build_id, key"};
 static const char *const build_column[NTABLES] = {"id", "source_id", "build_id", "build_id"};
 
 struct value {
