@@ -669,7 +669,7 @@ static void test_migrate_v4(void)
  * index on build_id. */
 static void test_step_ids(void)
 {
-	char path[256], hash[8];
+	char path[256], hash[16];
 	struct bp_error err;
 	struct bp_store *st;
 	struct bp_build b;
