@@ -176,11 +176,8 @@ static const char *const migrations[] = {
 	 * trigger deletes them by their range instead, with foreign keys on or
 	 * off. It is dropped first because renaming a table checks every
 	 * trigger, and this one names step, which is gone for a moment (a
-	 * database that has it: tests). The old table is emptied before it is
-	 * dropped: under the statement journal spill store_configure sets,
-	 * SQLite 3.40 fails the DROP of a table of 180k rows with SQLITE_FULL,
-	 * and not of an empty one. Its pages stay free in the file for the rows
-	 * stored next. */
+	 * database that has it: tests). The old table's pages stay free in the
+	 * file for the rows stored next. */
 	"DROP TRIGGER IF EXISTS step_of_build;"
 	"CREATE TABLE step_by_build ("
 	"  id INTEGER PRIMARY KEY,"
@@ -209,7 +206,6 @@ static const char *const migrations[] = {
 	"INSERT INTO step_by_build SELECT (build_id << 20) | seq, build_id, seq, vertex, stage,"
 	"  platform, idx, count, instruction, text, digest, kind, cached, status, start_s,"
 	"  duration_s, error, output_lines, first_line, end_line FROM step ORDER BY build_id, seq;"
-	"DELETE FROM step;"
 	"DROP TABLE step;"
 	"ALTER TABLE step_by_build RENAME TO step;"
 	"CREATE TRIGGER step_of_build AFTER DELETE ON build BEGIN"

@@ -919,6 +919,29 @@ static void test_configured(void)
 	store_close(st);
 }
 
+/* A statement journal of more than 1 MiB, as a multi-row UPDATE in a
+ * transaction that changed something before writes (or a CI document's
+ * savepoint that rewrites many pages): SQLite 3.40 failed it with
+ * SQLITE_FULL when statement journals spilled past 128 KiB, the store's
+ * setting until schema 8's migration ran into it (store_configure). */
+static void test_big_journal(void)
+{
+	char path[256];
+	struct bp_error err;
+	struct bp_store *st;
+
+	if (!(st = open_new(path, sizeof(path), "journal.db", &err)))
+		return;
+	CHECK(sqlite3_exec(st->db, "CREATE TABLE big(x);"
+			   "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 20000)"
+			   " INSERT INTO big SELECT randomblob(200) FROM c", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(sqlite3_exec(st->db, "BEGIN IMMEDIATE; INSERT INTO big VALUES (1)", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK_INT(sqlite3_exec(st->db, "UPDATE big SET x = randomblob(200)", NULL, NULL, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	CHECK_INT(first_long(st->db, "SELECT count(*) FROM big WHERE length(x) = 200"), 20001);
+	store_close(st);
+}
+
 /* A new database gets the store's page size; one made by another program
  * at SQLite's default keeps its pages, its rows, and takes builds. */
 static void test_page_size(void)
@@ -1587,6 +1610,7 @@ void test_store(void)
 		return;
 	}
 	test_configured(); /* first: SQLite is set up by the first store_open */
+	test_big_journal();
 	test_roundtrip();
 	test_step_fields_own();
 	test_selectors();
