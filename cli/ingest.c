@@ -215,7 +215,7 @@ static int ingest_one(struct bp_store *st, const char *path, struct collector_ah
 
 /* When ingest is given many files, they go in batches, each one
  * transaction: a commit costs a WAL write of every page it touched (the
- * sha256 index's leaves are random, a page per input past 10k builds) and
+ * fingerprint index's leaves are random, a page per input past 10k builds) and
  * every 4 MB a checkpoint with two syncs. 256 inputs a batch made ingest
  * of 10k files into a 90k-build database 25% slower than one transaction.
  * A batch ends once it has run this long, so the WAL stays small and a

@@ -85,12 +85,12 @@ struct bp_store *store_open(const char *path, struct bp_error *err)
 		goto fail;
 	}
 	sqlite3_finalize(stmt);
+	if (store_migrate(st->db, path, err))
+		goto fail;
 	if (sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK) {
 		store_fail(st, err, "cannot enable foreign keys");
 		goto fail;
 	}
-	if (store_migrate(st->db, path, err))
-		goto fail;
 	/* WAL lets readers run beside a writer; set after the version check so a
 	 * newer database is left exactly as it was. */
 	if (set_wal(st->db) != SQLITE_OK ||
@@ -164,7 +164,7 @@ static int foreign_keys(struct bp_store *st, int on)
 }
 
 /* The page cache of a connection that stores batches, in KiB. Each input
- * sets its fingerprint in the source table's sha256 index, at a random
+ * sets its fingerprint in the source table's fingerprint index, at a random
  * leaf: past the default 2 MiB of cache, those leaves were read, dirtied
  * and spilled to the WAL again and again: ingesting 10k logs into a
  * database of 90k spilled 11,900 pages, and 1,900 with this cache, and took
@@ -433,8 +433,7 @@ static void bind_real(sqlite3_stmt *stmt, int i, double v)
 }
 
 /* Inserts an input's source row, with its fingerprint when known (NULL:
- * it comes at the end). Returns the new id, 0 when another source has
- * that sha256 (the UNIQUE index says so), or -1. */
+ * it comes at the end). Returns the new id, or -1. */
 static long insert_source(struct bp_store *st, const char *kind, const char *path, const char *sha256,
 			  long long size, struct bp_error *err)
 {
@@ -457,8 +456,6 @@ static long insert_source(struct bp_store *st, const char *kind, const char *pat
 		sqlite3_bind_null(q, 5);
 	rc = sqlite3_step(q);
 	sqlite3_reset(q);
-	if (rc == SQLITE_CONSTRAINT_UNIQUE && sha256)
-		return 0;
 	if (rc != SQLITE_DONE)
 		return store_fail(st, err, "cannot record the input");
 	id = (long)sqlite3_last_insert_rowid(st->db);
@@ -467,14 +464,21 @@ static long insert_source(struct bp_store *st, const char *kind, const char *pat
 	return id;
 }
 
-/* The source other than not_id stored with sha256, in *existing: 1, or -1. */
+/* The source other than not_id stored with sha256, in *existing: 1; 0 when
+ * there is none, or -1. The index holds the first 16 digits (schema.c,
+ * 8 -> 9); the unary plus keeps SQLite from putting ?1 in place of sha256
+ * in the indexed expression (constant propagation), which would leave the
+ * index unused. */
 static int find_source(struct bp_store *st, const char *sha256, long not_id, long *existing,
 		       struct bp_error *err)
 {
 	sqlite3_stmt *find;
 	int rc;
 
-	if (store_prepare(st, &st->find_source, "SELECT id FROM source WHERE sha256 = ? AND id != ?", err))
+	if (store_prepare(st, &st->find_source,
+			  "SELECT id FROM source WHERE substr(sha256, 1, 16) = substr(?1, 1, 16)"
+			  " AND +sha256 = ?1 AND id != ?2",
+			  err))
 		return -1;
 	find = st->find_source;
 	bind_text(find, 1, sha256);
@@ -483,6 +487,8 @@ static int find_source(struct bp_store *st, const char *sha256, long not_id, lon
 	if (rc == SQLITE_ROW)
 		*existing = (long)sqlite3_column_int64(find, 0);
 	sqlite3_reset(find);
+	if (rc == SQLITE_DONE)
+		return 0;
 	if (rc != SQLITE_ROW)
 		return store_fail(st, err, "cannot look up the input");
 	return 1;
@@ -497,33 +503,27 @@ long store_put_source(struct bp_store *st, const char *kind, const char *path,
 long store_put_source_known(struct bp_store *st, const char *kind, const char *path,
 			    const char *sha256, long long size, long *existing, struct bp_error *err)
 {
-	long id = insert_source(st, kind, path, sha256, size, err);
+	int found = find_source(st, sha256, 0, existing, err);
 
-	if (!id && find_source(st, sha256, 0, existing, err) < 0)
-		return -1;
-	return id;
+	if (found)
+		return found < 0 ? -1 : 0;
+	return insert_source(st, kind, path, sha256, size, err);
 }
 
 int store_finish_source(struct bp_store *st, long source_id, const char *sha256,
 			long long size, long *existing, struct bp_error *err)
 {
-	int rc;
+	/* looked up first: no index stops a second row of the same hash */
+	int found = find_source(st, sha256, source_id, existing, err);
 
-	/* The hash's UNIQUE index finds an earlier input with the same bytes:
-	 * only then is it looked up. A lookup first, for every input, was a
-	 * twentieth of a GitLab ingest's storing thread. */
+	if (found)
+		return found;
 	if (store_prepare(st, &st->finish_source, "UPDATE source SET sha256 = ?, size = ? WHERE id = ?", err))
 		return -1;
 	bind_text(st->finish_source, 1, sha256);
 	sqlite3_bind_int64(st->finish_source, 2, size);
 	sqlite3_bind_int64(st->finish_source, 3, source_id);
-	rc = sqlite3_step(st->finish_source);
-	sqlite3_reset(st->finish_source);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_CONSTRAINT_UNIQUE)
-		return store_fail(st, err, "cannot record the input");
-	return find_source(st, sha256, source_id, existing, err);
+	return run_done(st, st->finish_source, err, "cannot record the input");
 }
 
 static int list_ids(struct bp_store *st, const char *sql, long source_id, const char *what,
