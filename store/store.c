@@ -136,6 +136,7 @@ void store_close(struct bp_store *st)
 	sqlite3_finalize(st->put_job);
 	sqlite3_finalize(st->drop_job_steps);
 	sqlite3_finalize(st->put_job_step);
+	sqlite3_finalize(st->pipeline_stored);
 	sqlite3_finalize(st->pipeline_id);
 	sqlite3_finalize(st->job_id);
 	sqlite3_finalize(st->job_history);
@@ -324,8 +325,15 @@ int store_commit(struct bp_store *st, struct bp_error *err)
 /* What the foreign keys of the rows under a source would do when it is
  * deleted, written out: a batch runs without them (store_batch_begin). Each
  * finds its rows by an index. A deleted build's steps go by the trigger
- * step_of_build, by their range of ids (schema.c, 7 -> 8). */
+ * step_of_build, by their range of ids (schema.c, 7 -> 8). The pipelines
+ * go too: by then the input's savepoint, if it opened one, has put back
+ * those it changed, so the ones still naming its source are those it added
+ * (store_put_pipeline). */
 static const char *const undo_sql[STORE_UNDO_STEPS] = {
+	"DELETE FROM job_step WHERE job_id IN (SELECT j.id FROM pipeline p JOIN job j"
+	" ON j.pipeline_id = p.id WHERE p.source_id = ?1)",
+	"DELETE FROM job WHERE pipeline_id IN (SELECT id FROM pipeline WHERE source_id = ?1)",
+	"DELETE FROM pipeline WHERE source_id = ?1",
 	"DELETE FROM label WHERE build_id IN (SELECT id FROM build WHERE source_id = ?1)",
 	"UPDATE image SET build_id = NULL WHERE build_id IN (SELECT id FROM build WHERE source_id = ?1)",
 	"DELETE FROM layer WHERE image_id IN (SELECT id FROM image WHERE source_id = ?1)",
@@ -335,9 +343,8 @@ static const char *const undo_sql[STORE_UNDO_STEPS] = {
 };
 
 /* Removes what the batch's current input stored: what it changed, by its
- * savepoint (which also takes the pipelines it added: none names its
- * source after), then what it added, by deleting its source row and the
- * rows under it. */
+ * savepoint, then what it added, by deleting its source row and the rows
+ * under it. */
 static int undo_input(struct bp_store *st)
 {
 	struct bp_error ignored; /* store_rollback says what failing costs */

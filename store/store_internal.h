@@ -11,7 +11,7 @@
 #include "buildprof/store.h"
 
 /* The statements that remove a failed input of a batch. */
-#define STORE_UNDO_STEPS 6
+#define STORE_UNDO_STEPS 9
 
 struct bp_store {
 	sqlite3 *db;
@@ -22,6 +22,7 @@ struct bp_store {
 	sqlite3_stmt *build_image, *previous_build, *other_build, *uncached_steps; /* ...and builds in a report */
 	sqlite3_stmt *put_pipeline, *put_job, *pipeline_id, *job_id; /* ...and CI documents */
 	sqlite3_stmt *drop_job_steps, *put_job_step; /* ...and their jobs' steps (GitHub) */
+	sqlite3_stmt *pipeline_stored; /* ...and whether one changes rows stored before */
 	sqlite3_stmt *job_history, *job_history_untimed; /* ...and jobs in `pipelines` */
 	sqlite3_stmt *gitlab_job_builds, *github_job_builds; /* ...and their builds */
 	sqlite3_stmt *savepoint, *release, *rollback_to; /* each input of a batch */

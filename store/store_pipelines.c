@@ -170,6 +170,38 @@ static int put_job(struct bp_store *st, long pipeline_id, const char *provider, 
 	return 0;
 }
 
+/* 1 when the pipeline p or any of its jobs was stored before, 0 when
+ * storing p only adds rows, or -1. */
+static int pipeline_stored(struct bp_store *st, const struct bp_pipeline *p, struct bp_error *err)
+{
+	char **ids = xcalloc(p->njobs + 1, sizeof(*ids));
+	size_t i, n = 0;
+	int rc;
+
+	if (store_prepare(st, &st->pipeline_stored,
+			  "SELECT EXISTS (SELECT 1 FROM pipeline WHERE provider = ?1 AND external_id = ?2)"
+			  " OR EXISTS (SELECT 1 FROM job WHERE provider = ?1 AND external_id IN"
+			  " (SELECT value FROM json_each(?3)))",
+			  err)) {
+		free(ids);
+		return -1;
+	}
+	for (i = 0; i < p->njobs; i++)
+		if (p->jobs[i].external_id)
+			ids[n++] = p->jobs[i].external_id;
+	bind_text(st->pipeline_stored, 1, p->provider);
+	bind_text(st->pipeline_stored, 2, p->external_id);
+	store_bind_strings(st->pipeline_stored, 3, ids, n);
+	free(ids);
+	rc = sqlite3_step(st->pipeline_stored);
+	if (rc == SQLITE_ROW)
+		rc = sqlite3_column_int(st->pipeline_stored, 0);
+	else
+		rc = store_fail(st, err, "cannot look up a pipeline");
+	sqlite3_reset(st->pipeline_stored);
+	return rc;
+}
+
 int store_put_pipeline(struct bp_store *st, long source_id, struct bp_pipeline *p, struct bp_error *err)
 {
 	static const char sql[] =
@@ -188,10 +220,19 @@ int store_put_pipeline(struct bp_store *st, long source_id, struct bp_pipeline *
 		" queued_s = coalesce(excluded.queued_s, queued_s)";
 	sqlite3_stmt *q = NULL;
 	size_t i;
+	int stored = 0;
 
-	/* an upsert changes a pipeline, its jobs and their steps that an
-	 * earlier input stored: undoing this input must put them back */
-	if (store_protect_input(st, err) || store_prepare(st, &st->put_pipeline, sql, err))
+	/* An upsert changes a pipeline, its jobs and their steps that an
+	 * earlier input stored: undoing this input must put them back, so in a
+	 * batch the input opens a savepoint first. One that only adds rows
+	 * needs none: store_rollback deletes the pipelines naming its source,
+	 * with their jobs and steps. The savepoint's journal held every page
+	 * the input wrote that existed before, and ingest of 10k GitLab
+	 * pipelines took 0.46 s with one for each and 0.37 s without (medians
+	 * of five, in turns). */
+	if (st->batch && !st->input_savepoint && (stored = pipeline_stored(st, p, err)) < 0)
+		return -1;
+	if ((stored && store_protect_input(st, err)) || store_prepare(st, &st->put_pipeline, sql, err))
 		return -1;
 	q = st->put_pipeline;
 	sqlite3_bind_int64(q, 1, source_id);

@@ -1383,6 +1383,88 @@ static void put_github_run(struct bp_store *st, long src, int again)
 	bp_pipeline_release(&p);
 }
 
+/* Stores, as one GitHub run with this id, one job per id in jobs (NULL
+ * ended), each with two steps; returns store_put_pipeline's result. */
+static int put_run(struct bp_store *st, long src, const char *run, const char *const jobs[])
+{
+	struct bp_pipeline p;
+	struct bp_error err;
+	int rc, k, i;
+
+	bp_error_init(&err);
+	bp_pipeline_init(&p);
+	p.provider = xstrdup("github");
+	p.external_id = xstrdup(run);
+	for (k = 0; jobs[k]; k++) {
+		struct bp_job *j = bp_pipeline_add_job(&p);
+		j->external_id = xstrdup(jobs[k]);
+		j->name = xstrdup("job");
+		for (i = 0; i < 2; i++) {
+			struct bp_job_step *s = bp_job_add_step(j);
+			s->number = i + 1;
+			s->name = xstrdup(run);
+			s->started_at = s->completed_at = NAN;
+		}
+	}
+	rc = store_put_pipeline(st, src, &p, &err);
+	bp_pipeline_release(&p);
+	return rc;
+}
+
+/* In a batch, a CI document that only adds rows opens no savepoint, and
+ * rolled back it leaves none of them; one that changes a pipeline or job
+ * an earlier input stored opens one first, even after adding rows, and
+ * rolled back it puts those back and takes the added ones. */
+static void test_batch_undo_pipelines(void)
+{
+	static const char *const old_jobs[] = { "job-a", "job-b", NULL }, *const new_jobs[] = { "job-n", NULL },
+			  *const taken_jobs[] = { "job-m", "job-a", NULL };
+	char path[256], got[256];
+	struct bp_error err;
+	struct bp_store *st;
+	long src;
+
+	if (!(st = open_new(path, sizeof(path), "undopipes.db", &err)))
+		return;
+	store_begin(st, &err);
+	src = store_put_source(st, "github-jobs", "run.json", &err);
+	put_github_run(st, src, 0);
+	CHECK(store_commit(st, &err) == 0);
+
+	CHECK(store_batch_begin(st, &err) == 0);
+	/* only new rows: no savepoint, and none of them kept */
+	CHECK(store_begin(st, &err) == 0);
+	CHECK(put_run(st, store_put_source(st, "github-jobs", "new.json", &err), "run-2", new_jobs) == 0);
+	CHECK(!st->input_savepoint);
+	store_rollback(st);
+	/* new rows, then a change: the savepoint opens before the change */
+	CHECK(store_begin(st, &err) == 0);
+	src = store_put_source(st, "github-jobs", "both.json", &err);
+	CHECK(put_run(st, src, "run-3", new_jobs) == 0);
+	CHECK(!st->input_savepoint);
+	CHECK(put_run(st, src, "run-1", old_jobs) == 0);
+	CHECK(st->input_savepoint);
+	store_rollback(st);
+	/* a new run naming a job stored before: changes it, so a savepoint */
+	CHECK(store_begin(st, &err) == 0);
+	CHECK(put_run(st, store_put_source(st, "github-jobs", "taken.json", &err), "run-4", taken_jobs) == 0);
+	CHECK(st->input_savepoint);
+	store_rollback(st);
+	for (size_t i = 0; i < STORE_UNDO_STEPS; i++)
+		if (st->undo[i])
+			CHECK_INT(sqlite3_stmt_status(st->undo[i], SQLITE_STMTSTATUS_FULLSCAN_STEP, 0), 0);
+	CHECK(store_batch_commit(st, &err) == 0);
+
+	CHECK_INT(count_rows(path, "pipeline"), 1);
+	CHECK_INT(count_rows(path, "job"), 2);
+	CHECK_INT(query_long(path, "SELECT count(*) FROM job j JOIN pipeline p ON p.id = j.pipeline_id"
+				   " WHERE p.external_id = 'run-1'"), 2);
+	CHECK_INT(count_rows(path, "source"), 1);
+	job_steps_of(st, "job-a", got, sizeof(got));
+	CHECK_STR(got, "1:old1 2:old2 3:old3");
+	store_close(st);
+}
+
 static void test_job_steps_replaced(void)
 {
 	char path[256], got[256];
@@ -1726,6 +1808,7 @@ void test_store(void)
 	test_source_prefix();
 	test_batch_undo();
 	test_batch_undo_fails();
+	test_batch_undo_pipelines();
 	test_migrate_v3();
 	test_migrate_v4();
 	test_step_ids();
