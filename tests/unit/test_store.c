@@ -1352,40 +1352,11 @@ static void job_steps_of(struct bp_store *st, const char *external_id, char *out
 	sqlite3_finalize(q);
 }
 
-/* A GitHub run stored with steps, then again: a job whose document lists
- * steps gets exactly those (fewer ones too), a job listed without any
- * keeps what it had. Across jobs and documents on one connection, as an
- * ingest of many stores them. */
-static void put_github_run(struct bp_store *st, long src, int again)
-{
-	struct bp_pipeline p;
-	struct bp_error err;
-	int k, i;
-
-	bp_error_init(&err);
-	bp_pipeline_init(&p);
-	p.provider = xstrdup("github");
-	p.external_id = xstrdup("run-1");
-	for (k = 0; k < 2; k++) {
-		struct bp_job *j = bp_pipeline_add_job(&p);
-		j->external_id = xstrdup(k ? "job-b" : "job-a");
-		j->name = xstrdup(k ? "test" : "build");
-		for (i = 0; i < (again ? (k ? 0 : 2) : 3); i++) {
-			struct bp_job_step *s = bp_job_add_step(j);
-			char name[32];
-			snprintf(name, sizeof(name), "%s%d", again ? "new" : "old", i + 1);
-			s->number = i + 1;
-			s->name = xstrdup(name);
-			s->started_at = s->completed_at = NAN;
-		}
-	}
-	CHECK(store_put_pipeline(st, src, &p, &err) == 0);
-	bp_pipeline_release(&p);
-}
-
 /* Stores, as one GitHub run with this id, one job per id in jobs (NULL
- * ended), each with two steps; returns store_put_pipeline's result. */
-static int put_run(struct bp_store *st, long src, const char *run, const char *const jobs[])
+ * ended), job k with nsteps[k] steps named prefix1, prefix2...; returns
+ * store_put_pipeline's result. */
+static int put_run(struct bp_store *st, long src, const char *run, const char *const jobs[],
+		   const int nsteps[], const char *prefix)
 {
 	struct bp_pipeline p;
 	struct bp_error err;
@@ -1398,17 +1369,31 @@ static int put_run(struct bp_store *st, long src, const char *run, const char *c
 	for (k = 0; jobs[k]; k++) {
 		struct bp_job *j = bp_pipeline_add_job(&p);
 		j->external_id = xstrdup(jobs[k]);
-		j->name = xstrdup("job");
-		for (i = 0; i < 2; i++) {
+		j->name = xstrdup(k ? "test" : "build");
+		for (i = 0; i < nsteps[k]; i++) {
 			struct bp_job_step *s = bp_job_add_step(j);
+			char name[32];
+			snprintf(name, sizeof(name), "%s%d", prefix, i + 1);
 			s->number = i + 1;
-			s->name = xstrdup(run);
+			s->name = xstrdup(name);
 			s->started_at = s->completed_at = NAN;
 		}
 	}
 	rc = store_put_pipeline(st, src, &p, &err);
 	bp_pipeline_release(&p);
 	return rc;
+}
+
+/* A GitHub run stored with steps, then again: a job whose document lists
+ * steps gets exactly those (fewer ones too), a job listed without any
+ * keeps what it had. Across jobs and documents on one connection, as an
+ * ingest of many stores them. */
+static void put_github_run(struct bp_store *st, long src, int again)
+{
+	static const char *const jobs[] = { "job-a", "job-b", NULL };
+	static const int first[] = { 3, 3 }, later[] = { 2, 0 };
+
+	CHECK(put_run(st, src, "run-1", jobs, again ? later : first, again ? "new" : "old") == 0);
 }
 
 /* In a batch, a CI document that only adds rows opens no savepoint, and
@@ -1419,6 +1404,7 @@ static void test_batch_undo_pipelines(void)
 {
 	static const char *const old_jobs[] = { "job-a", "job-b", NULL }, *const new_jobs[] = { "job-n", NULL },
 			  *const taken_jobs[] = { "job-m", "job-a", NULL };
+	static const int two[] = { 2, 2 };
 	char path[256], got[256];
 	struct bp_error err;
 	struct bp_store *st;
@@ -1434,20 +1420,22 @@ static void test_batch_undo_pipelines(void)
 	CHECK(store_batch_begin(st, &err) == 0);
 	/* only new rows: no savepoint, and none of them kept */
 	CHECK(store_begin(st, &err) == 0);
-	CHECK(put_run(st, store_put_source(st, "github-jobs", "new.json", &err), "run-2", new_jobs) == 0);
+	src = store_put_source(st, "github-jobs", "new.json", &err);
+	CHECK(put_run(st, src, "run-2", new_jobs, two, "x") == 0);
 	CHECK(!st->input_savepoint);
 	store_rollback(st);
 	/* new rows, then a change: the savepoint opens before the change */
 	CHECK(store_begin(st, &err) == 0);
 	src = store_put_source(st, "github-jobs", "both.json", &err);
-	CHECK(put_run(st, src, "run-3", new_jobs) == 0);
+	CHECK(put_run(st, src, "run-3", new_jobs, two, "x") == 0);
 	CHECK(!st->input_savepoint);
-	CHECK(put_run(st, src, "run-1", old_jobs) == 0);
+	CHECK(put_run(st, src, "run-1", old_jobs, two, "x") == 0);
 	CHECK(st->input_savepoint);
 	store_rollback(st);
 	/* a new run naming a job stored before: changes it, so a savepoint */
 	CHECK(store_begin(st, &err) == 0);
-	CHECK(put_run(st, store_put_source(st, "github-jobs", "taken.json", &err), "run-4", taken_jobs) == 0);
+	src = store_put_source(st, "github-jobs", "taken.json", &err);
+	CHECK(put_run(st, src, "run-4", taken_jobs, two, "x") == 0);
 	CHECK(st->input_savepoint);
 	store_rollback(st);
 	for (size_t i = 0; i < STORE_UNDO_STEPS; i++)
