@@ -174,7 +174,7 @@ static int put_job(struct bp_store *st, long pipeline_id, const char *provider, 
  * storing p only adds rows, or -1. */
 static int pipeline_stored(struct bp_store *st, const struct bp_pipeline *p, struct bp_error *err)
 {
-	char **ids = xcalloc(p->njobs + 1, sizeof(*ids));
+	char **ids;
 	size_t i, n = 0;
 	int rc;
 
@@ -182,10 +182,9 @@ static int pipeline_stored(struct bp_store *st, const struct bp_pipeline *p, str
 			  "SELECT EXISTS (SELECT 1 FROM pipeline WHERE provider = ?1 AND external_id = ?2)"
 			  " OR EXISTS (SELECT 1 FROM job WHERE provider = ?1 AND external_id IN"
 			  " (SELECT value FROM json_each(?3)))",
-			  err)) {
-		free(ids);
+			  err))
 		return -1;
-	}
+	ids = xcalloc(p->njobs + 1, sizeof(*ids));
 	for (i = 0; i < p->njobs; i++)
 		if (p->jobs[i].external_id)
 			ids[n++] = p->jobs[i].external_id;
