@@ -9,6 +9,9 @@
 #   BENCH_BIG_MB  size of the single long BuildKit log (default 1024)
 #   BENCH_PIPELINES  GitLab pipelines (default 10000)
 #   BENCH_RUNS    runs per figure (default 3)
+#   BENCH_OUT     where the figures go as JSON (default out/bench.json); the
+#                 run before is kept beside it as bench.last.json and its
+#                 ratios are shown next to this run's (tests/bench/table.py)
 #   BENCH_KEEP    when set, the work directory (inputs, databases, gnuplot's
 #                 data and last chart) is kept and not removed at the end
 # Usage: tests/bench/run.sh BUILDPROF READ_STEPS PARSE_JSON STORE_FLOOR PARSE_LOGS
@@ -29,6 +32,7 @@ sizes=${BENCH_SIZES:-1000 10000 100000}
 big_mb=${BENCH_BIG_MB:-1024}
 npipe=${BENCH_PIPELINES:-10000}
 runs=${BENCH_RUNS:-3}
+out=${BENCH_OUT:-$root/out/bench.json}
 work=$(mktemp -d "${TMPDIR:-/tmp}/buildprof-bench.XXXXXX")
 [ -n "${BENCH_KEEP:-}" ] || trap 'rm -rf "$work"' EXIT
 results=$work/results.tsv
@@ -305,35 +309,6 @@ for kind in steps cache trend compare; do
 	record "plot $kind, $n1 builds (s)" "s" "$med" "$mn" "$mx" "$gmed" "gnuplot png" cost 1
 done
 
-python3 - "$results" "$root/out/bench.json" <<'EOF'
-import json, sys, os
-rows = []
-for line in open(sys.argv[1]):
-    f = line.rstrip('\n').split('\t')
-    fig, unit, bp, bmin, bmax, base, bname, kind, target = f
-    num = lambda s: float(s) if s else None
-    r = {'figure': fig, 'unit': unit, 'buildprof': num(bp), 'min': num(bmin), 'max': num(bmax),
-         'baseline': num(base), 'baseline_name': bname, 'kind': kind, 'target': num(target)}
-    if kind == 'rate':      # ours / theirs, higher is better
-        r['ratio'] = r['buildprof'] / r['baseline']
-        if r['target'] is not None:     # else a ratio shown for reference
-            r['met'] = r['ratio'] >= r['target']
-    elif kind == 'speedup': # their time / ours
-        r['ratio'] = r['baseline'] / r['buildprof']
-        if r['target'] is not None:     # else a ratio shown for reference
-            r['met'] = r['ratio'] >= r['target']
-    elif kind in ('cost', 'ceiling'):  # ours / theirs, lower is better
-        r['ratio'] = r['buildprof'] / r['baseline']
-        if r['target'] is not None:     # else a ratio shown for reference
-            r['met'] = r['ratio'] <= r['target']
-    rows.append(r)
-os.makedirs(os.path.dirname(sys.argv[2]), exist_ok=True)
-json.dump({'figures': rows}, open(sys.argv[2], 'w'), indent=2)
-g = lambda v: '' if v is None else ('%.3g' % v)
-print('%-42s %12s %12s  %-26s %7s %8s  %s' % ('figure', 'buildprof', 'baseline', '(baseline)', 'ratio', 'target', 'met'))
-for r in rows:
-    tgt = '' if r['target'] is None else ('>= ' if r['kind'] in ('rate', 'speedup') else '<= ') + g(r['target'])
-    print('%-42s %12s %12s  %-26s %7s %8s  %s' % (r['figure'], g(r['buildprof']), g(r['baseline']),
-          r['baseline_name'], g(r.get('ratio')), tgt, {True: 'yes', False: 'NO'}.get(r.get('met'), '')))
-print('written to %s' % sys.argv[2])
-EOF
+commit=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)
+python3 "$here/table.py" "$results" "$out" "commit=$commit" "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+	"sizes=$sizes" "big_mb=$big_mb" "pipelines=$npipe" "runs=$runs" "cpus=$(nproc)"
