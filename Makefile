@@ -37,10 +37,12 @@ CLI_OBJ = $(CLI_SRC:%.c=$(O)/%.o)
 UNIT_OBJ = $(UNIT_SRC:%.c=$(O)/%.o)
 FUZZ_TARGETS = collector http selector json
 FUZZ_REPLAY = $(FUZZ_TARGETS:%=$(O)/fuzz-replay-%)
+# make bench's references (below); make test runs the bench at a tiny scale
+BENCH_REFS = bench-read-steps bench-parse-json bench-store-floor bench-parse-logs
 
 # Debian packages the build, the demo and the tests need.
 DEB_BUILD = gcc make pkg-config libsqlite3-dev libjansson-dev libcurl4-openssl-dev libplot-dev libpng-dev
-DEB_TEST = jq sqlite3 curl python3 time libxml2-utils valgrind
+DEB_TEST = jq sqlite3 curl python3 time libxml2-utils valgrind gnuplot-nox
 
 FUZZ_SECONDS ?= 120
 FUZZ_FLAGS = -O1 -g -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
@@ -88,11 +90,11 @@ demo: deps
 # The whole suite, then the whole suite again under AddressSanitizer and UBSan,
 # then ThreadSanitizer over the second threads (tests/tsan.sh).
 test: test-deps
-	@$(MAKE) --no-print-directory DEVELOPER=1 all $(O)/unit-tests $(FUZZ_REPLAY)
+	@$(MAKE) --no-print-directory DEVELOPER=1 all $(O)/unit-tests $(FUZZ_REPLAY) $(BENCH_REFS:%=$(O)/%)
 	@$(MAKE) --no-print-directory DEVELOPER=1 O=build-asan \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" build-asan/buildprof build-asan/unit-tests \
-		$(FUZZ_TARGETS:%=build-asan/fuzz-replay-%)
+		$(FUZZ_TARGETS:%=build-asan/fuzz-replay-%) $(BENCH_REFS:%=build-asan/%)
 	@$(MAKE) --no-print-directory DEVELOPER=1 O=build-tsan $(TSAN_BUILD) build-tsan/buildprof build-tsan/unit-tests
 	@sh tests/run-all.sh
 
@@ -109,11 +111,8 @@ tsan: all
 
 # Speed and memory as ratios against baselines run alongside (tests/bench/run.sh).
 bench: test-deps
-	@sh tests/install-deps.sh gnuplot-nox bc
-	@$(MAKE) --no-print-directory all $(O)/bench-read-steps $(O)/bench-parse-json $(O)/bench-store-floor \
-		$(O)/bench-parse-logs
-	@bash tests/bench/run.sh ./buildprof $(O)/bench-read-steps $(O)/bench-parse-json $(O)/bench-store-floor \
-		$(O)/bench-parse-logs
+	@$(MAKE) --no-print-directory all $(BENCH_REFS:%=$(O)/%)
+	@bash tests/bench/run.sh ./buildprof $(BENCH_REFS:%=$(O)/%)
 
 # the bench's references: fetching every step row a report reads (the
 # report's floor), jansson's whole-tree parse of the GitLab JSON, and
