@@ -16,7 +16,7 @@
 struct bp_store {
 	sqlite3 *db;
 	char *path;
-	sqlite3_stmt *put_build, *put_step, *put_label; /* reused across builds */
+	sqlite3_stmt *put_build, *put_step, *put_next_step, *put_label; /* reused across builds */
 	sqlite3_stmt *put_source, *find_source, *finish_source; /* ...and inputs */
 	sqlite3_stmt *put_image, *put_layer, *link_images, *unlinked_image; /* ...and images */
 	sqlite3_stmt *build_image, *previous_build, *other_build, *uncached_steps; /* ...and builds in a report */

@@ -4,8 +4,9 @@
  * ingest's database) into a new database of the same schema, in the same
  * order and with the same settings as the store's batches (16 KiB pages,
  * WAL, synchronous NORMAL, foreign keys off, a 16 MiB page cache, one
- * transaction a second), with prepared statements, and nothing else: no
- * logs read, nothing parsed, no second thread.
+ * transaction a second, a build's steps after its first with their ids
+ * left to SQLite), with prepared statements, and nothing else: no logs
+ * read, nothing parsed, no second thread.
  *
  * Ingest cannot be faster than this. Its storing thread runs these inserts
  * and a little more (each input's fingerprint lookup and final update), and
@@ -203,14 +204,15 @@ static int read_chunk(sqlite3 *src, struct reader *r, struct chunk *c)
 	return (int)c->nrows;
 }
 
-static void store_row(sqlite3 *dst, sqlite3_stmt *q, const struct chunk *c, const struct row *row)
+/* Stores a row; with no_id, its first column (the id) as NULL. */
+static void store_row(sqlite3 *dst, sqlite3_stmt *q, const struct chunk *c, const struct row *row, int no_id)
 {
 	int i, n = sqlite3_bind_parameter_count(q);
 
 	for (i = 0; i < n; i++) {
 		const struct value *v = &c->values[row->first + (size_t)i];
 
-		switch (v->type) {
+		switch (no_id && !i ? SQLITE_NULL : v->type) {
 		case SQLITE_INTEGER:
 			sqlite3_bind_int64(q, i + 1, v->i);
 			break;
@@ -291,6 +293,10 @@ int main(int argc, char **argv)
 		fail(src, argv[1]);
 	for (t = 0; t < NTABLES; t++)
 		open_reader(src, (enum table)t, &r[t]);
+	if (strcmp(sqlite3_column_name(r[STEP].q, 0), "id")) {
+		fprintf(stderr, "store_floor: step's first column is not its id\n");
+		return 1;
+	}
 
 	/* ingest makes its database new in the bench, so the floor does too */
 	t0 = now();
@@ -307,7 +313,10 @@ int main(int argc, char **argv)
 	while (read_chunk(src, r, &c)) {
 		t0 = now();
 		for (i = 0; i < c.nrows; i++) {
-			store_row(dst, insert[c.rows[i].table], &c, &c.rows[i]);
+			/* a build's steps after its first: the id left to
+			 * SQLite, as the store leaves it (store.c, put_steps) */
+			store_row(dst, insert[c.rows[i].table], &c, &c.rows[i],
+				  i && c.rows[i].table == STEP && c.rows[i - 1].table == STEP);
 			counts[c.rows[i].table]++;
 		}
 		if (timed + (now() - t0) - batch >= BATCH_SECONDS) {
