@@ -157,7 +157,7 @@ struct store_iter *store_select_builds(struct bp_store *st, const struct bp_sele
 			       -1, &it->labels, NULL) != SQLITE_OK ||
 	    (with_steps == STORE_STEPS_ALL &&
 	     sqlite3_prepare_v2(st->db,
-				"SELECT vertex, stage, platform, idx, count, instruction, text, digest,"
+				"SELECT vertex, stage, platform, idx, count, instruction, text,"
 				" kind, cached, status, start_s, duration_s, error, output_lines,"
 				" first_line, end_line, build_id FROM step WHERE id >= " STORE_FIRST_STEP("?")
 				" ORDER BY id", -1, &it->steps, NULL) != SQLITE_OK) ||
@@ -225,6 +225,9 @@ static void fill_step_times(struct bp_build *b, sqlite3_stmt *q, struct bp_step 
 	}
 }
 
+/* A row of the STORE_STEPS_ALL query: every column but the digest, which
+ * no command reads back (it is there for the user's SQL), and which was
+ * the longest string a report copied per step. */
 static void fill_step(struct bp_build *b, sqlite3_stmt *q, struct bp_step *s)
 {
 	s->vertex = sqlite3_column_int(q, 0);
@@ -234,15 +237,14 @@ static void fill_step(struct bp_build *b, sqlite3_stmt *q, struct bp_step *s)
 	s->count = sqlite3_column_int(q, 4);
 	s->instruction = step_text(b, q, 5);
 	s->text = step_text(b, q, 6);
-	s->digest = step_text(b, q, 7);
-	parse_kind_status(sqlite3_column_text(q, 8), sqlite3_column_text(q, 10), s);
-	s->cached = sqlite3_column_int(q, 9);
-	s->start_s = column_real(q, 11);
-	s->duration_s = column_real(q, 12);
-	s->error = step_text(b, q, 13);
-	s->output_lines = (long)sqlite3_column_int64(q, 14);
-	s->first_line = (long)sqlite3_column_int64(q, 15); /* NULL reads as 0: unknown */
-	s->end_line = (long)sqlite3_column_int64(q, 16);
+	parse_kind_status(sqlite3_column_text(q, 7), sqlite3_column_text(q, 9), s);
+	s->cached = sqlite3_column_int(q, 8);
+	s->start_s = column_real(q, 10);
+	s->duration_s = column_real(q, 11);
+	s->error = step_text(b, q, 12);
+	s->output_lines = (long)sqlite3_column_int64(q, 13);
+	s->first_line = (long)sqlite3_column_int64(q, 14); /* NULL reads as 0: unknown */
+	s->end_line = (long)sqlite3_column_int64(q, 15);
 }
 
 /* The builds come in id order and the step table is keyed by (build_id,

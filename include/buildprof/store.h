@@ -161,7 +161,8 @@ int store_job_history(struct bp_store *st, const struct bp_pipeline *p, const ch
 
 /* What of each build's steps store_select_builds loads (with_steps). */
 #define STORE_STEPS_NONE 0
-#define STORE_STEPS_ALL 1
+#define STORE_STEPS_ALL 1   /* every column but the digest, left NULL: no
+			     * command reads it back */
 #define STORE_STEPS_TIMES 2 /* kind, cached, status and duration only: enough for
 			     * analyzer_build_stats, without a string per step */
 #define STORE_STEPS_NAMED 3 /* the same with stage, text, index and count, for the

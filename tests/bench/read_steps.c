@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 static const char select_steps[] =
-	"SELECT build_id, vertex, stage, platform, idx, count, instruction, text, digest,"
+	"SELECT build_id, vertex, stage, platform, idx, count, instruction, text,"
 	" kind, cached, status, start_s, duration_s, error, output_lines, first_line, end_line"
 	" FROM step ORDER BY id";
 
