@@ -13,10 +13,20 @@
 /* The statements that remove a failed input of a batch. */
 #define STORE_UNDO_STEPS 9
 
+/* What a step statement's parameters hold from its last run (store.c,
+ * bind_step). */
+struct store_step_binding {
+	sqlite3_stmt *stmt; /* the statement; another: nothing known */
+	long build_id;      /* parameter 1 */
+	int kind, status;   /* parameters 11 and 13, as enum values; -1 unknown */
+	unsigned nulls;     /* bit i: parameter i holds NULL */
+};
+
 struct bp_store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *put_build, *put_step, *put_next_step, *put_label; /* reused across builds */
+	struct store_step_binding step_bound[2]; /* put_step's, put_next_step's */
 	sqlite3_stmt *put_source, *find_source, *finish_source; /* ...and inputs */
 	sqlite3_stmt *put_image, *put_layer, *link_images, *unlinked_image; /* ...and images */
 	sqlite3_stmt *build_image, *previous_build, *other_build, *uncached_steps; /* ...and builds in a report */

@@ -204,15 +204,50 @@ static int read_chunk(sqlite3 *src, struct reader *r, struct chunk *c)
 	return (int)c->nrows;
 }
 
-/* Stores a row; with no_id, its first column (the id) as NULL. */
-static void store_row(sqlite3 *dst, sqlite3_stmt *q, const struct chunk *c, const struct row *row, int no_id)
+/* The most columns a table has here (step's 20). */
+#define MAX_COLUMNS 32
+
+/* What a statement's parameters hold from the row it stored last: the
+ * value, in the chunk being stored. */
+struct bound {
+	const struct value *last[MAX_COLUMNS];
+};
+
+static int same_value(const struct chunk *c, const struct value *a, const struct value *b)
 {
+	if (a->type != b->type)
+		return 0;
+	switch (a->type) {
+	case SQLITE_INTEGER:
+		return a->i == b->i;
+	case SQLITE_FLOAT:
+		return a->d == b->d;
+	case SQLITE_TEXT:
+	case SQLITE_BLOB:
+		return a->len == b->len && !memcmp(c->bytes + a->off, c->bytes + b->off, (size_t)a->len);
+	default:
+		return 1;
+	}
+}
+
+/* Stores a row; with no_id, its first column (the id) as NULL. A value
+ * the same as the one the statement stored last, in this chunk (whose
+ * bytes its text points into), is not bound again: the store leaves a
+ * step's build, kind and status and NULLs that repeat as they are bound
+ * (store.c, bind_step), and the floor binds no more than it does. */
+static void store_row(sqlite3 *dst, sqlite3_stmt *q, struct bound *bound, const struct chunk *c,
+		      const struct row *row, int no_id)
+{
+	static const struct value null = { .type = SQLITE_NULL };
 	int i, n = sqlite3_bind_parameter_count(q);
 
 	for (i = 0; i < n; i++) {
-		const struct value *v = &c->values[row->first + (size_t)i];
+		const struct value *v = no_id && !i ? &null : &c->values[row->first + (size_t)i];
 
-		switch (no_id && !i ? SQLITE_NULL : v->type) {
+		if (bound->last[i] && same_value(c, bound->last[i], v))
+			continue;
+		bound->last[i] = v;
+		switch (v->type) {
 		case SQLITE_INTEGER:
 			sqlite3_bind_int64(q, i + 1, v->i);
 			break;
@@ -275,6 +310,7 @@ int main(int argc, char **argv)
 	sqlite3 *src = NULL, *dst = NULL;
 	struct reader r[NTABLES];
 	sqlite3_stmt *insert[NTABLES];
+	struct bound bound[NTABLES];
 	struct chunk c = {0};
 	long counts[NTABLES] = {0};
 	double timed = 0, batch = 0, t0;
@@ -293,6 +329,11 @@ int main(int argc, char **argv)
 		fail(src, argv[1]);
 	for (t = 0; t < NTABLES; t++)
 		open_reader(src, (enum table)t, &r[t]);
+	for (t = 0; t < NTABLES; t++)
+		if (r[t].ncol > MAX_COLUMNS) {
+			fprintf(stderr, "store_floor: %s has more than %d columns\n", table_name[t], MAX_COLUMNS);
+			return 1;
+		}
 	if (strcmp(sqlite3_column_name(r[STEP].q, 0), "id")) {
 		fprintf(stderr, "store_floor: step's first column is not its id\n");
 		return 1;
@@ -311,11 +352,12 @@ int main(int argc, char **argv)
 	exec(dst, "BEGIN IMMEDIATE");
 	timed += now() - t0;
 	while (read_chunk(src, r, &c)) {
+		memset(bound, 0, sizeof(bound)); /* what they held is gone with the last chunk */
 		t0 = now();
 		for (i = 0; i < c.nrows; i++) {
 			/* a build's steps after its first: the id left to
 			 * SQLite, as the store leaves it (store.c, put_steps) */
-			store_row(dst, insert[c.rows[i].table], &c, &c.rows[i],
+			store_row(dst, insert[c.rows[i].table], &bound[c.rows[i].table], &c, &c.rows[i],
 				  i && c.rows[i].table == STEP && c.rows[i - 1].table == STEP);
 			counts[c.rows[i].table]++;
 		}

@@ -800,6 +800,101 @@ static void test_step_ids(void)
 	CHECK_INT(count_rows(path, "step"), 10);
 }
 
+/* A step of test_step_bindings: every column that may be NULL set (n
+ * odd) or NULL, so the steps of a build take turns. */
+static void binding_step(struct bp_build *b, int n)
+{
+	static const enum bp_step_kind kinds[] = { BP_KIND_STEP, BP_KIND_STEP, BP_KIND_FROM,
+						  BP_KIND_INTERNAL };
+	static const enum bp_step_status statuses[] = { BP_STEP_DONE, BP_STEP_CACHED, BP_STEP_CACHED,
+							BP_STEP_ERROR };
+	struct bp_step *s = bp_build_add_step(b);
+	char text[32];
+
+	snprintf(text, sizeof(text), "RUN %d", n);
+	s->text = xstrdup(text);
+	s->kind = kinds[n % 4];
+	s->status = statuses[(n / 2) % 4];
+	s->vertex = n;
+	s->output_lines = n;
+	if (n % 2) {
+		s->stage = xstrdup("stage");
+		s->platform = xstrdup("linux/arm64");
+		s->instruction = xstrdup("RUN");
+		s->digest = xstrdup("sha256:ab");
+		s->error = xstrdup("exit 1");
+		s->start_s = n + 0.5;
+		s->duration_s = n + 0.25;
+		s->first_line = n;
+		s->end_line = n + 1;
+	}
+}
+
+/* What the step table should hold for binding_step(n), as the query in
+ * test_step_bindings prints it. */
+static void binding_row(struct strbuf *out, long build_id, size_t seq, int n)
+{
+	static const char *const kinds[] = { "step", "step", "from", "internal" };
+	static const char *const statuses[] = { "done", "cached", "cached", "error" };
+
+	strbuf_addf(out, "%ld|%zu|%d|", build_id, seq, n);
+	if (n % 2)
+		strbuf_addf(out, "'stage'|'linux/arm64'|'RUN'|'sha256:ab'|'exit 1'|%g|%g|%d|%d", n + 0.5,
+			    n + 0.25, n, n + 1);
+	else
+		strbuf_addstr(out, "NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL|NULL");
+	strbuf_addf(out, "|%s|%s|RUN %d\n", kinds[n % 4], statuses[(n / 2) % 4], n);
+}
+
+/* A step statement keeps its parameters from one step to the next and
+ * binds only what changed (store.c, bind_step): NULLs that come and go,
+ * kinds and statuses that repeat and change, builds of one step (the
+ * first-step statement alone) between longer ones. Each row reads back as
+ * stored. */
+static void test_step_bindings(void)
+{
+	static const int builds[][8] = { { 1, 3, 0, 2, 5, 7, 4, -1 }, { 6, -1 }, { 0, 2, 4, 6, 1, 1, 0, -1 },
+					 { 3, 2, 1, -1 } };
+	struct strbuf want = STRBUF_INIT, got = STRBUF_INIT;
+	char path[256], hash[16];
+	struct bp_error err;
+	struct bp_store *st;
+	struct bp_build b;
+	sqlite3_stmt *q;
+	sqlite3 *db;
+	size_t i, j;
+
+	if (!(st = open_new(path, sizeof(path), "bindings.db", &err)))
+		return;
+	for (i = 0; i < sizeof(builds) / sizeof(builds[0]); i++) {
+		bp_build_init(&b);
+		b.name = xstrdup("bindings");
+		b.format = xstrdup("buildkit");
+		b.status = BP_BUILD_SUCCESS;
+		for (j = 0; builds[i][j] >= 0; j++)
+			binding_step(&b, builds[i][j]);
+		snprintf(hash, sizeof(hash), "bind%zu", i);
+		CHECK(store_input(st, &b, "bindings.log", hash) == 0);
+		for (j = 0; builds[i][j] >= 0; j++)
+			binding_row(&want, b.id, j, builds[i][j]);
+		bp_build_release(&b);
+	}
+	store_close(st);
+	sqlite3_open(path, &db);
+	CHECK(sqlite3_prepare_v2(db, "SELECT build_id, seq, vertex, quote(stage), quote(platform),"
+				     " quote(instruction), quote(digest), quote(error), quote(start_s),"
+				     " quote(duration_s), quote(first_line), quote(end_line), kind, status, text"
+				     " FROM step ORDER BY id", -1, &q, NULL) == SQLITE_OK);
+	while (sqlite3_step(q) == SQLITE_ROW)
+		for (i = 0; i < 15; i++)
+			strbuf_addf(&got, "%s%s", sqlite3_column_text(q, (int)i), i < 14 ? "|" : "\n");
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	CHECK_STR(got.buf, want.buf);
+	strbuf_release(&want);
+	strbuf_release(&got);
+}
+
 /* Turns the database at path back into an older schema with downgrade (SQL
  * that ends by setting user_version), checks that shape holds (shape
  * counts 1 row), and opens it, which migrates it to the newest schema,
@@ -1824,6 +1919,7 @@ void test_store(void)
 	test_migrate_v3();
 	test_migrate_v4();
 	test_step_ids();
+	test_step_bindings();
 	test_migrate_v7();
 	test_migrate_v8();
 	test_page_size();
