@@ -86,6 +86,23 @@ time_jobs() {
 		printf '%s\n' ${ts[j]} | sort -g |
 			awk '{ a[NR] = $1 } END { printf "%s %s %s\n", a[int((NR + 1) / 2)], a[1], a[NR] }'
 	done >"$work/times"
+	printf '%s\n' "${ts[@]}" >"$work/turns"
+}
+
+# faster J K [SCALE]: for each turn of the last time_jobs, how many times
+# faster job J ran than job K in that turn (K's seconds over J's), times
+# SCALE: a ratio of rates when SCALE is J's count over K's (steps against
+# rows). slower J K: J's seconds over K's, a ratio of costs. Each turn's
+# jobs ran one after the other, so a slow spell of the machine, which
+# lasts minutes here, slows both; the table's ratio is the median of these
+# (tests/bench/table.py), where one of medians pairs runs minutes apart.
+faster() { turn_ratios "$2" "$1" "${3:-1}"; }
+slower() { turn_ratios "$1" "$2" 1; }
+turn_ratios() {
+	awk -v a="$1" -v b="$2" -v scale="$(calc "$3")" '
+		NR == a { n = split($0, x, " ") } NR == b { split($0, y, " ") }
+		END { for (i = 1; i <= n; i++) if (y[i] > 0) printf "%s%.6g", (i > 1 ? " " : ""), scale * x[i] / y[i] }' \
+		"$work/turns"
 }
 
 # warm PATH...: reads the files (a corpus or a CSV) so a job starts with its
@@ -116,8 +133,10 @@ floor() {
 	return $rc
 }
 
-# record FIGURE UNIT BP_MEDIAN BP_MIN BP_MAX BASE_MEDIAN BASELINE KIND TARGET
+# record FIGURE UNIT BP_MEDIAN BP_MIN BP_MAX BASE_MEDIAN BASELINE KIND TARGET [TURNS]
 # KIND "rate": higher is better, ratio = bp / base; "cost": ratio = bp / base.
+# TURNS: the ratio in each turn (faster, slower), whose median is the
+# figure's ratio; without it, the ratio of the medians.
 record() { printf '%s\t' "$@" | sed 's/\t$//' >>"$results"; echo >>"$results"; }
 
 echo "bench: generating inputs in $work" >&2
@@ -163,11 +182,14 @@ for n in $sizes; do
 	all=$(sqlite3 "$db" "SELECT count(*) FROM step")
 	rate() { calc "$1 / $2"; }
 	record "ingest $n builds (steps/s)" "steps/s" "$(rate "$steps" "$med")" "$(rate "$steps" "$mx")" \
-		"$(rate "$steps" "$mn")" "$(rate "$rows" "$imed")" "sqlite3 .import, 10 cols" rate 0.5
+		"$(rate "$steps" "$mn")" "$(rate "$rows" "$imed")" "sqlite3 .import, 10 cols" rate 0.5 \
+		"$(faster 1 2 "$steps / $rows")"
 	record "ingest $n builds (step rows/s)" "rows/s" "$(rate "$all" "$med")" "$(rate "$all" "$mx")" \
-		"$(rate "$all" "$mn")" "$(rate "$all" "$rmed")" "sqlite3 .import, its table" rate 0.5
+		"$(rate "$all" "$mn")" "$(rate "$all" "$rmed")" "sqlite3 .import, its table" rate 0.5 \
+		"$(faster 1 4)"
 	record "ingest $n builds (steps/s)" "steps/s" "$(rate "$steps" "$med")" "$(rate "$steps" "$mx")" \
-		"$(rate "$steps" "$mn")" "$(rate "$rows" "$pmed")" "peer_ingest.py" rate 3
+		"$(rate "$steps" "$mn")" "$(rate "$rows" "$pmed")" "peer_ingest.py" rate 3 \
+		"$(faster 1 3 "$steps / $rows")"
 	# the floor under ingest: the rows this ingest stored, stored again
 	# into a new database of the same schema and settings and nothing else
 	# (no logs, no parsing; store_floor.c times making the database and
@@ -185,17 +207,22 @@ for n in $sizes; do
 	# shown is at most what ingest pays, and this is no strict floor
 	read -r bmed bmn bmx < <(job 7)
 	record "  store floor, $n (steps/s)" "steps/s" "$(rate "$steps" "$fmed")" "$(rate "$steps" "$fmx")" \
-		"$(rate "$steps" "$fmn")" "$(rate "$rows" "$imed")" "sqlite3 .import, 10 cols" rate ""
+		"$(rate "$steps" "$fmn")" "$(rate "$rows" "$imed")" "sqlite3 .import, 10 cols" rate "" \
+		"$(faster 6 2 "$steps / $rows")"
 	record "  store floor, $n (steps/s)" "steps/s" "$(rate "$steps" "$fmed")" "$(rate "$steps" "$fmx")" \
-		"$(rate "$steps" "$fmn")" "$(rate "$rows" "$pmed")" "peer_ingest.py" rate ""
+		"$(rate "$steps" "$fmn")" "$(rate "$rows" "$pmed")" "peer_ingest.py" rate "" \
+		"$(faster 6 3 "$steps / $rows")"
 	record "  ingest $n against its floor" "steps/s" "$(rate "$steps" "$med")" "$(rate "$steps" "$mx")" \
-		"$(rate "$steps" "$mn")" "$(rate "$steps" "$fmed")" "store floor" rate ""
+		"$(rate "$steps" "$mn")" "$(rate "$steps" "$fmed")" "store floor" rate "" "$(faster 1 6)"
 	record "  store floor beside a parse, $n" "steps/s" "$(rate "$steps" "$bmed")" \
-		"$(rate "$steps" "$bmx")" "$(rate "$steps" "$bmn")" "$(rate "$steps" "$fmed")" "store floor" rate ""
+		"$(rate "$steps" "$bmx")" "$(rate "$steps" "$bmn")" "$(rate "$steps" "$fmed")" "store floor" rate "" \
+		"$(faster 7 6)"
 	record "  ingest $n against it" "steps/s" "$(rate "$steps" "$med")" "$(rate "$steps" "$mx")" \
-		"$(rate "$steps" "$mn")" "$(rate "$steps" "$bmed")" "floor beside a parse" rate ""
+		"$(rate "$steps" "$mn")" "$(rate "$steps" "$bmed")" "floor beside a parse" rate "" \
+		"$(faster 1 7)"
 	record "  ingest $n again, all stored" "steps/s" "$(rate "$steps" "$amed")" \
-		"$(rate "$steps" "$amx")" "$(rate "$steps" "$amn")" "$(rate "$steps" "$med")" "its first ingest" rate ""
+		"$(rate "$steps" "$amx")" "$(rate "$steps" "$amn")" "$(rate "$steps" "$med")" "its first ingest" rate "" \
+		"$(faster 5 1)"
 	record "ingest $n builds (MB/s)" "MB/s" "$(rate "$bytes / 1048576" "$med")" "$(rate "$bytes / 1048576" "$mx")" \
 		"$(rate "$bytes / 1048576" "$mn")" "" "" info ""
 	record "database size per build ($n)" "bytes" "$(( $(stat -c %s "$db") / n ))" "" "" "" "" info ""
@@ -211,12 +238,14 @@ time_jobs "rm -f $work/gl.db*; warm $work/gl" \
 	"warm $work/gl" "$(cmd sh -c 'cd "$1" && ls | xargs "$2"' - "$work/gl" "$parse_json")"
 read -r med mn mx < <(job 1)
 read -r pmed _ _ < <(job 2)
-record "ingest $npipe GitLab pipelines (s)" "s" "$med" "$mn" "$mx" "$pmed" "peer_gitlab.sh (jq)" speedup 3
+record "ingest $npipe GitLab pipelines (s)" "s" "$med" "$mn" "$mx" "$pmed" "peer_gitlab.sh (jq)" speedup 3 \
+	"$(faster 1 2)"
 # jansson reading the same files into whole trees, nothing else: the floor
 # under ingest while buildprof did that, beaten once it built only what it
 # reads (common/jsonkeep.c)
 read -r med mn mx < <(job 3)
-record "parse $npipe GitLab pipelines, jansson (s)" "s" "$med" "$mn" "$mx" "$pmed" "peer_gitlab.sh (jq)" speedup ""
+record "parse $npipe GitLab pipelines, jansson (s)" "s" "$med" "$mn" "$mx" "$pmed" "peer_gitlab.sh (jq)" speedup "" \
+	"$(faster 3 2)"
 # listing them back, each job with its last 10 runs (the default --history),
 # against one scan of the job table: no target, but a per-job query that
 # reads every pipeline shows here at once (it once took minutes)
@@ -224,7 +253,8 @@ time_jobs : "$(cmd sqlite3 "$work/gl.db" "SELECT count(*), sum(duration_s) FROM 
 	: "$(cmd "$bin" --db "$work/gl.db" pipelines)"
 read -r smed _ _ < <(job 1)
 read -r med mn mx < <(job 2)
-record "pipelines over $npipe GitLab pipelines (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of job" cost ""
+record "pipelines over $npipe GitLab pipelines (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of job" cost "" \
+	"$(slower 2 1)"
 
 # --- peak RSS on one long log: must not grow with the input
 echo "bench: peak RSS on a ${big_mb} MB log" >&2
@@ -244,14 +274,18 @@ time_jobs : "$(cmd sqlite3 "$db" "SELECT count(*), sum(duration_s), sum(cached) 
 	: "$(cmd "$read_steps" "$db")"
 read -r smed _ _ < <(job 1)
 read -r med mn mx < <(job 2)
-record "report over $last builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3
+record "report over $last builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3 \
+	"$(slower 2 1)"
 read -r med mn mx < <(job 3)
-record "report --format json over $last builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3
+record "report --format json over $last builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3 \
+	"$(slower 3 1)"
 read -r med mn mx < <(job 4)
-record "compare $half v $half builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3
+record "compare $half v $half builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3 \
+	"$(slower 4 1)"
 # the floor under both: fetching every step row a report reads, nothing else
 read -r med mn mx < <(job 5)
-record "fetch every step row, $last builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost ""
+record "fetch every step row, $last builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost "" \
+	"$(slower 5 1)"
 
 # --- the same report when builds share names, as a CI history's do: each
 # generated build has a name of its own (its file's), which leaves the
@@ -267,7 +301,8 @@ time_jobs : "$(cmd sqlite3 "$work/named.db" "SELECT count(*), sum(duration_s), s
 	: "$(cmd "$bin" --db "$work/named.db" report)"
 read -r smed _ _ < <(job 1)
 read -r med mn mx < <(job 2)
-record "report, $last builds of $names names (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3
+record "report, $last builds of $names names (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3 \
+	"$(slower 2 1)"
 rm -f "$work/named.db"
 
 # --- charts over the smallest corpus (1000 builds by default) against
@@ -306,7 +341,7 @@ for kind in steps cache trend compare; do
 		"rm -f $work/g.png" "$(cmd gnuplot -e "${!gp}")"
 	read -r med mn mx < <(job 1)
 	read -r gmed _ _ < <(job 2)
-	record "plot $kind, $n1 builds (s)" "s" "$med" "$mn" "$mx" "$gmed" "gnuplot png" cost 1
+	record "plot $kind, $n1 builds (s)" "s" "$med" "$mn" "$mx" "$gmed" "gnuplot png" cost 1 "$(slower 1 2)"
 done
 
 commit=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)

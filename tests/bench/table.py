@@ -11,10 +11,14 @@
   table.py --compare OLD.json NEW.json
       NEW's table with OLD's ratios beside, for any two kept runs.
 
-RESULTS.tsv (tests/bench/run.sh writes it) has a figure a line, nine fields
-separated by tabs: figure, unit, buildprof's median, min and max, the
-baseline's median, the baseline's name, the kind and the target. The kind
-says how the ratio reads: "rate" (higher is better, buildprof / baseline),
+RESULTS.tsv (tests/bench/run.sh writes it) has a figure a line, nine or ten
+fields separated by tabs: figure, unit, buildprof's median, min and max, the
+baseline's median, the baseline's name, the kind, the target, and the ratio
+in each turn, space-separated. Where there are turns, the figure's ratio is
+their median: buildprof and its baseline ran one after the other in each
+turn, so a slow spell of the machine slows both, where the medians of each
+may come from runs minutes apart. Without, it is the ratio of the medians.
+The kind says how the ratio reads: "rate" (higher is better, buildprof / baseline),
 "speedup" (baseline / buildprof, higher is better), "cost" and "ceiling"
 (buildprof / baseline, lower is better); "info" has no baseline and no
 ratio (MB/s, database size). An empty target: a ratio shown for reference,
@@ -27,6 +31,7 @@ times do, but a change of a few percent between two runs is noise.
 """
 import json
 import os
+import statistics
 import sys
 
 SCHEMA = "buildprof.bench/1"
@@ -50,20 +55,26 @@ def number(text, where):
 def figure(fields, where):
     """One line of RESULTS.tsv as a figure, with its ratio and whether it
     met its target."""
-    if len(fields) != 9:
-        raise BadInput("%s: %d fields, not 9" % (where, len(fields)))
-    name, unit, bp, bmin, bmax, base, bname, kind, target = fields
+    if len(fields) not in (9, 10):
+        raise BadInput("%s: %d fields, not 9 or 10" % (where, len(fields)))
+    name, unit, bp, bmin, bmax, base, bname, kind, target = fields[:9]
     if kind not in KINDS:
         raise BadInput("%s: unknown kind '%s'" % (where, kind))
     r = {"figure": name, "unit": unit, "buildprof": number(bp, where), "min": number(bmin, where),
          "max": number(bmax, where), "baseline": number(base, where), "baseline_name": bname,
          "kind": kind, "target": number(target, where)}
+    turns = fields[9].split() if len(fields) == 10 else []
     mine, theirs = r["buildprof"], r["baseline"]
     if kind == "speedup":
         mine, theirs = theirs, mine
-    # a time of 0 (a run too quick for the clock) has no ratio
-    if kind != "info" and mine is not None and theirs:
+    if turns and kind != "info":
+        # each turn's ratio, its runs side by side: their median
+        r["turn_ratios"] = [number(t, where) for t in turns]
+        r["ratio"] = statistics.median(r["turn_ratios"])
+    elif kind != "info" and mine is not None and theirs:
+        # a time of 0 (a run too quick for the clock) has no ratio
         r["ratio"] = mine / theirs
+    if "ratio" in r:
         if r["target"] is not None:
             if kind in ("rate", "speedup"):
                 r["met"] = r["ratio"] >= r["target"]
@@ -137,6 +148,8 @@ def print_table(figures, last):
         if old:
             line += "  %s %s" % (g(old.get("ratio")), met_word(old))
         print(line.rstrip())
+    if any("turn_ratios" in r for r in figures):
+        print("ratio: the median of its turns' ratios, buildprof's run against the baseline's beside it")
     held = [r for r in figures if "met" in r]
     summary = "targets met: %d of %d" % (sum(r["met"] for r in held), len(held))
     if last:

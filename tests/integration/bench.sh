@@ -27,13 +27,14 @@ fig() { printf '%s\n' "$*" | sed "s/|/$tab/g"; }
     fig "fetch every step row (s)|s|1|||0.5|full scan|cost|"
     fig "ingest 10 builds (MB/s)|MB/s|4.5|||||info|"
     fig "plot steps (s)|s|0.1|||0|gnuplot png|cost|1"
+    fig "plot trend (s)|s|1|0.5|3|2|gnuplot png|cost|1|0.5 2 0.25"
 } >"$tmp/first.tsv"
 $table "$tmp/first.tsv" "$tmp/out/b.json" commit=abc1234 sizes=10 >"$tmp/first.out" 2>"$tmp/err"
 check "table exit" $? 0
 check "table made its directory and the JSON" "$(jq -r .schema "$tmp/out/b.json")" buildprof.bench/1
 check "what ran is kept" "$(jq -r '.run.commit + " " + .run.sizes' "$tmp/out/b.json")" "abc1234 10"
 check "every figure is kept, in order" "$(jq -r '[.figures[].baseline_name] | join(",")' "$tmp/out/b.json")" \
-    "sqlite3 .import,peer_ingest.py,peer_gitlab.sh,full scan,limit,full scan,,gnuplot png"
+    "sqlite3 .import,peer_ingest.py,peer_gitlab.sh,full scan,limit,full scan,,gnuplot png,gnuplot png"
 # rate: buildprof / baseline, met at or above; speedup: baseline / buildprof
 check "rate ratio and met" "$(jq -c '[.figures[0,1] | [.ratio, .met]]' "$tmp/out/b.json")" '[[0.5,true],[6,true]]'
 check "speedup ratio and met" "$(jq -c '.figures[2] | [.ratio, .met]' "$tmp/out/b.json")" '[2,false]'
@@ -44,9 +45,13 @@ check "no target: a ratio, nothing to meet" "$(jq -c '.figures[5] | [.ratio, has
 check "info: no ratio" "$(jq -c '.figures[6] | [has("ratio"), .buildprof]' "$tmp/out/b.json")" '[false,4.5]'
 check "a baseline of 0: no ratio, not met either" "$(jq -c '.figures[7] | [has("ratio"), has("met")]' "$tmp/out/b.json")" \
     '[false,false]'
+# with each turn's ratio: their median, not the ratio of the medians (0.5)
+check "turns: the median of their ratios" "$(jq -c '.figures[8] | [.ratio, .met, .turn_ratios]' "$tmp/out/b.json")" \
+    '[0.5,true,[0.5,2,0.25]]'
 check "table: the speedup row" "$(grep '^ingest 10 pipelines' "$tmp/first.out" | tr -s ' ')" \
     "ingest 10 pipelines (s) 0.5 1 peer_gitlab.sh 2 >= 3 NO"
-check "table: the summary" "$(grep '^targets met' "$tmp/first.out")" "targets met: 3 of 5"
+check "table: the summary" "$(grep '^targets met' "$tmp/first.out")" "targets met: 4 of 6"
+check "table: what a ratio of turns is" "$(grep -c '^ratio: the median of its turns' "$tmp/first.out")" 1
 check "no last run, no column for it" "$(grep -c 'last run' "$tmp/first.out")" 0
 check "nothing kept before a first run" "$(ls "$tmp/out")" b.json
 
@@ -65,7 +70,7 @@ check "the last run's ratio beside this one's" \
 check "a figure against its other baseline keeps its own" \
     "$(grep '^ingest 10 builds (steps/s).*peer_ingest' "$tmp/second.out" | tr -s ' ' | sed 's/.* >= 3 //')" "yes 6 yes"
 check "targets lost and won are named" "$(sed -n '/^targets met/,$p' "$tmp/second.out" | sed '$d')" \
-    "targets met: 3 of 5; last run (abc1234): 3 of these 5
+    "targets met: 4 of 6; last run (abc1234): 4 of these 6
   met now, not in the last run: ingest 10 pipelines (s) against peer_gitlab.sh
   met in the last run, not now: ingest 10 builds (steps/s) against sqlite3 .import"
 check "where the last run went" "$(tail -1 "$tmp/second.out")" \
@@ -78,7 +83,7 @@ check "--compare: the same table as the run printed" "$(sed 1d "$tmp/compare.out
 printf 'garbage\n' >"$tmp/out/b.json"
 $table "$tmp/first.tsv" "$tmp/out/b.json" >/dev/null 2>"$tmp/err"
 check "an unreadable last run: still written" "$?:$(jq -c '[.run, (.figures | length)]' "$tmp/out/b.json")" \
-    "0:[{},8]"
+    "0:[{},9]"
 check "...and it says why the last run is not shown" \
     "$(grep -c "the last run is not shown: .*Expecting value" "$tmp/err")" 1
 fig "x|s|1|||2|y|sideways|" >"$tmp/bad.tsv"
@@ -88,7 +93,10 @@ check "unknown kind message" "$(cat "$tmp/err")" "table.py: $tmp/bad.tsv:1: unkn
 check "nothing written for bad figures" "$(test -e "$tmp/bad.json" && echo written)" ""
 { fig "x|s|1|||2|y|cost|"; fig "z|s|1|||2|y|cost"; } >"$tmp/bad.tsv"
 $table "$tmp/bad.tsv" "$tmp/bad.json" >/dev/null 2>"$tmp/err"
-check "short line" "$?:$(cat "$tmp/err")" "1:table.py: $tmp/bad.tsv:2: 8 fields, not 9"
+check "short line" "$?:$(cat "$tmp/err")" "1:table.py: $tmp/bad.tsv:2: 8 fields, not 9 or 10"
+fig "x|s|1|||2|y|cost||0.5 fast" >"$tmp/bad.tsv"
+$table "$tmp/bad.tsv" "$tmp/bad.json" >/dev/null 2>"$tmp/err"
+check "a turn that is not a number" "$?:$(cat "$tmp/err")" "1:table.py: $tmp/bad.tsv:1: not a number: 'fast'"
 fig "x|s|fast|||2|y|cost|" >"$tmp/bad.tsv"
 $table "$tmp/bad.tsv" "$tmp/bad.json" >/dev/null 2>"$tmp/err"
 check "not a number" "$?:$(cat "$tmp/err")" "1:table.py: $tmp/bad.tsv:1: not a number: 'fast'"
@@ -127,6 +135,19 @@ for f in "ingest 20 builds (steps/s)|sqlite3 .import, 10 cols" "ingest 40 builds
 done
 check "every figure with a baseline has its ratio" \
     "$(jq '[.figures[] | select(.kind != "info" and (has("ratio") | not))] | length' "$tmp/bench/b.json")" 0
+# one turn each (BENCH_RUNS=1): a ratio per turn, of the jobs beside each other
+check "every timed figure has its turn" \
+    "$(jq '[.figures[] | select(.kind != "info" and .kind != "ceiling" and (.turn_ratios | length) != 1)] | length' \
+    "$tmp/bench/b.json")" 0
+check "a rate's turn is its rate against the baseline's" \
+    "$(jq '[.figures[] | select(.kind == "rate" and .turn_ratios)
+           | (.turn_ratios[0] / (.buildprof / .baseline) - 1) | fabs < 0.001] | all' "$tmp/bench/b.json")" true
+check "a cost's turn is its time against the baseline's" \
+    "$(jq '[.figures[] | select(.kind == "cost" and .turn_ratios)
+           | (.turn_ratios[0] / (.buildprof / .baseline) - 1) | fabs < 0.001] | all' "$tmp/bench/b.json")" true
+check "a speedup's turn is the baseline's time against buildprof's" \
+    "$(jq '[.figures[] | select(.kind == "speedup" and .turn_ratios)
+           | (.turn_ratios[0] / (.baseline / .buildprof) - 1) | fabs < 0.001] | all' "$tmp/bench/b.json")" true
 check "the sizes it ran at are kept" "$(jq -r '.run.sizes + "/" + .run.big_mb + "/" + .run.runs' "$tmp/bench/b.json")" \
     "20 40/1/1"
 check "bench prints its table" "$(tail -1 "$tmp/bench.out")" "written to $tmp/bench/b.json"
