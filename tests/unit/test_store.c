@@ -717,26 +717,36 @@ static void test_migrate_v4(void)
 /* A step row's id is build_id << 20 | seq: each build's steps one range
  * of ids, which the reads and the deleting trigger use in place of an
  * index on build_id. */
+/* Stores builds named name of three steps, one an input ("id<i>" for i
+ * from first to last), and checks they get the ids from first_id on. */
+static void put_id_builds(struct bp_store *st, const char *name, int first, int last, long first_id)
+{
+	struct bp_build b;
+	char hash[16];
+	int i;
+
+	for (i = first; i <= last; i++) {
+		make_build(&b, name, 0);
+		bp_build_add_step(&b)->text = xstrdup("RUN two");
+		bp_build_add_step(&b)->text = xstrdup("RUN three");
+		snprintf(hash, sizeof(hash), "id%d", i);
+		CHECK(store_input(st, &b, name, hash) == 0 && b.id == first_id + (i - first));
+		bp_build_release(&b);
+	}
+}
+
 static void test_step_ids(void)
 {
-	char path[256], hash[16];
+	char path[256];
 	struct bp_error err;
 	struct bp_store *st;
 	struct bp_build b;
 	size_t real_nsteps;
 	sqlite3 *db;
-	int i;
 
 	if (!(st = open_new(path, sizeof(path), "ids.db", &err)))
 		return;
-	for (i = 1; i <= 3; i++) {
-		make_build(&b, "ids", 0);
-		bp_build_add_step(&b)->text = xstrdup("RUN two");
-		bp_build_add_step(&b)->text = xstrdup("RUN three");
-		snprintf(hash, sizeof(hash), "id%d", i);
-		CHECK(store_input(st, &b, "ids.log", hash) == 0 && b.id == i);
-		bp_build_release(&b);
-	}
+	put_id_builds(st, "ids", 1, 3, 1);
 	CHECK_INT(count_rows(path, "step"), 9);
 	CHECK_INT(query_long(path, "SELECT count(*) FROM step WHERE id = (build_id << 20) | seq"), 9);
 	CHECK_INT(query_long(path, "SELECT min(id) FROM step WHERE build_id = 2"), 2L << 20);
@@ -785,14 +795,7 @@ static void test_step_ids(void)
 	CHECK(st != NULL);
 	if (!st)
 		return;
-	for (i = 4; i <= 5; i++) {
-		make_build(&b, "after", 0);
-		bp_build_add_step(&b)->text = xstrdup("RUN two");
-		bp_build_add_step(&b)->text = xstrdup("RUN three");
-		snprintf(hash, sizeof(hash), "id%d", i);
-		CHECK(store_input(st, &b, "after.log", hash) == 0 && b.id == i - 2);
-		bp_build_release(&b);
-	}
+	put_id_builds(st, "after", 4, 5, 2);
 	store_close(st);
 	CHECK_INT(query_long(path, "SELECT count(*) FROM step WHERE build_id IN (2, 3)"
 			     " AND id = (build_id << 20) | seq AND seq < 3"), 6);
