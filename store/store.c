@@ -587,8 +587,9 @@ int store_source_summary(struct bp_store *st, long source_id, struct strbuf *out
  * id when the row before was this build's: the table's CHECK makes sure
  * it is. Finding that last id takes a walk down the right edge of the
  * table, where an id given has it searched for (to refuse it if it is
- * there), each page on the way down by halves: the walk stores a step in
- * 9% fewer instructions (callgrind, 180k rows: 2.00G against 1.82G). */
+ * there), each page on the way down by halves. The walk stores a step in
+ * 9% fewer instructions (callgrind, 180k step rows stored alone: 1.82G
+ * against 2.00G); an ingest's storing thread runs 6.7% fewer. */
 static sqlite3_stmt *step_statement(struct bp_store *st, int next, struct bp_error *err)
 {
 	if (next)

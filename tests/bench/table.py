@@ -26,8 +26,9 @@ with nothing to meet.
 
 Ratios of one run against another move with the machine: these are shared,
 and a baseline's own speed varies by up to 1.6x between runs. A ratio is
-measured against a baseline of the same run, so it moves less than the
-times do, but a change of a few percent between two runs is noise.
+measured against a baseline of the same turn, so it moves less than the
+times do, but still by a quarter or more at times: read a change only once
+several runs agree on it.
 """
 import json
 import os
