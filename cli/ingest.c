@@ -216,7 +216,9 @@ static int ingest_one(struct bp_store *st, const char *path, struct collector_ah
 /* When ingest is given many files, they go in batches, each one
  * transaction: a commit costs a WAL write of every page it touched (the
  * fingerprint index's leaves are random, a page per input past 10k builds) and
- * every 4 MB a checkpoint with two syncs. 256 inputs a batch made ingest
+ * every 1,000 pages of WAL (16 MB) a checkpoint with two syncs (100k logs:
+ * 99 fdatasync calls, 0.66 s; checkpoints 4 times apart made 48 calls of
+ * 0.60 s, as the bytes to sync are the same). 256 inputs a batch made ingest
  * of 10k files into a 90k-build database 25% slower than one transaction.
  * A batch ends once it has run this long, so the WAL stays small and a
  * crash loses at most this much work (ingest again to redo it: the files
