@@ -120,8 +120,8 @@ bench: test-deps
 # and ingest's parsing alone, run beside the floor
 $(O)/bench-read-steps: $(O)/tests/bench/read_steps.o
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
-$(O)/bench-store-floor: $(O)/tests/bench/store_floor.o
-	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(O)/bench-store-floor: $(O)/tests/bench/store_floor.o $(O)/libbuildprof.a
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 $(O)/bench-parse-json: $(O)/tests/bench/parse_json.o
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(O)/bench-parse-logs: $(O)/tests/bench/parse_logs.o $(O)/libbuildprof.a

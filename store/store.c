@@ -59,6 +59,7 @@ static void store_configure(void)
 	 * about 115 KiB (an UPDATE of 5,000 rows in a transaction, or a
 	 * migration's copy of the step table). test_big_journal keeps it so. */
 	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, -1);
+	store_write_behind(); /* after the above: it starts SQLite */
 }
 
 struct bp_store *store_open(const char *path, struct bp_error *err)

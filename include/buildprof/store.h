@@ -16,6 +16,16 @@ struct store_iter;
 /* The schema version this build of buildprof writes. */
 int store_schema_version(void);
 
+/* Has the kernel write SQLite's files out a MiB at a time as they grow, so
+ * the syncs of a checkpoint find little left to write (write_behind.c says
+ * why; durability is unchanged). Process-wide, for every connection; call
+ * after any sqlite3_config and before the first file is opened (store_open
+ * does, the bench's store floor too). Returns 0, or -1 when SQLite's VFS
+ * has no pwrite to wrap and nothing changed. */
+int store_write_behind(void);
+/* How many write-outs it has started, for tests. */
+unsigned long store_write_behind_started(void);
+
 /* Opens (creating if needed) and migrates the database at path. Returns a new
  * handle, or NULL with err set: not SQLite, a newer schema, unwritable. */
 struct bp_store *store_open(const char *path, struct bp_error *err);

@@ -3,10 +3,10 @@
  * stored (its source, build, step and label rows, read back from that
  * ingest's database) into a new database of the same schema, in the same
  * order and with the same settings as the store's batches (16 KiB pages,
- * WAL, synchronous NORMAL, foreign keys off, a 16 MiB page cache, one
- * transaction a second, a build's steps after its first with their ids
- * left to SQLite), with prepared statements, and nothing else: no logs
- * read, nothing parsed, no second thread.
+ * WAL, synchronous NORMAL, the store's write-behind, foreign keys off, a
+ * 16 MiB page cache, one transaction a second, a build's steps after its
+ * first with their ids left to SQLite), with prepared statements, and
+ * nothing else: no logs read, nothing parsed, no second thread.
  *
  * Ingest cannot be faster than this. Its storing thread runs these inserts
  * and a little more (each input's fingerprint lookup and final update), and
@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "buildprof/store.h"
 
 /* builds read ahead at a time: the store's handoff queue holds 64 */
 #define CHUNK_BUILDS 64
@@ -325,6 +327,7 @@ int main(int argc, char **argv)
 	/* configured as the store configures SQLite (store.c) */
 	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	store_write_behind();
 	if (sqlite3_open_v2(argv[1], &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		fail(src, argv[1]);
 	for (t = 0; t < NTABLES; t++)

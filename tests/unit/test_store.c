@@ -3,6 +3,8 @@
  * leave nothing on rollback, duplicate inputs, selectors, and refusing
  * databases it must not touch.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1169,6 +1171,66 @@ static void test_big_journal(void)
 	store_close(st);
 }
 
+/* The store's write-behind (write_behind.c): SQLite's pwrite is wrapped,
+ * the wrapper writes what it is given and starts a write-out each time a
+ * write fills a MiB of its file, and none for a write that does not or
+ * that fails. Then through a store: 3 MiB of rows and their checkpoint
+ * start at least one write-out a MiB, and read back whole. */
+static void test_write_behind(void)
+{
+	typedef ssize_t (*pwrite_fn)(int, const void *, size_t, off_t);
+	static char page[16384];
+	sqlite3_vfs *vfs = sqlite3_vfs_find("unix");
+	pwrite_fn pw = NULL;
+	unsigned long before;
+	char path[256], back[16];
+	struct bp_error err;
+	struct bp_store *st;
+	off_t off;
+	int fd, ok = 1;
+
+	CHECK(vfs != NULL);
+	if (vfs && vfs->xGetSystemCall(vfs, "pwrite64"))
+		pw = (pwrite_fn)vfs->xGetSystemCall(vfs, "pwrite64");
+	else if (vfs)
+		pw = (pwrite_fn)vfs->xGetSystemCall(vfs, "pwrite");
+	CHECK(pw != NULL && pw != (pwrite_fn)pwrite);
+	path_in(path, sizeof(path), "behind.bin");
+	if (!pw || (fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600)) < 0) {
+		CHECK(!"no wrapped pwrite or no file to write");
+		return;
+	}
+	/* pages of 16 KiB up to 2 MiB and one past: the writes ending at 1
+	 * and at 2 MiB each finish a MiB */
+	before = store_write_behind_started();
+	for (off = 0; off <= (2 << 20); off += (off_t)sizeof(page)) {
+		memset(page, 'a' + (int)(off >> 20), sizeof(page));
+		ok &= pw(fd, page, sizeof(page), off) == (ssize_t)sizeof(page);
+	}
+	CHECK(ok);
+	CHECK_INT(store_write_behind_started() - before, 2);
+	/* one write across a boundary, one inside a MiB, one that fails */
+	before = store_write_behind_started();
+	CHECK(pw(fd, "xyz", 3, (3 << 20) - 1) == 3);
+	CHECK(pw(fd, "xyz", 3, (3 << 20) + 5) == 3);
+	errno = 0;
+	CHECK(pw(-1, "xyz", 3, 0) == -1 && errno == EBADF);
+	CHECK_INT(store_write_behind_started() - before, 1);
+	CHECK(pread(fd, back, 3, (1 << 20) + 7) == 3 && !memcmp(back, "bbb", 3));
+	CHECK(pread(fd, back, 4, (3 << 20) - 2) == 4 && !memcmp(back, "\0xyz", 4));
+	close(fd);
+
+	if (!(st = open_new(path, sizeof(path), "behind.db", &err)))
+		return;
+	before = store_write_behind_started();
+	CHECK(sqlite3_exec(st->db, "BEGIN; CREATE TABLE blobs(b);"
+			   "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 3072)"
+			   " INSERT INTO blobs SELECT zeroblob(1024) FROM c; COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+	store_close(st); /* the last checkpoint: the WAL copied into the database */
+	CHECK(store_write_behind_started() - before >= 6);
+	CHECK_INT(query_long(path, "SELECT count(*) FROM blobs WHERE length(b) = 1024"), 3072);
+}
+
 /* A new database gets the store's page size; one made by another program
  * at SQLite's default keeps its pages, its rows, and takes builds. */
 static void test_page_size(void)
@@ -1908,6 +1970,7 @@ void test_store(void)
 	}
 	test_configured(); /* first: SQLite is set up by the first store_open */
 	test_big_journal();
+	test_write_behind();
 	test_roundtrip();
 	test_step_fields_own();
 	test_selectors();
