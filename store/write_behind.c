@@ -21,7 +21,10 @@
  * Nothing about durability changes: SQLite syncs what it synced, when it
  * did; a write-out started early only means less is left at the sync. The
  * hook is SQLite's own for its unix VFS: xSetSystemCall replaces the
- * pwrite it calls, so each write comes here with its file descriptor.
+ * pwrite it calls, so each write comes here with its file descriptor, not
+ * its kind: a temporary file SQLite spilled a large sort into would be
+ * written out too, which it need never have been. None of the store's
+ * queries does (report and compare over 100k builds write nothing).
  */
 #include <errno.h>
 #include <fcntl.h>
