@@ -15,8 +15,10 @@
  * MiB (sync_file_range with SYNC_FILE_RANGE_WRITE: it queues the pages and
  * returns), and the disk works while the parse and the inserts go on. The
  * syncs then found 4 ms and 75 ms left to wait for; starting the
- * write-outs cost the thread 72 ms at 100k logs. PostgreSQL does the same
- * with its *_flush_after settings, RocksDB with bytes_per_sync.
+ * write-outs cost the thread 72 ms at 100k logs. Ingest of 10k logs took
+ * 0.47 s, not 0.50 s, of 100k 4.21 s, not 4.37 s (medians, in turns with
+ * the binary before). PostgreSQL does the same with its *_flush_after
+ * settings, RocksDB with bytes_per_sync.
  *
  * Nothing about durability changes: SQLite syncs what it synced, when it
  * did; a write-out started early only means less is left at the sync. The
