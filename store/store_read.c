@@ -251,8 +251,9 @@ static void fill_step(struct bp_build *b, sqlite3_stmt *q, struct bp_step *s)
  * seq), packed in its id: one cursor, its rows ending in build_id, walks
  * the table beside them and is already at the next build's steps. It
  * seeks only where the builds skip ids (a label or a name picked a few); a
- * seek for every build was 15% of a compare over 100k builds. A cursor still busy (not done,
- * not reset) holds a row not yet taken, a later build's. */
+ * seek for every build was 15% of a compare over 100k builds. A cursor
+ * still busy (not done, not reset) holds a row not yet taken, a later
+ * build's. */
 static int read_steps(struct store_iter *it, struct bp_build *b, struct bp_error *err)
 {
 	sqlite3_stmt *q = it->steps;
