@@ -4,7 +4,6 @@
  * registry, GitLab, GitHub and webhook clients all behave alike.
  */
 #include <ctype.h>
-#include <dlfcn.h>
 #include <stdio.h>
 /* the calls go through the pointers below, not curl.h's type-checking macros */
 #define CURL_DISABLE_TYPECHECK 1
@@ -41,41 +40,40 @@ static struct {
 	__typeof__(curl_mime_free) *mime_free;
 } lib;
 
-/* Loads libcurl once (its runtime package: libcurl4). Returns 0, or -1 with
- * err naming what is missing. */
+#define SYM(field, symbol) { #symbol, (void **)&lib.field }
+static const struct bp_dynsym curl_symbols[] = {
+	SYM(global_init, curl_global_init),
+	SYM(easy_init, curl_easy_init),
+	SYM(easy_reset, curl_easy_reset),
+	SYM(easy_setopt, curl_easy_setopt),
+	SYM(easy_perform, curl_easy_perform),
+	SYM(easy_getinfo, curl_easy_getinfo),
+	SYM(easy_strerror, curl_easy_strerror),
+	SYM(easy_cleanup, curl_easy_cleanup),
+	SYM(slist_append, curl_slist_append),
+	SYM(slist_free_all, curl_slist_free_all),
+	SYM(mime_init, curl_mime_init),
+	SYM(mime_addpart, curl_mime_addpart),
+	SYM(mime_name, curl_mime_name),
+	SYM(mime_filename, curl_mime_filename),
+	SYM(mime_data, curl_mime_data),
+	SYM(mime_free, curl_mime_free),
+	{ NULL, NULL }
+};
+#undef SYM
+
+/* Loads libcurl once. Returns 0, or -1 with err naming what is missing. */
 static int load_libcurl(const char *where, struct bp_error *err)
 {
-	static const char *const names[] = { "libcurl.so.4", "libcurl-gnutls.so.4", "libcurl.so" };
+	static const char *const sonames[] = { "libcurl.so.4", "libcurl-gnutls.so.4", "libcurl.so",
+						NULL };
+	static const struct bp_dynlib curl = { "libcurl", "libcurl4", sonames, curl_symbols };
 	static int loaded;
-	void *h = NULL;
-	size_t i;
 
 	if (loaded)
 		return 0;
-	for (i = 0; i < BP_ARRAY_SIZE(names) && !h; i++)
-		h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-	if (!h)
-		return bp_error_set(err, where, 0, "cannot load libcurl (install libcurl4): %s", dlerror());
-#define LOAD(field, symbol)                                                             \
-	if (!(*(void **)&lib.field = dlsym(h, #symbol)))                                  \
-		return bp_error_set(err, where, 0, "libcurl lacks %s: too old a libcurl", #symbol);
-	LOAD(global_init, curl_global_init)
-	LOAD(easy_init, curl_easy_init)
-	LOAD(easy_reset, curl_easy_reset)
-	LOAD(easy_setopt, curl_easy_setopt)
-	LOAD(easy_perform, curl_easy_perform)
-	LOAD(easy_getinfo, curl_easy_getinfo)
-	LOAD(easy_strerror, curl_easy_strerror)
-	LOAD(easy_cleanup, curl_easy_cleanup)
-	LOAD(slist_append, curl_slist_append)
-	LOAD(slist_free_all, curl_slist_free_all)
-	LOAD(mime_init, curl_mime_init)
-	LOAD(mime_addpart, curl_mime_addpart)
-	LOAD(mime_name, curl_mime_name)
-	LOAD(mime_filename, curl_mime_filename)
-	LOAD(mime_data, curl_mime_data)
-	LOAD(mime_free, curl_mime_free)
-#undef LOAD
+	if (bp_dynlib_load(&curl, where, err))
+		return -1;
 	lib.global_init(CURL_GLOBAL_DEFAULT);
 	loaded = 1;
 	return 0;

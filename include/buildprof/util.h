@@ -124,6 +124,24 @@ void die(const char *fmt, ...) BP_PRINTF(1, 2) BP_NORETURN;
 void bug_fl(const char *file, int line, const char *fmt, ...) BP_PRINTF(3, 4) BP_NORETURN;
 #define BUG(...) bug_fl(__FILE__, __LINE__, __VA_ARGS__)
 
+/* --- a library loaded on first use, not at start --- */
+/* One function asked of the library: its name, and the function pointer
+ * its address goes to, seen as a void * (as dlsym gives it). */
+struct bp_dynsym {
+	const char *name;
+	void **slot;
+};
+struct bp_dynlib {
+	const char *name;                 /* "libplot", for messages */
+	const char *package;              /* the Debian package that has it */
+	const char *const *sonames;       /* tried in order; NULL ends */
+	const struct bp_dynsym *symbols;  /* { NULL, NULL } ends */
+};
+/* Opens the first of lib's sonames found and fills every symbol's slot.
+ * Returns 0, or -1 with err (about where) naming the package to install or
+ * the function missing. The caller loads once and keeps the result. */
+int bp_dynlib_load(const struct bp_dynlib *lib, const char *where, struct bp_error *err);
+
 /* --- SHA-256, for recognising an input already ingested --- */
 struct bp_sha256 {
 	uint32_t state[8];

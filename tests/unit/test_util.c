@@ -1,8 +1,8 @@
 /*
  * test_util.c - strbuf, SHA-256 (reference digests from Python's hashlib),
  * time parsing (reference epochs from Python's datetime), number parsing and
- * JSON values written as jansson writes them, the heap made ready for
- * huge pages, and the stable sort.
+ * JSON values written as jansson writes them, a library loaded on first
+ * use, the heap made ready for huge pages, and the stable sort.
  */
 #include <float.h>
 #include <limits.h>
@@ -419,6 +419,46 @@ static void test_errors(void)
 	CHECK_STR(bp_error_format(&err, buf, sizeof(buf)), "a.log: no line");
 }
 
+/* bp_dynlib_load on libm, which every test binary has: the first soname
+ * found wins, each slot gets the function, and a library or a function
+ * that is not there names what to install or what is missing. */
+static void test_dynlib(void)
+{
+	static double (*cosine)(double), (*square_root)(double);
+	static const char *const sonames[] = { "libbuildprof-none.so.9", "libm.so.6", NULL };
+	static const char *const none[] = { "libbuildprof-none.so.9", NULL };
+	static const struct bp_dynsym math[] = {
+		{ "cos", (void **)&cosine }, { "sqrt", (void **)&square_root }, { NULL, NULL }
+	};
+	static const struct bp_dynsym missing[] = {
+		{ "cos", (void **)&cosine }, { "buildprof_no_such_function", (void **)&square_root },
+		{ NULL, NULL }
+	};
+	struct bp_dynlib lib = { "libm", "libc6", sonames, math };
+	struct bp_error err;
+	char buf[1024];
+
+	bp_error_init(&err);
+	CHECK(bp_dynlib_load(&lib, "chart.png", &err) == 0);
+	CHECK(!bp_error_isset(&err));
+	CHECK(cosine && square_root);
+	if (cosine && square_root) {
+		CHECK_NEAR(cosine(0.0), 1.0, 1e-12);
+		CHECK_NEAR(square_root(2.25), 1.5, 1e-12);
+	}
+	lib.sonames = none;
+	CHECK(bp_dynlib_load(&lib, "chart.png", &err) == -1);
+	bp_error_format(&err, buf, sizeof(buf));
+	CHECK(!strncmp(buf, "chart.png: cannot load libm (install libc6): ", 45));
+	CHECK(strstr(buf, "libbuildprof-none.so.9") != NULL); /* dlerror's reason */
+	bp_error_init(&err);
+	lib.sonames = sonames;
+	lib.symbols = missing;
+	CHECK(bp_dynlib_load(&lib, "chart.png", &err) == -1);
+	CHECK_STR(bp_error_format(&err, buf, sizeof(buf)),
+		  "chart.png: libm lacks buildprof_no_such_function: too old a libm");
+}
+
 /* heap_reserve_huge marks the room it makes for huge pages ("hg" in
  * smaps), when malloc is glibc's heap at all. */
 static void test_heap_reserve_huge(void)
@@ -515,5 +555,6 @@ void test_util(void)
 	test_sha256();
 	test_time();
 	test_errors();
+	test_dynlib();
 	test_heap_reserve_huge();
 }
