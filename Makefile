@@ -21,7 +21,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is not linked: common/http.c loads it on the first request
 PKG_LIBS := $(shell pkg-config --libs sqlite3 jansson libpng 2>/dev/null)
 ALL_CFLAGS = -std=c11 -pthread -D_GNU_SOURCE -Iinclude $(WARNINGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
-LIBS = $(PKG_LIBS) -lplot -lm -ldl
+LIBS = $(PKG_LIBS) -lm -ldl
 
 ifneq ($(V),1)
 QUIET_CC = @echo '   CC $@';
@@ -61,8 +61,9 @@ $(O)/libbuildprof.a: $(LIB_OBJ)
 	@rm -f $@
 	@ar rcs $@ $^
 
+# test_png draws with libplot itself, to set png.c against libplot's own PNG
 $(O)/unit-tests: $(UNIT_OBJ) $(O)/libbuildprof.a
-	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS) -lplot
 
 # each fuzz target with a plain main that replays files (tests/fuzz/replay.c);
 # its objects are kept, not deleted as intermediates and rebuilt every time
