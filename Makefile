@@ -20,12 +20,13 @@ PKGS = sqlite3 jansson libcurl libpng
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is not linked: common/http.c loads it on the first request
 PKG_LIBS := $(shell pkg-config --libs sqlite3 jansson libpng 2>/dev/null)
-ALL_CFLAGS = -std=c11 -pthread -D_GNU_SOURCE -Iinclude $(WARNINGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
+ALL_CFLAGS = -std=c11 -pthread -D_GNU_SOURCE -Iinclude -I$(O)/gen $(WARNINGS) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP
 LIBS = $(PKG_LIBS) -lm -ldl
 
 ifneq ($(V),1)
 QUIET_CC = @echo '   CC $@';
 QUIET_LINK = @echo ' LINK $@';
+QUIET_GEN = @echo '  GEN $@';
 endif
 
 O ?= build
@@ -76,6 +77,18 @@ $(O)/%.o: %.c
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+
+# A new database is made in one pass from the schema its migrations end in
+# (store/schema.c, store_migrate), which the build dumps by running them
+# on an empty database.
+SCHEMA_DUMP_SRC = store/gen/schema_dump.c store/schema.c common/error.c
+$(O)/gen/schema_dump: $(SCHEMA_DUMP_SRC) store/store_internal.h $(wildcard include/buildprof/*.h)
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -DBUILDPROF_SCHEMA_DUMP $(LDFLAGS) \
+		-o $@ $(SCHEMA_DUMP_SRC) $(PKG_LIBS)
+$(O)/gen/schema_snapshot.h: $(O)/gen/schema_dump
+	$(QUIET_GEN)$< >$@.tmp && mv $@.tmp $@
+$(O)/store/schema.o: $(O)/gen/schema_snapshot.h
 
 # Installs what is missing when root; otherwise prints the apt-get line and fails.
 deps:
@@ -140,9 +153,9 @@ fuzz: $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 corpus-$$t) || exit 1; \
 	done
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC) | build/gen/schema_snapshot.h
 	@mkdir -p build-fuzz
-	clang $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -o $@ $^ $(LIBS)
+	clang $(FUZZ_FLAGS) -std=c11 -D_GNU_SOURCE -Iinclude -Ibuild/gen $(PKG_CFLAGS) -o $@ $^ $(LIBS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1

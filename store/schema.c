@@ -1,9 +1,18 @@
 /*
  * schema.c - the database schema as a list of forward migrations. Migration i
  * takes PRAGMA user_version from i to i+1; a database newer than the last
- * migration is refused untouched.
+ * migration is refused untouched. A new database is made in one pass from
+ * the schema they end in, which the build dumps (store/gen/schema_dump.c).
  */
 #include "store_internal.h"
+
+#ifdef BUILDPROF_SCHEMA_DUMP
+/* store/gen/schema_dump.c, which makes the snapshot, runs the migrations */
+#define SCHEMA_SNAPSHOT_VERSION 0
+static const char schema_snapshot[] = "";
+#else
+#include "schema_snapshot.h" /* generated at build time: see store_migrate */
+#endif
 
 /* The constraints of migration 4 -> 5, quoted for an SQL string literal. */
 #define STEP_KIND_CHECK                                                              \
@@ -244,6 +253,24 @@ int store_schema_version(void)
 	return (int)BP_ARRAY_SIZE(migrations);
 }
 
+#ifndef BUILDPROF_SCHEMA_DUMP
+_Static_assert(SCHEMA_SNAPSHOT_VERSION == BP_ARRAY_SIZE(migrations),
+	       "schema_snapshot.h was made from other migrations: rebuild it");
+#endif
+
+/* Whether the database has no table, index or trigger at all: a new file. */
+static int schema_empty(sqlite3 *db)
+{
+	sqlite3_stmt *stmt = NULL;
+	int empty = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT count(*) = 0 FROM sqlite_schema", -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		empty = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return empty;
+}
+
 /* A migration that edits sqlite_schema directly must change its cookie, or
  * another open connection would go on with the schema it parsed before. */
 static int bump_schema_version(sqlite3 *db)
@@ -269,7 +296,9 @@ static int newer(const char *path, int version, int target, struct bp_error *err
 			    "understands (%d); upgrade buildprof", version, target);
 }
 
-int store_migrate(sqlite3 *db, const char *path, struct bp_error *err)
+/* Takes db to the newest schema; with snapshot_ok, a new database in one
+ * pass (store_migrate says why). */
+static int migrate(sqlite3 *db, const char *path, int snapshot_ok, struct bp_error *err)
 {
 	sqlite3_stmt *stmt = NULL;
 	int version, target = store_schema_version(), rc;
@@ -314,6 +343,23 @@ int store_migrate(sqlite3 *db, const char *path, struct bp_error *err)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return version > target ? newer(path, version, target, err) : 0;
 	}
+	/* A new database is made from the schema the migrations end in,
+	 * which the build dumps by running them on an empty database
+	 * (store/gen/schema_dump.c), so it is the same schema, text for text
+	 * (test_schema_snapshot). Running the nine migrations themselves cost
+	 * a new database 15M instructions, 13M of them in SQLite's parser
+	 * (callgrind), half the time in the two table rebuilds: a first
+	 * command took 9.2-9.5 ms, and 6.1-7.3 ms from the snapshot (perf
+	 * stat, 40 runs each). A database with anything in it already (a
+	 * version 0 of someone else's tables) takes the migrations, as before. */
+	if (version == 0 && snapshot_ok && *schema_snapshot && schema_empty(db)) {
+		if (sqlite3_exec(db, schema_snapshot, NULL, NULL, NULL) != SQLITE_OK) {
+			bp_error_set(err, path, 0, "cannot create the schema: %s", sqlite3_errmsg(db));
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		version = target;
+	}
 	for (; version < target; version++) {
 		if (sqlite3_exec(db, migrations[version], NULL, NULL, NULL) != SQLITE_OK) {
 			bp_error_set(err, path, 0, "migration to schema %d failed: %s", version + 1,
@@ -335,4 +381,14 @@ int store_migrate(sqlite3 *db, const char *path, struct bp_error *err)
 		return -1;
 	}
 	return 0;
+}
+
+int store_migrate(sqlite3 *db, const char *path, struct bp_error *err)
+{
+	return migrate(db, path, 1, err);
+}
+
+int store_migrate_stepwise(sqlite3 *db, const char *path, struct bp_error *err)
+{
+	return migrate(db, path, 0, err);
 }
