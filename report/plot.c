@@ -38,7 +38,7 @@ struct plot {
  * libraries it needs (X11, Xaw, Xt, xcb and others) cost every command
  * 1.7 ms to map and relocate (`buildprof --version` took 3.2 ms with them
  * linked, 1.5 ms without), and only plot and the HTML report draw.
- * plot.h (libplot's) still gives the prototypes; these are the functions
+ * libplot's <plot.h> still gives the prototypes; these are the functions
  * this file uses. */
 static struct {
 	__typeof__(pl_alabel_r) *alabel_r;
