@@ -781,9 +781,6 @@ static void test_migrate_v4(void)
 	sqlite3_close(db);
 }
 
-/* A step row's id is build_id << 20 | seq: each build's steps one range
- * of ids, which the reads and the deleting trigger use in place of an
- * index on build_id. */
 /* Stores builds named name of three steps, one an input ("id<i>" for i
  * from first to last), and checks they get the ids from first_id on. */
 static void put_id_builds(struct bp_store *st, const char *name, int first, int last, long first_id)
@@ -802,6 +799,9 @@ static void put_id_builds(struct bp_store *st, const char *name, int first, int 
 	}
 }
 
+/* A step row's id is build_id << 20 | seq: each build's steps one range
+ * of ids, which the reads and the deleting trigger use in place of an
+ * index on build_id. */
 static void test_step_ids(void)
 {
 	char path[256];
