@@ -15,7 +15,8 @@
 #   BENCH_KEEP    when set, the work directory (inputs, databases, gnuplot's
 #                 data and last chart) is kept and not removed at the end
 # Usage: tests/bench/run.sh BUILDPROF READ_STEPS PARSE_JSON STORE_FLOOR PARSE_LOGS
-# (the last four are tests/bench/read_steps.c, the floor under report,
+# (the last four are tests/bench/read_steps.c, the floor under report and,
+# with "json", under the JSON report,
 # parse_json.c, jansson's whole-tree parse of the GitLab JSON for reference,
 # store_floor.c, the floor under ingest, and parse_logs.c, ingest's parsing
 # alone, run beside the floor; make bench builds them)
@@ -271,7 +272,8 @@ time_jobs : "$(cmd sqlite3 "$db" "SELECT count(*), sum(duration_s), sum(cached) 
 	: "$(cmd "$bin" --db "$db" report)" \
 	: "$(cmd "$bin" --db "$db" report --format json)" \
 	: "$(cmd "$bin" --db "$db" compare "1..$half" "$((half + 1))..$last")" \
-	: "$(cmd "$read_steps" "$db")"
+	: "$(cmd "$read_steps" "$db")" \
+	: "$(cmd "$read_steps" "$db" json)"
 read -r smed _ _ < <(job 1)
 read -r med mn mx < <(job 2)
 record "report over $last builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost 3 \
@@ -286,6 +288,12 @@ record "compare $half v $half builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite
 read -r med mn mx < <(job 5)
 record "fetch every step row, $last builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" cost "" \
 	"$(slower 5 1)"
+# and the floor under any JSON report computed from the stored steps: only
+# the step fields the design's JSON prints (and the start and kind its
+# exclusive times and step counts come from)
+read -r med mn mx < <(job 6)
+record "fetch the step fields JSON prints, $last builds (s)" "s" "$med" "$mn" "$mx" "$smed" "sqlite3 full scan of step" \
+	cost "" "$(slower 6 1)"
 
 # --- the same report when builds share names, as a CI history's do: each
 # generated build has a name of its own (its file's), which leaves the

@@ -125,6 +125,8 @@ for f in "ingest 20 builds (steps/s)|sqlite3 .import, 10 cols" "ingest 40 builds
     "ingest 40 builds (step rows/s)|sqlite3 .import, its table" "  store floor, 40 (steps/s)|peer_ingest.py" \
     "ingest 20 GitLab pipelines (s)|peer_gitlab.sh (jq)" "peak RSS, 1 MB log (MB)|limit" \
     "report over 40 builds (s)|sqlite3 full scan of step" "compare 20 v 20 builds (s)|sqlite3 full scan of step" \
+    "fetch every step row, 40 builds (s)|sqlite3 full scan of step" \
+    "fetch the step fields JSON prints, 40 builds (s)|sqlite3 full scan of step" \
     "report, 40 builds of 20 names (s)|sqlite3 full scan of step" "plot trend, 20 builds (s)|gnuplot png" \
     "plot compare, 20 builds (s)|gnuplot png"; do
     name=${f%|*} base=${f#*|}
