@@ -3,6 +3,7 @@
  * at a NUL-terminated string, so callers never test for NULL.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,9 +78,13 @@ void strbuf_setlen(struct strbuf *sb, size_t len)
 		sb->buf[len] = '\0';
 }
 
+/* The adds grow only when the room left (alloc - len, a NUL included)
+ * falls short: a call to strbuf_grow for each was a twentieth of a JSON
+ * report, which adds some thirty pieces per step. */
 void strbuf_add(struct strbuf *sb, const void *data, size_t len)
 {
-	strbuf_grow(sb, len);
+	if (sb->alloc - sb->len <= len)
+		strbuf_grow(sb, len);
 	memcpy(sb->buf + sb->len, data, len);
 	sb->len += len;
 	sb->buf[sb->len] = '\0';
@@ -92,7 +97,8 @@ void strbuf_addstr(struct strbuf *sb, const char *s)
 
 void strbuf_addch(struct strbuf *sb, int c)
 {
-	strbuf_grow(sb, 1);
+	if (sb->alloc - sb->len <= 1)
+		strbuf_grow(sb, 1);
 	sb->buf[sb->len++] = (char)c;
 	sb->buf[sb->len] = '\0';
 }
@@ -171,14 +177,36 @@ void strbuf_add_utf8_clean(struct strbuf *sb, const char *s)
 	}
 }
 
+/* Whether the eight bytes at p go into a JSON string as they are: none
+ * below 0x20, none from 0x80 (UTF-8 is checked byte by byte), no quote and
+ * no backslash. With no high bit set in w, taking 0x20 from each byte sets
+ * a byte's high bit, by its borrow, only where the byte is below 0x20, and
+ * taking 1 only where it is zero: in w xor'ed with eight quotes, a quote.
+ * A borrow carried into the byte above may set that byte's bit too, but
+ * only beside a byte that set its own. Most step texts have no byte to
+ * escape, and scanning them a byte at a time was a tenth of the writing
+ * of a JSON report. */
+static int plain_word(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = ones << 7;
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return !((w | (w - ones * 0x20) | ((w ^ ones * '"') - ones) | ((w ^ ones * '\\') - ones)) & highs);
+}
+
 void strbuf_add_json_escaped(struct strbuf *sb, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s, *run = p;
+	const unsigned char *p = (const unsigned char *)s, *run = p, *end = p + strlen(s);
 
-	for (; *p; p++) {
+	for (; p < end; p++) {
 		const char *esc;
 		char u[8];
 		size_t len;
+		while (end - p >= 8 && plain_word(p))
+			p += 8;
+		if (p == end)
+			break;
 		if (*p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
 			continue;
 		/* the NUL ends a sequence cut short, so 4 reads past no string */
@@ -243,6 +271,25 @@ void strbuf_add_json_real(struct strbuf *sb, double v, int precision)
 		strbuf_add_int(sb, (long long)v);
 		strbuf_add(sb, ".0", 2);
 		return;
+	}
+
+	/* one decimal, as a log's durations have ("DONE 2.4s"): when v is the
+	 * double nearest k / 10, and k has no more digits than the precision,
+	 * "%.*g" prints k with a point before its last digit. That digit is
+	 * not 0 (a whole number went above), and v is at least 0.1, too large
+	 * for an exponent. Within 15 digits, v lies nearer k / 10 than half a
+	 * unit of the last digit printed, so the rounding cannot move it. */
+	if (precision >= 2 && precision <= 15 && fabs(v) < pow10_of(precision - 1)) {
+		long long k = llrint(v * 10);
+		if (k % 10 && (double)k / 10 == v) {
+			unsigned long long u = k < 0 ? 0 - (unsigned long long)k : (unsigned long long)k;
+			char tail[2] = { '.', (char)('0' + u % 10) };
+			if (k < 0)
+				strbuf_addch(sb, '-');
+			strbuf_add_int(sb, (long long)(u / 10));
+			strbuf_add(sb, tail, 2);
+			return;
+		}
 	}
 
 	snprintf(buf, sizeof(buf) - 2, "%.*g", precision, v);

@@ -255,7 +255,8 @@ static void test_json_like_jansson(void)
 					1234567890123.0, 1e15, 1e20, -1e20, 1e100, 1.5e300, 1e-4, 1e-5,
 					1.5e-7, 3.14159265358979, 2.0 / 3, 12.3456789012345, 7.6, 0.0001234,
 					DBL_MAX, DBL_MIN, 4.9e-324, 999999999999.0, -999999999999.0,
-					-123456789012.0, -7, 42, 1e12 - 1, -1e12 };
+					-123456789012.0, -7, 42, 1e12 - 1, -1e12, 2.4000000001, -7.6000000001,
+					1234.5000001, 0.1 + 0.2 };
 	static const char *const strings[] = { "", "plain", "a\"b\\c", "tab\there", "\b\f\n\r",
 					       "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\xb3", "x/y", "\x7f" };
 	struct strbuf sb = STRBUF_INIT;
@@ -280,13 +281,40 @@ static void test_json_like_jansson(void)
 			CHECK_STR(sb.buf, want); /* the first disagreement, shown */
 		free(want);
 	}
-	CHECK_INT(differ, 0); /* of 2,036 reals */
+	CHECK_INT(differ, 0); /* of 2,040 reals */
 	for (i = 0; i < 16 * 8; i++) { /* whole numbers near 10^p, at each precision p */
 		static const double near[] = { 1, 9, 10, 11, 99, 100, 101, 0.5 };
 		int p = (int)(i / 8) + 1 > 15 ? 15 : (int)(i / 8) + 1;
 		double v = floor(pow(10, p - 1) * near[i % 8]);
 		json_t *j = json_real(v);
 		char *got = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(p));
+		json_decref(j);
+		strbuf_reset(&sb);
+		strbuf_add_json_real(&sb, v, p);
+		if (!got || (strcmp(sb.buf, got) && !differ++))
+			CHECK_STR(sb.buf, got ? got : "(jansson failed)");
+		free(got);
+	}
+	CHECK_INT(differ, 0);
+	/* one decimal (a log's durations) at each precision: below 10^(p-1)
+	 * and at or past it, where p digits no longer hold the tenths; and
+	 * tenths of every size at the report's precision */
+	for (i = 0; i < 15 * 8 + 3000; i++) {
+		static const double near[] = { 1, -1, 9.9, 10.1, 0.3, -0.7, 99.9, 100.1 };
+		int p = i < 15 * 8 ? (int)(i / 8) + 1 : 12;
+		double v;
+		json_t *j;
+		char *got;
+		if (i < 15 * 8) {
+			v = (pow(10, p - 1) * 10 * near[i % 8] - (near[i % 8] < 0 ? -1 : 1)) / 10;
+		} else {
+			seed = seed * 1103515245 + 12345;
+			v = (double)((long long)(seed % 100000) * (long long)pow(10, (int)(seed >> 24) % 9) + 3) / 10;
+			if (i % 3 == 0)
+				v = -v;
+		}
+		j = json_real(v);
+		got = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(p));
 		json_decref(j);
 		strbuf_reset(&sb);
 		strbuf_add_json_real(&sb, v, p);
@@ -320,6 +348,30 @@ static void test_json_like_jansson(void)
 		CHECK_STR(sb.buf, want);
 		free(want);
 	}
+	/* a byte to escape, or one beside those that must be, at each place of
+	 * a text longer than the eight bytes strbuf_add_json_escaped reads at
+	 * a time, and two in one word */
+	for (i = 0, differ = 0; i < 25 * 16; i++) {
+		static const char *const marks[] = { "\"", "\\", "\x01", "\x1f", "\n", " ", "!", "#",
+						     "[", "]", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "a\"b",
+						     "\t\\", "\"\"" };
+		static const char base[] = "abcdefghijklmnopqrstuvwx";
+		char text[40];
+		snprintf(text, sizeof(text), "%.*s%s%s", (int)(i / 16), base, marks[i % 16], base + i / 16);
+		strbuf_reset(&sb);
+		strbuf_addch(&sb, '"');
+		strbuf_add_json_escaped(&sb, text);
+		strbuf_addch(&sb, '"');
+		want = jansson_dump(json_string(text));
+		if (strcmp(sb.buf, want) && !differ++)
+			CHECK_STR(sb.buf, want);
+		free(want);
+	}
+	CHECK_INT(differ, 0); /* of 400 texts */
+	/* a byte of no UTF-8 sequence, which jansson refuses, inside a word */
+	strbuf_reset(&sb);
+	strbuf_add_json_escaped(&sb, "abc\xff" "defghijk\xc3");
+	CHECK_STR(sb.buf, "abc\xef\xbf\xbd" "defghijk\xef\xbf\xbd");
 	strbuf_release(&sb);
 }
 
