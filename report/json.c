@@ -25,42 +25,63 @@ static json_t *real_or_null(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-/* key (with its separator and colon) and a string, or null */
-static void field_string(struct strbuf *sb, const char *key, const char *s)
+/* The field writers take their key (with its separator and colon) as a
+ * literal, through the macros below, so its length is known where it is
+ * written: the steps' sixteen keys cost a strlen each, and 29M of them were
+ * a twentieth of a JSON report over 100k builds. */
+static void key_null(struct strbuf *sb, const char *key, size_t keylen)
 {
-	strbuf_addstr(sb, key);
+	strbuf_add(sb, key, keylen);
+	strbuf_add(sb, "null", 4);
+}
+
+/* key and a string, or null */
+static void field_string_n(struct strbuf *sb, const char *key, size_t keylen, const char *s)
+{
 	if (!s) {
-		strbuf_addstr(sb, "null");
+		key_null(sb, key, keylen);
 		return;
 	}
+	strbuf_add(sb, key, keylen);
 	strbuf_addch(sb, '"');
 	strbuf_add_json_escaped(sb, s);
 	strbuf_addch(sb, '"');
 }
 
-static void field_real(struct strbuf *sb, const char *key, double v)
+static void field_real_n(struct strbuf *sb, const char *key, size_t keylen, double v)
 {
-	strbuf_addstr(sb, key);
-	if (isfinite(v))
-		strbuf_add_json_real(sb, v, REAL_PRECISION);
-	else
-		strbuf_addstr(sb, "null");
+	if (!isfinite(v)) {
+		key_null(sb, key, keylen);
+		return;
+	}
+	strbuf_add(sb, key, keylen);
+	strbuf_add_json_real(sb, v, REAL_PRECISION);
 }
 
-static void field_int(struct strbuf *sb, const char *key, long long v, int known)
+static void field_int_n(struct strbuf *sb, const char *key, size_t keylen, long long v, int known)
 {
-	strbuf_addstr(sb, key);
-	if (known)
-		strbuf_add_int(sb, v);
-	else
-		strbuf_addstr(sb, "null");
+	if (!known) {
+		key_null(sb, key, keylen);
+		return;
+	}
+	strbuf_add(sb, key, keylen);
+	strbuf_add_int(sb, v);
 }
 
-static void field_bool(struct strbuf *sb, const char *key, int v)
+static void field_bool_n(struct strbuf *sb, const char *key, size_t keylen, int v)
 {
-	strbuf_addstr(sb, key);
-	strbuf_addstr(sb, v ? "true" : "false");
+	strbuf_add(sb, key, keylen);
+	if (v)
+		strbuf_add(sb, "true", 4);
+	else
+		strbuf_add(sb, "false", 5);
 }
+
+/* "" key "": a key that is not a literal does not compile */
+#define field_string(sb, key, s) field_string_n(sb, "" key, sizeof(key) - 1, s)
+#define field_real(sb, key, v) field_real_n(sb, "" key, sizeof(key) - 1, v)
+#define field_int(sb, key, v, known) field_int_n(sb, "" key, sizeof(key) - 1, v, known)
+#define field_bool(sb, key, v) field_bool_n(sb, "" key, sizeof(key) - 1, v)
 
 /* One step, byte for byte as jansson writes it with DUMP_FLAGS (keys in
  * this order). Steps are nine tenths of a JSON report, and a jansson object
@@ -145,10 +166,12 @@ static void field_json(struct strbuf *sb, const char *key, json_t *v)
 	json_decref(v);
 }
 
-static void field_bytes(struct strbuf *sb, const char *key, long long v)
+static void field_bytes_n(struct strbuf *sb, const char *key, size_t keylen, long long v)
 {
-	field_int(sb, key, v, v >= 0);
+	field_int_n(sb, key, keylen, v, v >= 0);
 }
+
+#define field_bytes(sb, key, v) field_bytes_n(sb, "" key, sizeof(key) - 1, v)
 
 static json_t *layers_json(const struct bp_build *b, const struct analyzer_analysis *a)
 {
