@@ -63,6 +63,24 @@ static char *jansson_dump(json_t *v)
 	return s;
 }
 
+/* Whether strbuf_add_json_real writes v otherwise than jansson does at
+ * precision p; differ, the differences so far: the first is shown. */
+static int real_unlike_jansson(struct strbuf *sb, double v, int p, size_t differ)
+{
+	json_t *j = json_real(v);
+	char *got = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(p));
+	int unlike;
+
+	json_decref(j);
+	strbuf_reset(sb);
+	strbuf_add_json_real(sb, v, p);
+	unlike = !got || strcmp(sb->buf, got) != 0;
+	if (unlike && !differ)
+		CHECK_STR(sb->buf, got ? got : "(jansson failed)");
+	free(got);
+	return unlike;
+}
+
 /* Pooled copies: each intact after many more, one longer than a block,
  * NULL kept NULL, and a released pool empty and usable again. */
 static void test_strpool(void)
@@ -274,26 +292,13 @@ static void test_json_like_jansson(void)
 			if (i % 5 == 0)
 				v = floor(v);
 		}
-		strbuf_reset(&sb);
-		strbuf_add_json_real(&sb, v, 12);
-		want = jansson_dump(json_real(v));
-		if (strcmp(sb.buf, want) && !differ++)
-			CHECK_STR(sb.buf, want); /* the first disagreement, shown */
-		free(want);
+		differ += real_unlike_jansson(&sb, v, 12, differ);
 	}
 	CHECK_INT(differ, 0); /* of 2,040 reals */
 	for (i = 0; i < 16 * 8; i++) { /* whole numbers near 10^p, at each precision p */
 		static const double near[] = { 1, 9, 10, 11, 99, 100, 101, 0.5 };
 		int p = (int)(i / 8) + 1 > 15 ? 15 : (int)(i / 8) + 1;
-		double v = floor(pow(10, p - 1) * near[i % 8]);
-		json_t *j = json_real(v);
-		char *got = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(p));
-		json_decref(j);
-		strbuf_reset(&sb);
-		strbuf_add_json_real(&sb, v, p);
-		if (!got || (strcmp(sb.buf, got) && !differ++))
-			CHECK_STR(sb.buf, got ? got : "(jansson failed)");
-		free(got);
+		differ += real_unlike_jansson(&sb, floor(pow(10, p - 1) * near[i % 8]), p, differ);
 	}
 	CHECK_INT(differ, 0);
 	/* one decimal (a log's durations) at each precision: below 10^(p-1)
@@ -303,8 +308,6 @@ static void test_json_like_jansson(void)
 		static const double near[] = { 1, -1, 9.9, 10.1, 0.3, -0.7, 99.9, 100.1 };
 		int p = i < 15 * 8 ? (int)(i / 8) + 1 : 12;
 		double v;
-		json_t *j;
-		char *got;
 		if (i < 15 * 8) {
 			v = (pow(10, p - 1) * 10 * near[i % 8] - (near[i % 8] < 0 ? -1 : 1)) / 10;
 		} else {
@@ -313,14 +316,7 @@ static void test_json_like_jansson(void)
 			if (i % 3 == 0)
 				v = -v;
 		}
-		j = json_real(v);
-		got = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(p));
-		json_decref(j);
-		strbuf_reset(&sb);
-		strbuf_add_json_real(&sb, v, p);
-		if (!got || (strcmp(sb.buf, got) && !differ++))
-			CHECK_STR(sb.buf, got ? got : "(jansson failed)");
-		free(got);
+		differ += real_unlike_jansson(&sb, v, p, differ);
 	}
 	CHECK_INT(differ, 0);
 	for (i = 0; i < 64; i++) { /* integers as printf writes them */
