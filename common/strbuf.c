@@ -246,6 +246,17 @@ static double pow10_of(int n)
 	return n < 0 ? 0 : p[n > 15 ? 15 : n];
 }
 
+static int decimal_digits(unsigned long long u)
+{
+	int d = 1;
+
+	while (u >= 10) {
+		u /= 10;
+		d++;
+	}
+	return d;
+}
+
 void strbuf_add_int(struct strbuf *sb, long long v)
 {
 	char buf[24], *p = buf + sizeof(buf);
@@ -273,16 +284,21 @@ void strbuf_add_json_real(struct strbuf *sb, double v, int precision)
 		return;
 	}
 
-	/* one decimal, as a log's durations have ("DONE 2.4s"): when v is the
-	 * double nearest k / 10, and k has no more digits than the precision,
-	 * "%.*g" prints k with a point before its last digit. That digit is
-	 * not 0 (a whole number went above), and v is at least 0.1, too large
-	 * for an exponent. Within 15 digits, v lies nearer k / 10 than half a
-	 * unit of the last digit printed, so the rounding cannot move it. */
+	/* tenths, as a log's durations are ("DONE 2.4s") and their sums nearly
+	 * are (4.199999999999999 for 2.4 + 1.8): "%.*g" rounds v to precision
+	 * digits, and where that lands on k / 10 for a k of no more digits
+	 * (d), prints k with a point before its last digit, or a whole number
+	 * when that digit is 0 (and ".0" is added, as below). It lands there
+	 * when v * 10 lies within half of 10^(d - precision) of k. Checked
+	 * against 0.38 of it, not 0.5: v * 10 may be off by 0.11 of it at 15
+	 * digits, and what is near the middle goes to snprintf. k is not 0:
+	 * so small a v prints with an exponent. */
 	if (precision >= 2 && precision <= 15 && fabs(v) < pow10_of(precision - 1)) {
-		long long k = llrint(v * 10);
-		if (k % 10 && (double)k / 10 == v) {
-			unsigned long long u = k < 0 ? 0 - (unsigned long long)k : (unsigned long long)k;
+		double t = v * 10;
+		long long k = llrint(t);
+		unsigned long long u = k < 0 ? 0 - (unsigned long long)k : (unsigned long long)k;
+		int d = decimal_digits(u);
+		if (u && d <= precision && fabs(t - (double)k) * pow10_of(precision - d) < 0.38) {
 			char tail[2] = { '.', (char)('0' + u % 10) };
 			if (k < 0)
 				strbuf_addch(sb, '-');

@@ -319,6 +319,32 @@ static void test_json_like_jansson(void)
 		differ += real_unlike_jansson(&sb, v, p, differ);
 	}
 	CHECK_INT(differ, 0);
+	/* near tenths: sums of them, as a timeline's starts are; and at each
+	 * precision p, k / 10 for a k of 2 and of p digits, off by parts of the
+	 * unit of its last digit on both sides of where the writer leaves them
+	 * to snprintf, above and below */
+	for (i = 0; i < 2000 + 14 * 2 * 10 * 2; i++) {
+		static const double part[] = { 0.01, 0.2, 0.37, 0.39, 0.45, 0.49, 0.5, 0.51, 0.7, 0.99 };
+		double v = 0;
+		int p = 12;
+		if (i < 2000) {
+			size_t n = 2 + i % 30, j;
+			for (j = 0; j < n; j++) {
+				seed = seed * 1103515245 + 12345;
+				v += (double)(seed % 1000) / 10;
+			}
+		} else {
+			size_t at = i - 2000;
+			int d;
+			p = (int)(at / 40) + 2;
+			d = at / 20 % 2 ? p : 2;
+			v = (pow(10, d - 1) + 3 + part[at / 2 % 10] * pow(10, d - p)) / 10;
+			if (at % 2)
+				v = -v;
+		}
+		differ += real_unlike_jansson(&sb, v, p, differ);
+	}
+	CHECK_INT(differ, 0);
 	for (i = 0; i < 64; i++) { /* integers as printf writes them */
 		static const long long ints[] = { 0, -1, 1, 9, 10, -10, LLONG_MAX, LLONG_MIN };
 		long long n = i < BP_ARRAY_SIZE(ints) ? ints[i] : (long long)(i * 2654435761u) * (i % 2 ? -977 : 31);
