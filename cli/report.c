@@ -21,6 +21,8 @@ struct named_history {
 	struct bp_build last;
 	int have_last;
 	int loaded;                 /* h has been read */
+	int seen;                   /* a build of the name has been through */
+	int built_again;            /* more than one build has the name (names_known) */
 };
 
 /* Build names, looked up by hash. */
@@ -55,6 +57,7 @@ struct report_run {
 	struct bp_hash_index pipeline_index; /* pipelines by id */
 	int all;                    /* the report is of every build */
 	int preloaded;              /* preload_histories has run */
+	int names_known;            /* each name's built_again is set */
 	int failed;
 };
 
@@ -181,7 +184,8 @@ static const struct analyzer_history *history_of(struct report_run *run, struct 
 	if (!nh->loaded) {
 		mark_loaded(run, nh);
 		bp_error_init(&err);
-		others = store_name_has_other_build(run->st, nh->name, b->id, &err);
+		others = run->names_known ? nh->built_again
+					  : store_name_has_other_build(run->st, nh->name, b->id, &err);
 		if (!others)
 			analyzer_history_add_build(&nh->h, b);
 		else if (others < 0 || store_uncached_steps(run->st, nh->name, add_history, &nh->h, &err)) {
@@ -191,6 +195,13 @@ static const struct analyzer_history *history_of(struct report_run *run, struct 
 		analyzer_history_sort(&nh->h); /* priced per cached step from now on */
 	}
 	return &nh->h;
+}
+
+static void mark_built_again(void *ctx, const char *name)
+{
+	struct report_run *run = ctx;
+
+	named(&run->names, name)->built_again = 1;
 }
 
 /* store_uncached_steps_all's rows into their names' histories. The rows
@@ -298,8 +309,20 @@ static void preload_histories(struct report_run *run)
 	bp_error_init(&err);
 	bp_error_init(&later.err);
 	names = store_count_names(run->st, KEEP_LAST, &err);
-	if (names > KEEP_LAST)
+	if (names > KEEP_LAST) {
+		/* too many to keep every history: each is read on first need
+		 * (history_of), but which names have another build to read is
+		 * learnt here at once, not asked for each build (100k queries
+		 * over a database of a name per build, a tenth of a JSON
+		 * report's writing thread) */
+		if (store_names_built_again(run->st, mark_built_again, run, &err)) {
+			cli_print_error("report", &err);
+			run->failed = 1;
+			return;
+		}
+		run->names_known = 1;
 		return;
+	}
 	rc = names < 0 || store_build_ids(run->st, &lo, &hi, &builds, &err) ? -1 : 0;
 	if (!rc) {
 		upto = start_later_half(run, &later, lo, hi, builds);
@@ -327,6 +350,12 @@ static const struct bp_build *previous_of(struct report_run *run, struct named_h
 	long id;
 	int rc;
 
+	/* every build comes in id order: the previous of a name is the last
+	 * of it through, and none has come before its first */
+	if (run->all && nh->have_last)
+		return &nh->last;
+	if (run->all && !nh->seen)
+		return NULL;
 	bp_error_init(&err);
 	id = store_previous_build_id(run->st, b->name, b->id, &err);
 	if (id > 0 && nh->have_last && nh->last.id == id)
@@ -361,6 +390,7 @@ static void keep_last(struct report_run *run, struct named_history *nh, struct b
 	}
 	nh->last = kept;
 	nh->have_last = 1;
+	nh->seen = 1;
 }
 
 static int report_one(void *vctx, struct bp_build *b)

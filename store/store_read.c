@@ -378,6 +378,23 @@ int store_name_has_other_build(struct bp_store *st, const char *name, long id, s
 				  name, id, "cannot look for other builds of the name", err);
 }
 
+int store_names_built_again(struct bp_store *st, void (*fn)(void *ctx, const char *name), void *ctx,
+			    struct bp_error *err)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = SQLITE_ERROR;
+
+	/* grouped as the build_name index has them: no sort */
+	if (sqlite3_prepare_v2(st->db, "SELECT name FROM build GROUP BY name HAVING count(*) > 1", -1, &q,
+			       NULL) == SQLITE_OK)
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+			fn(ctx, (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, err, "cannot read the build names");
+	return 0;
+}
+
 /* the steps store_uncached_steps and store_uncached_steps_all read */
 #define UNCACHED_STEP "s.kind = 'step' AND s.cached = 0 AND s.status = 'done' AND s.duration_s IS NOT NULL"
 

