@@ -27,8 +27,8 @@ static json_t *real_or_null(double v)
 
 /* The field writers take their key (with its separator and colon) as a
  * literal, through the macros below, so its length is known where it is
- * written: the steps' sixteen keys cost a strlen each, and 29M of them were
- * a twentieth of a JSON report over 100k builds. */
+ * written: the steps' sixteen keys cost a strlen each, 29M of them in a
+ * JSON report over 100k builds. */
 static void key_null(struct strbuf *sb, const char *key, size_t keylen)
 {
 	strbuf_add(sb, key, keylen);
