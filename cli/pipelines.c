@@ -94,7 +94,7 @@ static struct job_builds *builds_of(struct bp_store *st, const struct bp_pipelin
 			sel.ranges[sel.nranges].lo = sel.ranges[sel.nranges].hi = ids[k];
 			sel.nranges++;
 		}
-		cli_each_build(st, &sel, STORE_STEPS_ALL, collect_build, &all[i], &count);
+		cli_each_build(st, &sel, STORE_STEPS_SHOWN, collect_build, &all[i], &count);
 		bp_selector_release(&sel);
 		free(ids);
 	}

@@ -261,9 +261,10 @@ int cli_plot_chart(const struct cli_env *env, const char *kind, int argc, char *
 	if (!strcmp(kind, "sizes"))
 		d.st = st;
 	/* cache and trend need each build's totals only, steps its steps' names:
-	 * neither reads what else the steps hold */
+	 * neither reads what else the steps hold; no chart draws a vertex,
+	 * platform, instruction or output lines */
 	if (cli_each_build(st, &sel, !strcmp(kind, "cache") || !strcmp(kind, "trend") ? STORE_STEPS_TIMES
-				     : !strcmp(kind, "steps") ? STORE_STEPS_NAMED : STORE_STEPS_ALL,
+				     : !strcmp(kind, "steps") ? STORE_STEPS_NAMED : STORE_STEPS_SHOWN,
 			   take, &d, &count) || d.failed)
 		goto out_data;
 	if (!count) {

@@ -447,7 +447,8 @@ int cli_render_report(struct bp_store *st, const struct bp_selector *sel,
 		analyzer_summary_group_by(&run.sum, by);
 	run.st = st;
 	run.state = run.fmt->begin(opt);
-	if (cli_each_build_ahead(st, sel, STORE_STEPS_ALL, report_one, &run, &count)) {
+	if (cli_each_build_ahead(st, sel, fmt->every_step_field ? STORE_STEPS_ALL : STORE_STEPS_SHOWN, report_one,
+				 &run, &count)) {
 		run.fmt->end(run.state, &run.sum);
 		goto out;
 	}

@@ -394,6 +394,7 @@ static void json_pipeline(struct report_state *st, const struct bp_pipeline *p,
 
 const struct report_format report_json_format = {
 	.name = "json",
+	.every_step_field = 1,
 	.begin = json_begin,
 	.build = json_build,
 	.pipeline = json_pipeline,

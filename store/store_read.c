@@ -82,7 +82,7 @@ struct store_iter *store_select_builds(struct bp_store *st, const struct bp_sele
 	 * unless asked */
 	it->with_labels = (with_steps & STORE_LABELS) != 0;
 	with_steps &= ~STORE_LABELS;
-	it->with_labels |= with_steps <= STORE_STEPS_ALL;
+	it->with_labels |= with_steps <= STORE_STEPS_ALL || with_steps == STORE_STEPS_SHOWN;
 	it->with_steps = with_steps;
 	strbuf_addstr(&sql, "SELECT b.id, b.name, b.format, b.status, b.started_at, b.wall_s,"
 			    " b.image_ref, b.image_id, b.base_image, b.error, s.path,"
@@ -161,6 +161,11 @@ struct store_iter *store_select_builds(struct bp_store *st, const struct bp_sele
 				" kind, cached, status, start_s, duration_s, error, output_lines,"
 				" first_line, end_line, build_id FROM step WHERE id >= " STORE_FIRST_STEP("?")
 				" ORDER BY id", -1, &it->steps, NULL) != SQLITE_OK) ||
+	    (with_steps == STORE_STEPS_SHOWN &&
+	     sqlite3_prepare_v2(st->db,
+				"SELECT stage, idx, count, text, kind, cached, status, start_s, duration_s,"
+				" error, first_line, end_line, build_id FROM step WHERE id >= "
+				STORE_FIRST_STEP("?") " ORDER BY id", -1, &it->steps, NULL) != SQLITE_OK) ||
 	    (with_steps == STORE_STEPS_TIMES &&
 	     sqlite3_prepare_v2(st->db, "SELECT kind, cached, status, duration_s, build_id FROM step"
 				" WHERE id >= " STORE_FIRST_STEP("?") " ORDER BY id", -1, &it->steps,
@@ -247,6 +252,22 @@ static void fill_step(struct bp_build *b, sqlite3_stmt *q, struct bp_step *s)
 	s->end_line = (long)sqlite3_column_int64(q, 15);
 }
 
+/* A row of the STORE_STEPS_SHOWN query. */
+static void fill_step_shown(struct bp_build *b, sqlite3_stmt *q, struct bp_step *s)
+{
+	s->stage = step_text(b, q, 0);
+	s->index = sqlite3_column_int(q, 1);
+	s->count = sqlite3_column_int(q, 2);
+	s->text = step_text(b, q, 3);
+	parse_kind_status(sqlite3_column_text(q, 4), sqlite3_column_text(q, 6), s);
+	s->cached = sqlite3_column_int(q, 5);
+	s->start_s = column_real(q, 7);
+	s->duration_s = column_real(q, 8);
+	s->error = step_text(b, q, 9);
+	s->first_line = (long)sqlite3_column_int64(q, 10);
+	s->end_line = (long)sqlite3_column_int64(q, 11);
+}
+
 /* The builds come in id order and the step table is keyed by (build_id,
  * seq), packed in its id: one cursor, its rows ending in build_id, walks
  * the table beside them and is already at the next build's steps. It
@@ -268,6 +289,8 @@ static int read_steps(struct store_iter *it, struct bp_build *b, struct bp_error
 	for (; rc == SQLITE_ROW && sqlite3_column_int64(q, id_col) == b->id; rc = sqlite3_step(q)) {
 		if (it->with_steps == STORE_STEPS_ALL)
 			fill_step(b, q, bp_build_add_step(b));
+		else if (it->with_steps == STORE_STEPS_SHOWN)
+			fill_step_shown(b, q, bp_build_add_step(b));
 		else
 			fill_step_times(b, q, bp_build_add_step(b), it->with_steps == STORE_STEPS_NAMED);
 	}

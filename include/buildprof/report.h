@@ -22,6 +22,9 @@ struct report_state; /* a format's private state */
 
 struct report_format {
 	const char *name;
+	/* Prints the steps' vertex, platform, instruction and output lines:
+	 * the others leave them unread (STORE_STEPS_SHOWN). */
+	int every_step_field;
 	struct report_state *(*begin)(const struct report_options *opt);
 	void (*build)(struct report_state *st, const struct bp_build *b,
 		      const struct analyzer_analysis *a);

@@ -185,6 +185,10 @@ int store_job_history(struct bp_store *st, const struct bp_pipeline *p, const ch
 			     * analyzer_summary_add and analyzer_compare_add, not for
 			     * vertex counts or overhead; these two leave the builds'
 			     * labels out too, unless STORE_LABELS is or'ed in */
+#define STORE_STEPS_SHOWN 4 /* STORE_STEPS_ALL but vertex, platform, instruction
+			     * and output lines, left 0 and NULL: what the reports
+			     * but JSON's and the charts show, four columns fewer
+			     * to read */
 #define STORE_LABELS 0x100  /* the builds' labels, whatever the steps' mode */
 /* Iterates the builds sel matches, oldest first, with their steps as
  * with_steps says. Returns a new iterator or NULL. */

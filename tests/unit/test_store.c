@@ -275,7 +275,7 @@ static void check_steps_of(struct bp_store *st, int argc, char **argv, int mode,
  * ids, skips some, or passes builds that have no steps, in every mode. */
 static void test_steps_beside_builds(void)
 {
-	static const int modes[] = { STORE_STEPS_ALL, STORE_STEPS_TIMES, STORE_STEPS_NAMED };
+	static const int modes[] = { STORE_STEPS_ALL, STORE_STEPS_SHOWN, STORE_STEPS_TIMES, STORE_STEPS_NAMED };
 	static const int all[10] = { 0, 1, 1, 1, 1, 1, 1, 1, 1, 1 }, some[10] = { 0, 0, 1, 0, 1, 1, 1, 0, 1, 0 },
 			 last[10] = { 0, 0, 0, 0, 0, 0, 0, 1, 1, 1 }, odd[10] = { 0, 1, 0, 1, 0, 1, 0, 1, 0, 1 };
 	char *a[] = { "2", "4..6", "8" }, *b[] = { "last:3" }, *c[] = { "label:odd=1" };
@@ -667,6 +667,22 @@ static int query_rows(const char *path, const char *sql)
 	return rc == SQLITE_DONE ? n : -1;
 }
 
+/* make_build's build, its step with every field set: make_build's and the
+ * rest. */
+static void make_full_build(struct bp_build *b)
+{
+	struct bp_step *s;
+
+	make_build(b, "fields", 0);
+	s = &b->steps[0];
+	s->platform = xstrdup("linux/arm64");
+	s->digest = xstrdup("sha256:5f1e");
+	s->start_s = 1.5;
+	s->error = xstrdup("exit code: 2");
+	s->first_line = 10;
+	s->end_line = 20;
+}
+
 /* Each step row has its own values: the step statement is run again
  * without its bindings cleared (store.c, prepare_rebound), so a field a
  * step leaves unset must be bound as NULL, not kept from the step before. */
@@ -680,14 +696,7 @@ static void test_step_fields_own(void)
 
 	if (!(st = open_new(path, sizeof(path), "fields.db", &err)))
 		return;
-	make_build(&b, "fields", 0);
-	s = &b.steps[0]; /* every field set: make_build's and the rest */
-	s->platform = xstrdup("linux/arm64");
-	s->digest = xstrdup("sha256:5f1e");
-	s->start_s = 1.5;
-	s->error = xstrdup("exit code: 2");
-	s->first_line = 10;
-	s->end_line = 20;
+	make_full_build(&b);
 	s = bp_build_add_step(&b); /* none of them */
 	s->text = xstrdup("[internal] load metadata");
 	s->kind = BP_KIND_INTERNAL;
@@ -706,6 +715,59 @@ static void test_step_fields_own(void)
 				   " AND kind = 'internal' AND status = 'incomplete' AND start_s IS NULL"
 				   " AND duration_s IS NULL AND error IS NULL AND output_lines = 0"
 				   " AND first_line IS NULL AND end_line IS NULL"), 1);
+}
+
+/* What each step mode reads back of a step with every field set: ALL
+ * every field but the digest, SHOWN the same but vertex, platform,
+ * instruction and output lines (store.h), which the reports but JSON do
+ * not print. */
+static void test_step_fields_read(void)
+{
+	static const int modes[] = { STORE_STEPS_ALL, STORE_STEPS_SHOWN };
+	char path[256];
+	struct bp_selector sel;
+	struct bp_error err;
+	struct bp_store *st;
+	struct bp_build b;
+	size_t m;
+
+	if (!(st = open_new(path, sizeof(path), "read.db", &err)))
+		return;
+	make_full_build(&b);
+	CHECK(store_input(st, &b, "read.log", "4ead") == 0);
+	bp_build_release(&b);
+	bp_selector_init(&sel);
+	for (m = 0; m < sizeof(modes) / sizeof(*modes); m++) {
+		int all = modes[m] == STORE_STEPS_ALL;
+		struct store_iter *it = store_select_builds(st, &sel, modes[m], &err);
+		const struct bp_step *s;
+
+		CHECK(it && store_iter_next(it, &b, &err) == 1);
+		if (!it || b.nsteps != 1) {
+			CHECK_INT(it ? b.nsteps : 0, 1);
+			store_iter_free(it);
+			continue;
+		}
+		s = &b.steps[0];
+		CHECK_STR(s->stage, "builder");
+		CHECK(s->index == 2 && s->count == 4);
+		CHECK_STR(s->text, "RUN make 'quoted' ; DROP TABLE build; --");
+		CHECK(s->kind == BP_KIND_STEP && !s->cached && s->status == BP_STEP_DONE);
+		CHECK(s->start_s == 1.5 && s->duration_s == 7.25);
+		CHECK_STR(s->error, "exit code: 2");
+		CHECK(s->first_line == 10 && s->end_line == 20);
+		CHECK(s->digest == NULL);
+		CHECK_STR(bp_build_label(&b, "variant"), "alpine");
+		CHECK_INT(s->vertex, all ? 3 : 0);
+		CHECK_STR(s->platform ? s->platform : "(null)", all ? "linux/arm64" : "(null)");
+		CHECK_STR(s->instruction ? s->instruction : "(null)", all ? "RUN" : "(null)");
+		CHECK_INT(s->output_lines, all ? 12 : 0);
+		bp_build_release(&b);
+		CHECK(store_iter_next(it, &b, &err) == 0);
+		store_iter_free(it);
+	}
+	bp_selector_release(&sel);
+	store_close(st);
 }
 
 /* A schema-4 database (its CHECKs put back to IN lists here) migrates on
@@ -2038,6 +2100,7 @@ void test_store(void)
 	test_write_behind();
 	test_roundtrip();
 	test_step_fields_own();
+	test_step_fields_read();
 	test_selectors();
 	test_steps_beside_builds();
 	test_refusals();
