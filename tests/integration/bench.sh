@@ -127,6 +127,7 @@ for f in "ingest 20 builds (steps/s)|sqlite3 .import, 10 cols" "ingest 40 builds
     "report over 40 builds (s)|sqlite3 full scan of step" "compare 20 v 20 builds (s)|sqlite3 full scan of step" \
     "fetch every step row, 40 builds (s)|sqlite3 full scan of step" \
     "fetch the step fields JSON prints, 40 builds (s)|sqlite3 full scan of step" \
+    "fetch the step fields text prints, 40 builds (s)|sqlite3 full scan of step" \
     "report, 40 builds of 20 names (s)|sqlite3 full scan of step" "plot trend, 20 builds (s)|gnuplot png" \
     "plot compare, 20 builds (s)|gnuplot png"; do
     name=${f%|*} base=${f#*|}
