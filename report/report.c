@@ -103,16 +103,31 @@ const char *report_bytes(long long bytes, char *buf, size_t size)
 
 const char *report_percent(double rate, char *buf, size_t size)
 {
-	if (isnan(rate))
+	double v = rate * 100;
+
+	if (v >= 0 && v < 999.5 && !signbit(v) && size >= 5) {
+		/* "%.0f%%" without printf (a report writes two per build):
+		 * rint rounds v as printf does, ties to even */
+		int t = (int)rint(v);
+		char *p = buf;
+		if (t >= 100)
+			*p++ = (char)('0' + t / 100);
+		if (t >= 10)
+			*p++ = (char)('0' + t / 10 % 10);
+		*p++ = (char)('0' + t % 10);
+		memcpy(p, "%", 2);
+	} else if (isnan(rate)) {
 		snprintf(buf, size, "?");
-	else
-		snprintf(buf, size, "%.0f%%", rate * 100);
+	} else {
+		snprintf(buf, size, "%.0f%%", v);
+	}
 	return buf;
 }
 
 const char *report_ellipsize(const char *s, size_t width, char *buf, size_t size)
 {
 	size_t len = 0, chars = 0, cut = 0;
+	const char *tail = "";
 
 	/* count characters, not bytes: UTF-8 continuation bytes don't advance */
 	for (len = 0; s[len]; len++) {
@@ -122,10 +137,19 @@ const char *report_ellipsize(const char *s, size_t width, char *buf, size_t size
 			chars++;
 		}
 	}
-	if (chars <= width || width < 4) {
-		snprintf(buf, size, "%s", s);
-	} else {
-		snprintf(buf, size, "%.*s...", (int)cut, s);
+	if (chars <= width || width < 4)
+		cut = len;
+	else
+		tail = "...";
+	/* snprintf(buf, size, "%.*s%s", cut, s, tail) without printf (one per
+	 * step line): what fits, cut at size */
+	if (size) {
+		size_t n = cut < size - 1 ? cut : size - 1, t = strlen(tail);
+		if (t > size - 1 - n)
+			t = size - 1 - n;
+		memcpy(buf, s, n);
+		memcpy(buf + n, tail, t);
+		buf[n + t] = '\0';
 	}
 	return buf;
 }

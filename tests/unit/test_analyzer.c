@@ -589,9 +589,67 @@ static void test_report_seconds(void)
 	strbuf_release(&sb);
 }
 
+/* Percentages as "%.0f%%" gives them: every hundredth and thousandth of a
+ * rate, the ties (0.5%, 2.5%, 12.5%), values a hair either side, and the
+ * edges of the fast path, with buffers too short for it. */
+static void test_report_percent(void)
+{
+	static const double odd[] = { 0, -0.0, 0.005, 0.025, 0.125, 0.0050000001, 0.0049999999, 0.995, 1,
+				      9.99, 9.994999, 9.995, 9.995001, 10, 10.5, -0.001, -0.004, 1e-12, INFINITY };
+	char got[32], want[32];
+	size_t i, differ = 0;
+
+	for (i = 0; i < BP_ARRAY_SIZE(odd) + 11001; i++) {
+		double r = i < BP_ARRAY_SIZE(odd) ? odd[i] : (double)(i - BP_ARRAY_SIZE(odd)) / 1000;
+		report_percent(r, got, sizeof(got));
+		snprintf(want, sizeof(want), "%.0f%%", r * 100);
+		if (strcmp(got, want) && !differ++)
+			CHECK_STR(got, want);
+	}
+	CHECK_INT(differ, 0);
+	CHECK_STR(report_percent(NAN, got, sizeof(got)), "?");
+	CHECK_STR(report_percent(0.75, got, 4), "75%");
+	CHECK_STR(report_percent(1, got, 4), "100");
+	CHECK_STR(report_percent(1, got, 5), "100%");
+}
+
+/* report_ellipsize gives what snprintf "%.*s..." did: over each width and
+ * buffer size, ASCII and UTF-8 text, cut or whole. */
+static void test_report_ellipsize(void)
+{
+	static const char *const texts[] = { "", "RUN make", "RUN apk add --no-cache build-base git",
+					     "COPY caf\xc3\xa9 \xe2\x86\x92 /\xc3\xa9t\xc3\xa9", "\xf0\x9f\x90\xb3 ok" };
+	char got[40], want[40];
+	size_t t, width, size, differ = 0;
+
+	for (t = 0; t < BP_ARRAY_SIZE(texts); t++)
+		for (width = 0; width < 44; width++)
+			for (size = 0; size <= sizeof(got); size++) {
+				const char *s = texts[t];
+				size_t len = strlen(s), chars = 0, cut = 0, k;
+				for (k = 0; k < len; k++)
+					if (((unsigned char)s[k] & 0xc0) != 0x80 && chars++ == (width > 3 ? width - 3 : 0))
+						cut = k;
+				memset(got, 'x', sizeof(got));
+				memcpy(want, got, sizeof(want));
+				report_ellipsize(s, width, got, size);
+				if (chars <= width || width < 4)
+					snprintf(want, size, "%s", s);
+				else
+					snprintf(want, size, "%.*s...", (int)cut, s);
+				if (memcmp(got, want, sizeof(got)) && !differ++)
+					CHECK_STR(got, want);
+			}
+	CHECK_INT(differ, 0);
+	CHECK_STR(report_ellipsize("RUN apk add git", 10, got, sizeof(got)), "RUN apk...");
+	CHECK_STR(report_ellipsize("caf\xc3\xa9 \xc3\xa9t\xc3\xa9 x", 8, got, sizeof(got)), "caf\xc3\xa9 ...");
+}
+
 void test_analyzer(void)
 {
 	test_report_seconds();
+	test_report_percent();
+	test_report_ellipsize();
 	test_compare_steps();
 	test_compare_rows_split();
 	test_history_index();
