@@ -40,6 +40,14 @@ static double column_real(sqlite3_stmt *q, int i)
  * few stay terms, so one range still reads the builds in id order. */
 #define RANGES_INLINE 64
 
+/* The step columns fill_step reads, in its order: what the reports but
+ * JSON's show (STORE_STEPS_SHOWN), to which STORE_STEPS_ALL adds the four
+ * only JSON prints. The build id comes last, where read_steps looks. */
+#define SHOWN_STEP_COLUMNS \
+	"stage, idx, count, text, kind, cached, status, start_s, duration_s, error, first_line, end_line"
+#define STEPS_QUERY(columns) \
+	"SELECT " columns ", build_id FROM step WHERE id >= " STORE_FIRST_STEP("?") " ORDER BY id"
+
 static int cmp_range(const void *a, const void *b)
 {
 	long x = ((const struct bp_id_range *)a)->lo, y = ((const struct bp_id_range *)b)->lo;
@@ -155,21 +163,15 @@ struct store_iter *store_select_builds(struct bp_store *st, const struct bp_sele
 		sqlite3_bind_int64(it->builds, param++, sel->last);
 	if (sqlite3_prepare_v2(st->db, "SELECT key, value FROM label WHERE build_id = ? ORDER BY key",
 			       -1, &it->labels, NULL) != SQLITE_OK ||
-	    (with_steps == STORE_STEPS_ALL &&
+	    ((with_steps == STORE_STEPS_ALL || with_steps == STORE_STEPS_SHOWN) &&
 	     sqlite3_prepare_v2(st->db,
-				"SELECT vertex, stage, platform, idx, count, instruction, text,"
-				" kind, cached, status, start_s, duration_s, error, output_lines,"
-				" first_line, end_line, build_id FROM step WHERE id >= " STORE_FIRST_STEP("?")
-				" ORDER BY id", -1, &it->steps, NULL) != SQLITE_OK) ||
-	    (with_steps == STORE_STEPS_SHOWN &&
-	     sqlite3_prepare_v2(st->db,
-				"SELECT stage, idx, count, text, kind, cached, status, start_s, duration_s,"
-				" error, first_line, end_line, build_id FROM step WHERE id >= "
-				STORE_FIRST_STEP("?") " ORDER BY id", -1, &it->steps, NULL) != SQLITE_OK) ||
+				with_steps == STORE_STEPS_ALL
+					? STEPS_QUERY(SHOWN_STEP_COLUMNS ", vertex, platform, instruction, output_lines")
+					: STEPS_QUERY(SHOWN_STEP_COLUMNS),
+				-1, &it->steps, NULL) != SQLITE_OK) ||
 	    (with_steps == STORE_STEPS_TIMES &&
-	     sqlite3_prepare_v2(st->db, "SELECT kind, cached, status, duration_s, build_id FROM step"
-				" WHERE id >= " STORE_FIRST_STEP("?") " ORDER BY id", -1, &it->steps,
-				NULL) != SQLITE_OK) ||
+	     sqlite3_prepare_v2(st->db, STEPS_QUERY("kind, cached, status, duration_s"), -1, &it->steps, NULL) !=
+		     SQLITE_OK) ||
 	    (with_steps == STORE_STEPS_NAMED &&
 	     sqlite3_prepare_v2(st->db, "SELECT kind, cached, status, duration_s, stage, text, idx, count,"
 				" build_id FROM step WHERE id >= " STORE_FIRST_STEP("?") " AND kind = 'step'"
@@ -230,30 +232,12 @@ static void fill_step_times(struct bp_build *b, sqlite3_stmt *q, struct bp_step 
 	}
 }
 
-/* A row of the STORE_STEPS_ALL query: every column but the digest, which
- * no command reads back (it is there for the user's SQL), and which was
- * the longest string a report copied per step. */
-static void fill_step(struct bp_build *b, sqlite3_stmt *q, struct bp_step *s)
-{
-	s->vertex = sqlite3_column_int(q, 0);
-	s->stage = step_text(b, q, 1);
-	s->platform = step_text(b, q, 2);
-	s->index = sqlite3_column_int(q, 3);
-	s->count = sqlite3_column_int(q, 4);
-	s->instruction = step_text(b, q, 5);
-	s->text = step_text(b, q, 6);
-	parse_kind_status(sqlite3_column_text(q, 7), sqlite3_column_text(q, 9), s);
-	s->cached = sqlite3_column_int(q, 8);
-	s->start_s = column_real(q, 10);
-	s->duration_s = column_real(q, 11);
-	s->error = step_text(b, q, 12);
-	s->output_lines = (long)sqlite3_column_int64(q, 13);
-	s->first_line = (long)sqlite3_column_int64(q, 14); /* NULL reads as 0: unknown */
-	s->end_line = (long)sqlite3_column_int64(q, 15);
-}
-
-/* A row of the STORE_STEPS_SHOWN query. */
-static void fill_step_shown(struct bp_build *b, sqlite3_stmt *q, struct bp_step *s)
+/* A row of the STORE_STEPS_SHOWN query, or of STORE_STEPS_ALL's (all set),
+ * which reads the same columns first and then the four the reports but
+ * JSON's leave out: every column but the digest, which no command reads
+ * back (it is there for the user's SQL), and which was the longest string
+ * a report copied per step. */
+static void fill_step(struct bp_build *b, sqlite3_stmt *q, struct bp_step *s, int all)
 {
 	s->stage = step_text(b, q, 0);
 	s->index = sqlite3_column_int(q, 1);
@@ -264,8 +248,14 @@ static void fill_step_shown(struct bp_build *b, sqlite3_stmt *q, struct bp_step 
 	s->start_s = column_real(q, 7);
 	s->duration_s = column_real(q, 8);
 	s->error = step_text(b, q, 9);
-	s->first_line = (long)sqlite3_column_int64(q, 10);
+	s->first_line = (long)sqlite3_column_int64(q, 10); /* NULL reads as 0: unknown */
 	s->end_line = (long)sqlite3_column_int64(q, 11);
+	if (all) {
+		s->vertex = sqlite3_column_int(q, 12);
+		s->platform = step_text(b, q, 13);
+		s->instruction = step_text(b, q, 14);
+		s->output_lines = (long)sqlite3_column_int64(q, 15);
+	}
 }
 
 /* The builds come in id order and the step table is keyed by (build_id,
@@ -287,10 +277,8 @@ static int read_steps(struct store_iter *it, struct bp_build *b, struct bp_error
 	}
 	it->steps_of = b->id;
 	for (; rc == SQLITE_ROW && sqlite3_column_int64(q, id_col) == b->id; rc = sqlite3_step(q)) {
-		if (it->with_steps == STORE_STEPS_ALL)
-			fill_step(b, q, bp_build_add_step(b));
-		else if (it->with_steps == STORE_STEPS_SHOWN)
-			fill_step_shown(b, q, bp_build_add_step(b));
+		if (it->with_steps == STORE_STEPS_ALL || it->with_steps == STORE_STEPS_SHOWN)
+			fill_step(b, q, bp_build_add_step(b), it->with_steps == STORE_STEPS_ALL);
 		else
 			fill_step_times(b, q, bp_build_add_step(b), it->with_steps == STORE_STEPS_NAMED);
 	}
