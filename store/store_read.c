@@ -40,9 +40,9 @@ static double column_real(sqlite3_stmt *q, int i)
  * few stay terms, so one range still reads the builds in id order. */
 #define RANGES_INLINE 64
 
-/* The step columns fill_step reads, in its order: what the reports but
- * JSON's show (STORE_STEPS_SHOWN), to which STORE_STEPS_ALL adds the four
- * only JSON prints. The build id comes last, where read_steps looks. */
+/* The step columns fill_step reads, in its order: what every report format
+ * but JSON shows (STORE_STEPS_SHOWN), to which STORE_STEPS_ALL adds the
+ * four only JSON prints. The build id comes last, where read_steps looks. */
 #define SHOWN_STEP_COLUMNS \
 	"stage, idx, count, text, kind, cached, status, start_s, duration_s, error, first_line, end_line"
 #define STEPS_QUERY(columns) \
@@ -233,10 +233,10 @@ static void fill_step_times(struct bp_build *b, sqlite3_stmt *q, struct bp_step 
 }
 
 /* A row of the STORE_STEPS_SHOWN query, or of STORE_STEPS_ALL's (all set),
- * which reads the same columns first and then the four the reports but
- * JSON's leave out: every column but the digest, which no command reads
- * back (it is there for the user's SQL), and which was the longest string
- * a report copied per step. */
+ * which reads the same columns first and then the four only JSON prints:
+ * every column but the digest, which no command reads back (it is there
+ * for the user's SQL), and which was the longest string a report copied
+ * per step. */
 static void fill_step(struct bp_build *b, sqlite3_stmt *q, struct bp_step *s, int all)
 {
 	s->stage = step_text(b, q, 0);

@@ -186,9 +186,9 @@ int store_job_history(struct bp_store *st, const struct bp_pipeline *p, const ch
 			     * vertex counts or overhead; these two leave the builds'
 			     * labels out too, unless STORE_LABELS is or'ed in */
 #define STORE_STEPS_SHOWN 4 /* STORE_STEPS_ALL but vertex, platform, instruction
-			     * and output lines, left 0 and NULL: what the reports
-			     * but JSON's and the charts show, four columns fewer
-			     * to read */
+			     * and output lines, left 0 and NULL: what every report
+			     * format but JSON, and every chart, shows, four
+			     * columns fewer to read */
 #define STORE_LABELS 0x100  /* the builds' labels, whatever the steps' mode */
 /* Iterates the builds sel matches, oldest first, with their steps as
  * with_steps says. Returns a new iterator or NULL. */

@@ -21,8 +21,8 @@
  * timed beside the scan it shows what of that target any report computed
  * from the stored steps has left.
  *
- * Usage: read_steps DATABASE [all|text|json]; prints the rows and text bytes it
- * read.
+ * Usage: read_steps DATABASE [all|text|json]; prints the rows and text bytes
+ * it read.
  */
 #include <sqlite3.h>
 #include <stdio.h>

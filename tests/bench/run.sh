@@ -15,8 +15,8 @@
 #   BENCH_KEEP    when set, the work directory (inputs, databases, gnuplot's
 #                 data and last chart) is kept and not removed at the end
 # Usage: tests/bench/run.sh BUILDPROF READ_STEPS PARSE_JSON STORE_FLOOR PARSE_LOGS
-# (the last four are tests/bench/read_steps.c, the floor under report and,
-# with "json", under the JSON report,
+# (the last four are tests/bench/read_steps.c, the floors under the JSON
+# report, under the text report ("text") and under any JSON report ("json"),
 # parse_json.c, jansson's whole-tree parse of the GitLab JSON for reference,
 # store_floor.c, the floor under ingest, and parse_logs.c, ingest's parsing
 # alone, run beside the floor; make bench builds them)

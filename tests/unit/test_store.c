@@ -719,8 +719,8 @@ static void test_step_fields_own(void)
 
 /* What each step mode reads back of a step with every field set: ALL
  * every field but the digest, SHOWN the same but vertex, platform,
- * instruction and output lines (store.h), which the reports but JSON do
- * not print. */
+ * instruction and output lines (store.h), which no report format but JSON
+ * prints. */
 static void test_step_fields_read(void)
 {
 	static const int modes[] = { STORE_STEPS_ALL, STORE_STEPS_SHOWN };
@@ -737,7 +737,7 @@ static void test_step_fields_read(void)
 	CHECK(store_input(st, &b, "read.log", "4ead") == 0);
 	bp_build_release(&b);
 	bp_selector_init(&sel);
-	for (m = 0; m < sizeof(modes) / sizeof(*modes); m++) {
+	for (m = 0; m < BP_ARRAY_SIZE(modes); m++) {
 		int all = modes[m] == STORE_STEPS_ALL;
 		struct store_iter *it = store_select_builds(st, &sel, modes[m], &err);
 		const struct bp_step *s;
